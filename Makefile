@@ -1,0 +1,53 @@
+# Association Training Portal — see README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app portal
+
+.PHONY: run test lint format serve bench translations extract install clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+
+## Compile the translation catalogues (.po -> .mo).
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -q -f -d translations
+
+## Re-extract the messages and update the catalogues.
+extract: $(VENV)/.runtime
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -q -N --no-fuzzy-matching -i translations/messages.pot -d translations
+
+## Create the virtualenv, migrate and seed the SQLite database, serve with the email worker.
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed --demo
+	PORT=$(PORT) FLASK="$(FLASK)" bash scripts/run-dev.sh
+
+## The whole test suite (SQLite; PostgreSQL too when PORTAL_TEST_POSTGRES_URL is set).
+test: $(VENV)/.dev translations
+	$(BIN)/pytest
+	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
+		echo "== again on PostgreSQL"; \
+		PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/pytest; \
+	fi
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

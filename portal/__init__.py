@@ -1,0 +1,126 @@
+"""The Association Training Portal: application factory."""
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from portal.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Create the application: configuration layers, extensions, blueprints, errors, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app, config=None):
+    """Apply the configuration layers and fill in the paths under ``instance/``."""
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    if config:
+        app.config.update(config)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.db'}"
+    app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
+    app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    if not app.config["SECRET_KEY"]:
+        if app.config["PRODUCTION"]:
+            raise RuntimeError("PORTAL_SECRET_KEY must be set in production")
+        app.config["SECRET_KEY"] = _development_secret(instance)
+    if app.config["PRODUCTION"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _development_secret(instance):
+    """Read, or create on first run, the development secret key in ``instance/``."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def register_extensions(app):
+    """Bind the extensions to the application."""
+    import portal.models  # noqa: F401 - every table in the metadata (Alembic, tests)
+    from portal import database, i18n
+    from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Veuillez vous connecter pour accéder à cette page.")
+
+    from portal.auth.sessions import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_blueprints(app):
+    """Register one blueprint per feature."""
+    from portal.admin import bp as admin_bp
+    from portal.applications import bp as applications_bp
+    from portal.auth import bp as auth_bp
+    from portal.catalog import bp as catalog_bp
+    from portal.review import bp as review_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_errorhandlers(app):
+    """Render error pages inside the layout; roll back a failed transaction first."""
+    from portal import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app):
+    """Globals and filters available to every template."""
+    from portal import templating
+
+    templating.init_app(app)
+
+
+def register_commands(app):
+    """Add the ``flask --app portal`` commands."""
+    from portal import cli
+
+    cli.init_app(app)

@@ -1,0 +1,7 @@
+"""Applying, documents, the applicant's dashboard and the application workflow."""
+
+from flask import Blueprint
+
+bp = Blueprint("applications", __name__)
+
+from portal.applications import views  # noqa: E402, F401

@@ -1,0 +1,94 @@
+"""Applications, their documents, their history, and applicants' wishes for new cities."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.catalog.models import City, Offering, Track
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+class Application(db.Model):
+    """An applicant's application to an offering; its status changes only via ``transition``."""
+
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "offering_id"),
+        # The review queue filters by offering and status and sorts by date or score.
+        Index("ix_application_offering_status_submitted", "offering_id", "status", "submitted_at"),
+        Index("ix_application_offering_score", "offering_id", "mean_score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id"))
+    academic_year: Mapped[str] = mapped_column(String(9))
+    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    motivation: Mapped[str] = mapped_column(Text)
+    expected_benefit: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    confirmation_deadline: Mapped[datetime | None]
+    mean_score: Mapped[float | None]
+    # Compare-and-set counter: every status change bumps it in the same conditional UPDATE.
+    version: Mapped[int] = mapped_column(default=1)
+
+    applicant: Mapped[User] = relationship()
+    offering: Mapped[Offering] = relationship()
+    documents: Mapped[list["Document"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="Document.id"
+    )
+    history: Mapped[list["StatusChange"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="StatusChange.id"
+    )
+
+
+class Document(db.Model):
+    """A file uploaded with an application, stored under a random name."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # membership | cin
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="documents")
+
+
+class StatusChange(db.Model):
+    """Append-only history of an application's transitions."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()
+
+
+class Interest(db.Model):
+    """An applicant's wish for a track in a city where it is not offered (demand signal)."""
+
+    __table_args__ = (UniqueConstraint("applicant_id", "track_id", "city_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    applicant: Mapped[User] = relationship()
+    track: Mapped[Track] = relationship()
+    city: Mapped[City] = relationship()

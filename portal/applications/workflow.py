@@ -1,0 +1,247 @@
+"""The application state machine: the table of transitions and the one function applying it.
+
+``transition()`` is the only code that assigns ``Application.status``. It checks the
+table and the permission, keeps the seat invariant in the database, appends the
+StatusChange, enqueues the email to the applicant and, when a seat frees, promotes the
+best wait-listed candidate.
+"""
+
+import enum
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+class Status(enum.StrEnum):
+    """Application statuses (values are stored as strings)."""
+
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+S = Status
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
+    S.UNDER_REVIEW: frozenset({S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
+    S.WAITLISTED: frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.CONFIRMED, S.EXPIRED, S.WITHDRAWN}),
+    S.CONFIRMED: frozenset({S.WITHDRAWN}),
+    S.REJECTED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+FINAL = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
+SEAT_HOLDING = frozenset({S.ACCEPTED, S.CONFIRMED})
+# Counted against MAX_ACTIVE_APPLICATIONS.
+ACTIVE = frozenset(Status) - FINAL
+
+# Email template sent to the applicant on arrival in each status.
+EMAIL_FOR_STATUS = {
+    S.UNDER_REVIEW: "status_under_review",
+    S.ACCEPTED: "status_accepted",
+    S.WAITLISTED: "status_waitlisted",
+    S.REJECTED: "status_rejected",
+    S.CONFIRMED: "status_confirmed",
+    S.WITHDRAWN: "status_withdrawn",
+    S.EXPIRED: "status_expired",
+}
+
+
+class WorkflowError(Exception):
+    """A transition that cannot happen; ``message`` is translated for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class NotAllowed(WorkflowError):
+    """The table or the permission forbids this transition."""
+
+
+class SeatsFull(WorkflowError):
+    """Accepting would exceed the offering's seats."""
+
+
+class StaleStatus(WorkflowError):
+    """Someone else changed the application first (compare-and-set failed)."""
+
+
+class DeadlinePassed(WorkflowError):
+    """The seat confirmation deadline has passed."""
+
+
+def allowed(from_status, to_status):
+    """Whether the table allows ``from_status`` → ``to_status``."""
+    return Status(to_status) in TRANSITIONS[Status(from_status)]
+
+
+def transition(application, to, actor, note=None, *, promoted=False):
+    """Move ``application`` to ``to`` on behalf of ``actor`` (None: the system); flush.
+
+    Raises a WorkflowError subclass when the move is not possible; the database then holds
+    nothing of it, because every write here is conditional and happens in order.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    from portal import permissions
+    from portal.applications.models import Application, StatusChange
+    from portal.catalog.models import Offering
+
+    to = Status(to)
+    current = Status(application.status)
+    if not permissions.can_transition(actor, application, to):
+        raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
+    now = utcnow()
+    if to == S.CONFIRMED and application.confirmation_deadline and now > application.confirmation_deadline:
+        raise DeadlinePassed(_l("Le délai de confirmation de la place est dépassé."))
+
+    takes_seat = to in SEAT_HOLDING and current not in SEAT_HOLDING
+    frees_seat = current in SEAT_HOLDING and to not in SEAT_HOLDING
+
+    # A savepoint, so that a refused compare-and-set leaves no seat taken behind it.
+    with db.session.begin_nested():
+        if takes_seat:
+            taken = db.session.execute(
+                update(Offering)
+                .where(Offering.id == application.offering_id, Offering.seats_held < Offering.seats)
+                .values(seats_held=Offering.seats_held + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:
+                raise SeatsFull(
+                    _l(
+                        "Toutes les places de cette formation sont attribuées. Vous pouvez placer la candidature sur liste d'attente."
+                    )
+                )
+        values = {"status": to.value, "updated_at": now, "version": Application.version + 1}
+        if to in (S.ACCEPTED, S.WAITLISTED, S.REJECTED):
+            values["decided_at"] = now
+        if to == S.ACCEPTED:
+            days = current_app.config["CONFIRMATION_DAYS"]
+            values["confirmation_deadline"] = now + timedelta(days=days)
+        changed = db.session.execute(
+            update(Application)
+            .where(Application.id == application.id, Application.status == current.value)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise StaleStatus(
+                _l(
+                    "Cette candidature vient d'être modifiée par quelqu'un d'autre. Rechargez la page pour voir son nouvel état."
+                )
+            )
+        if frees_seat:
+            db.session.execute(
+                update(Offering)
+                .where(Offering.id == application.offering_id)
+                .values(seats_held=Offering.seats_held - 1)
+                .execution_options(synchronize_session=False)
+            )
+        change = StatusChange(
+            application_id=application.id,
+            from_status=current.value,
+            to_status=to.value,
+            actor_id=getattr(actor, "id", None),
+            note=note or None,
+            created_at=now,
+        )
+        db.session.add(change)
+        db.session.flush()
+
+    db.session.refresh(application)
+    db.session.refresh(application.offering)
+    _notify(application, to, note, promoted=promoted)
+    if frees_seat:
+        promote_waitlist(application.offering)
+    return change
+
+
+def _notify(application, to, note, promoted=False):
+    """Enqueue the email for arriving in ``to``."""
+    from portal.notifications.outbox import enqueue_to_user
+
+    template = "status_promoted" if promoted else EMAIL_FOR_STATUS.get(to)
+    if not template:
+        return
+    context = {"application": application, "note": note}
+    if to == S.WAITLISTED:
+        context["rank"] = waitlist_rank(application)
+    enqueue_to_user(application.applicant, template, **context)
+
+
+def waitlist_order():
+    """ORDER BY for the waitlist: best mean score first, then earliest submission."""
+    from portal.applications.models import Application
+
+    return (Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id)
+
+
+def waitlist_rank(application):
+    """1-based position of a wait-listed application in its offering's waitlist."""
+    from portal.applications.models import Application
+
+    ids = db.session.scalars(
+        select(Application.id)
+        .where(Application.offering_id == application.offering_id, Application.status == S.WAITLISTED)
+        .order_by(*waitlist_order())
+    ).all()
+    try:
+        return ids.index(application.id) + 1
+    except ValueError:
+        return None
+
+
+def promote_waitlist(offering):
+    """Accept wait-listed candidates, best first, while the offering has free seats."""
+    from portal.applications.models import Application
+
+    promoted = []
+    while True:
+        db.session.refresh(offering)
+        if offering.seats_held >= offering.seats:
+            break
+        candidate = db.session.scalars(
+            select(Application)
+            .where(Application.offering_id == offering.id, Application.status == S.WAITLISTED)
+            .order_by(*waitlist_order())
+            .limit(1)
+        ).first()
+        if candidate is None:
+            break
+        try:
+            transition(candidate, S.ACCEPTED, None, promoted=True)
+        except (SeatsFull, StaleStatus):
+            # Another request took the seat or the candidate first; look again.
+            continue
+        promoted.append(candidate)
+    return promoted
+
+
+def expire_unconfirmed(now=None):
+    """Expire accepted applications whose confirmation deadline has passed (frees seats)."""
+    from portal.applications.models import Application
+
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Application).where(Application.status == S.ACCEPTED, Application.confirmation_deadline < now)
+    ).all()
+    expired = []
+    for application in due:
+        try:
+            transition(application, S.EXPIRED, None)
+        except StaleStatus:
+            continue
+        expired.append(application)
+    return expired

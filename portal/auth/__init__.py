@@ -1,0 +1,7 @@
+"""Accounts: registration, email confirmation, login and logout, password reset, profile."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from portal.auth import views  # noqa: E402, F401

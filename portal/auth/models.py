@@ -1,0 +1,115 @@
+"""Accounts: users of every role and the applicant's profile."""
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.catalog.models import City, Offering, offering_reviewers
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+ROLES = ("applicant", "reviewer", "admin")
+
+
+class User(UserMixin, db.Model):
+    """Anyone who logs in. Emails are stored lower-cased, so uniqueness ignores case."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="applicant", index=True)
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    active: Mapped[bool] = mapped_column(default=True)
+    email_confirmed_at: Mapped[datetime | None]
+    # Bumped when the password changes or the account is deactivated: the session
+    # identifier embeds it, so every other open session stops working.
+    auth_version: Mapped[int] = mapped_column(default=1)
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    profile: Mapped["ApplicantProfile | None"] = relationship(
+        back_populates="user", uselist=False, cascade="all, delete-orphan"
+    )
+    reviewed_offerings: Mapped[list[Offering]] = relationship(
+        secondary=offering_reviewers, back_populates="reviewers"
+    )
+
+    def get_id(self):
+        """Session identifier: the id plus the auth version, so old sessions can be revoked."""
+        return f"{self.id}.{self.auth_version}"
+
+    @property
+    def is_active(self):
+        """Deactivated users cannot log in and their sessions end."""
+        return self.active
+
+    @property
+    def is_confirmed(self):
+        """Whether the email address was confirmed."""
+        return self.email_confirmed_at is not None
+
+    @property
+    def is_applicant(self):
+        """Role check used by templates through the permissions module."""
+        return self.role == "applicant"
+
+    @property
+    def is_reviewer(self):
+        """Role check."""
+        return self.role == "reviewer"
+
+    @property
+    def is_admin(self):
+        """Role check."""
+        return self.role == "admin"
+
+    @property
+    def display_name(self):
+        """Full name for applicants, the email for staff."""
+        if self.profile:
+            return self.profile.full_name
+        return self.email
+
+
+class ApplicantProfile(db.Model):
+    """What an applicant says about themselves and their association."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    first_name_ar: Mapped[str | None] = mapped_column(String(80))
+    last_name_ar: Mapped[str | None] = mapped_column(String(80))
+    # Stored upper-case; NULL once the account is anonymised.
+    cin: Mapped[str | None] = mapped_column(String(8), unique=True)
+    birth_date: Mapped[date | None]
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"), index=True)
+    education_level: Mapped[str] = mapped_column(String(32))
+    association_name: Mapped[str] = mapped_column(String(200))
+    association_registration: Mapped[str] = mapped_column(String(64))
+    association_city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"))
+    association_field: Mapped[str] = mapped_column(String(64))
+    association_role: Mapped[str] = mapped_column(String(120))
+    association_years: Mapped[int] = mapped_column(default=0)
+    association_description: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+    city: Mapped[City | None] = relationship(foreign_keys=[city_id])
+    association_city: Mapped[City | None] = relationship(foreign_keys=[association_city_id])
+
+    @property
+    def full_name(self):
+        """Latin first and last name."""
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day):
+        """Age in whole years on ``day``."""
+        if not self.birth_date:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))

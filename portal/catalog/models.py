@@ -1,0 +1,138 @@
+"""Regions, cities, tracks and offerings: what can be applied to, and where."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.i18n import Localized
+from portal.timeutil import utcnow
+
+DOMAINS = ("digital", "management")
+
+# Ordered from lowest to highest; a track's minimum is compared by position.
+EDUCATION_LEVELS = ("none", "primary", "secondary", "baccalaureate", "bac2", "licence", "master")
+
+OFFERING_STATUSES = ("draft", "open", "closed")
+
+offering_reviewers = Table(
+    "offering_reviewer",
+    db.metadata,
+    Column("offering_id", ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+def education_rank(level):
+    """Position of an education level in EDUCATION_LEVELS (-1 when unknown)."""
+    try:
+        return EDUCATION_LEVELS.index(level)
+    except ValueError:
+        return -1
+
+
+class Region(Localized, db.Model):
+    """One of Morocco's twelve regions."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_ar: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+    cities: Mapped[list["City"]] = relationship(back_populates="region", order_by="City.name_fr")
+
+    @property
+    def name(self):
+        """Name in the current language."""
+        return self.localized("name")
+
+
+class City(Localized, db.Model):
+    """A city where applicants live and where tracks may be offered."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_ar: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+    region: Mapped[Region] = relationship(back_populates="cities")
+
+    @property
+    def name(self):
+        """Name in the current language."""
+        return self.localized("name")
+
+
+class Track(Localized, db.Model):
+    """A specialised training track (e.g. ``NUM-TRANS``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    domain: Mapped[str] = mapped_column(String(32), index=True)
+    min_education: Mapped[str] = mapped_column(String(32), default="secondary")
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_ar: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_ar: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+
+    offerings: Mapped[list["Offering"]] = relationship(back_populates="track")
+
+    @property
+    def title(self):
+        """Title in the current language."""
+        return self.localized("title")
+
+    @property
+    def description(self):
+        """Description in the current language."""
+        return self.localized("description")
+
+
+class Offering(db.Model):
+    """A track in a city for an academic year, with its seats and application window.
+
+    ``seats_held`` counts the applications that hold a seat (accepted or confirmed). It is
+    changed only by the workflow, with a conditional UPDATE, and a CHECK constraint keeps
+    it within ``seats`` whatever the concurrency.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("track_id", "city_id", "academic_year"),
+        CheckConstraint("seats_held >= 0 AND seats_held <= seats", name="seats_within_capacity"),
+        CheckConstraint("seats >= 0", name="seats_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"), index=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    academic_year: Mapped[str] = mapped_column(String(9), index=True)
+    seats: Mapped[int] = mapped_column(default=25)
+    seats_held: Mapped[int] = mapped_column(default=0)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    course_starts_on: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    track: Mapped[Track] = relationship(back_populates="offerings")
+    city: Mapped[City] = relationship()
+    reviewers: Mapped[list["User"]] = relationship(  # noqa: F821
+        secondary=offering_reviewers, back_populates="reviewed_offerings"
+    )
+
+    @property
+    def seats_left(self):
+        """Seats not yet held by an accepted or confirmed applicant."""
+        return max(self.seats - self.seats_held, 0)
+
+    def window_is_open(self, now=None):
+        """Whether applications are accepted right now."""
+        now = now or utcnow()
+        return self.status == "open" and self.opens_at <= now < self.closes_at

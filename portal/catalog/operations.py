@@ -1,0 +1,72 @@
+"""Catalogue operations: seeding and academic years."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.catalog.models import City, Offering, Region, Track
+from portal.catalog.seed_data import OFFERINGS, REGIONS, TRACKS
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+def academic_year(day=None):
+    """The academic year containing ``day`` (it starts in September): ``2026-2027``."""
+    day = day or utcnow()
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+def seed_catalogue(now=None):
+    """Create the regions, cities, tracks and first offerings that are missing; flush.
+
+    Existing rows are left as they are (administrators may have edited them), so running
+    it twice changes nothing. Returns the number of rows created.
+    """
+    now = now or utcnow()
+    created = 0
+    regions = {r.code: r for r in db.session.scalars(select(Region))}
+    cities = {c.slug: c for c in db.session.scalars(select(City))}
+    for code, fr, ar, en, region_cities in REGIONS:
+        region = regions.get(code)
+        if region is None:
+            region = regions[code] = Region(code=code, name_fr=fr, name_ar=ar, name_en=en)
+            db.session.add(region)
+            created += 1
+        for slug, cfr, car, cen in region_cities:
+            if slug not in cities:
+                cities[slug] = City(slug=slug, region=region, name_fr=cfr, name_ar=car, name_en=cen)
+                db.session.add(cities[slug])
+                created += 1
+    tracks = {t.code: t for t in db.session.scalars(select(Track))}
+    for data in TRACKS:
+        if data["code"] not in tracks:
+            tracks[data["code"]] = Track(**data)
+            db.session.add(tracks[data["code"]])
+            created += 1
+    db.session.flush()
+    year = academic_year(now)
+    existing = {
+        (o.track_id, o.city_id)
+        for o in db.session.scalars(select(Offering).where(Offering.academic_year == year))
+    }
+    for code, slug in OFFERINGS:
+        track, city = tracks[code], cities[slug]
+        if (track.id, city.id) in existing:
+            continue
+        opens = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        db.session.add(
+            Offering(
+                track=track,
+                city=city,
+                academic_year=year,
+                seats=25,
+                opens_at=opens,
+                closes_at=opens + timedelta(days=61),
+                course_starts_on=opens + timedelta(days=91),
+                status="open",
+            )
+        )
+        created += 1
+    db.session.flush()
+    return created

@@ -1,0 +1,105 @@
+"""Public pages: home, catalogue, a track, the privacy notice, health, language switch."""
+
+from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
+
+from portal.catalog import bp
+from portal.catalog.models import DOMAINS, City, Offering, Track
+from portal.extensions import db
+from portal.safety import safe_next
+from portal.timeutil import utcnow
+
+
+def open_offerings(city_id=None, domain=None, track_id=None):
+    """Offerings taking applications now, with their track and city loaded."""
+    now = utcnow()
+    query = (
+        select(Offering)
+        .join(Offering.track)
+        .join(Offering.city)
+        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .where(Offering.status == "open", Offering.opens_at <= now, Offering.closes_at > now)
+        .order_by(Offering.closes_at, Track.code, City.name_fr)
+    )
+    if city_id:
+        query = query.where(Offering.city_id == city_id)
+    if domain:
+        query = query.where(Track.domain == domain)
+    if track_id:
+        query = query.where(Offering.track_id == track_id)
+    return db.session.scalars(query).all()
+
+
+@bp.get("/")
+def home():
+    """Programme presentation and the offerings open now."""
+    return render_template("catalog/home.html", offerings=open_offerings())
+
+
+@bp.get("/tracks")
+def tracks():
+    """The catalogue of tracks, with the open offerings filtered by city and domain."""
+    city_id = request.args.get("city", type=int)
+    domain = request.args.get("domain")
+    if domain not in DOMAINS:
+        domain = None
+    all_tracks = db.session.scalars(select(Track).order_by(Track.domain, Track.code)).all()
+    if domain:
+        all_tracks = [t for t in all_tracks if t.domain == domain]
+    offerings = open_offerings(city_id=city_id, domain=domain)
+    by_track = {}
+    for offering in offerings:
+        by_track.setdefault(offering.track_id, []).append(offering)
+    cities = db.session.scalars(select(City).order_by(City.name_fr)).all()
+    return render_template(
+        "catalog/tracks.html",
+        tracks=all_tracks,
+        by_track=by_track,
+        cities=cities,
+        city_id=city_id,
+        domain=domain,
+    )
+
+
+@bp.get("/tracks/<code>")
+def track(code):
+    """One track and where it is offered."""
+    track = db.session.scalar(select(Track).where(Track.code == code.upper()))
+    if track is None:
+        abort(404)
+    return render_template("catalog/track.html", track=track, offerings=open_offerings(track_id=track.id))
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice (law 09-08)."""
+    return render_template(
+        "catalog/privacy.html",
+        version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        cndp=current_app.config["CNDP_DECLARATION"],
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    """JSON health status: is the database reachable."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    """Switch language: remembered in the session, and on the account when logged in."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    if current_user.is_authenticated and current_user.locale != code:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))

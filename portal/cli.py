@@ -1,0 +1,194 @@
+"""``flask --app portal`` commands: seed, users, reviewers, outbox, workflow."""
+
+import logging
+import time
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed demo account, seeded only with --demo
+DEMO_ACCOUNTS = (
+    ("admin@demo.ma", "admin"),
+    ("reviewer@demo.ma", "reviewer"),
+    ("applicant@demo.ma", "applicant"),
+)
+
+
+def init_app(app):
+    """Register the command groups."""
+    app.cli.add_command(seed)
+    app.cli.add_command(create_user)
+    app.cli.add_command(assign_reviewer)
+    app.cli.add_command(outbox)
+    app.cli.add_command(workflow)
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also create demo accounts (development only).")
+def seed(demo):
+    """Create the regions, cities, tracks and offerings of the catalogue (idempotent)."""
+    from portal.catalog.operations import seed_catalogue
+
+    created = seed_catalogue()
+    if demo:
+        created += _seed_demo_accounts()
+    db.session.commit()
+    click.echo(f"Seed: {created} rows created.")
+    if demo:
+        click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+        for email, role in DEMO_ACCOUNTS:
+            click.echo(f"  {role:<10} {email}")
+
+
+def _seed_demo_accounts():
+    """Demo admin, reviewer (assigned to the Rabat offerings) and applicant."""
+    from datetime import date
+
+    from portal.auth.models import ApplicantProfile, User
+    from portal.auth.passwords import hash_password
+    from portal.catalog.models import City, Offering
+    from portal.timeutil import utcnow
+
+    created = 0
+    for email, role in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User).where(User.email == email)):
+            continue
+        user = User(
+            email=email,
+            role=role,
+            password_hash=hash_password(DEMO_PASSWORD),
+            email_confirmed_at=utcnow(),
+            consent_at=utcnow(),
+            consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        )
+        db.session.add(user)
+        if role == "applicant":
+            rabat = db.session.scalar(select(City).where(City.slug == "rabat"))
+            user.profile = ApplicantProfile(
+                first_name="Salma",
+                last_name="Bennani",
+                cin="AB123456",
+                birth_date=date(1992, 4, 12),
+                phone="+212612345678",
+                city=rabat,
+                education_level="licence",
+                association_name="Association Amal pour le développement",
+                association_registration="RSK-2015-0421",
+                association_city=rabat,
+                association_field="education",
+                association_role="Trésorière",
+                association_years=5,
+            )
+        if role == "reviewer":
+            rabat_offerings = db.session.scalars(
+                select(Offering).join(Offering.city).where(City.slug == "rabat")
+            ).all()
+            user.reviewed_offerings.extend(rabat_offerings)
+        created += 1
+    db.session.flush()
+    return created
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["applicant", "reviewer", "admin"]), required=True)
+@click.option("--password", default=None, help="Prompted for when absent.")
+def create_user(email, role, password):
+    """Create a staff (or applicant) account with a confirmed email."""
+    from portal.auth.models import User
+    from portal.auth.passwords import hash_password, password_problem
+    from portal.timeutil import utcnow
+
+    email = email.strip().lower()
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException(f"A user with email {email} already exists.")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(str(problem))
+    user = User(email=email, role=role, password_hash=hash_password(password), email_confirmed_at=utcnow())
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email} (id {user.id}).")
+
+
+@click.command("assign-reviewer")
+@click.option("--email", required=True)
+@click.option("--offering", "offering_id", type=int, required=True)
+def assign_reviewer(email, offering_id):
+    """Assign a reviewer to an offering."""
+    from portal.auth.models import User
+    from portal.catalog.models import Offering
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or user.role not in ("reviewer", "admin"):
+        raise click.ClickException("No reviewer with that email.")
+    offering = db.session.get(Offering, offering_id)
+    if offering is None:
+        raise click.ClickException(f"No offering {offering_id}.")
+    if user not in offering.reviewers:
+        offering.reviewers.append(user)
+    db.session.commit()
+    click.echo(f"{email} reviews offering {offering_id} ({offering.track.code}, {offering.city.name_fr}).")
+
+
+@click.group("outbox")
+def outbox():
+    """Deliver the emails of the outbox."""
+
+
+@outbox.command("send")
+def outbox_send():
+    """Deliver every email that is due, once."""
+    from portal.notifications.delivery import send_due
+
+    sent, failed = send_due()
+    click.echo(f"Outbox: {sent} sent, {failed} failed attempts.")
+
+
+@outbox.command("worker")
+@click.option("--interval", type=float, default=None, help="Seconds between passes.")
+@click.option("--iterations", type=int, default=0, help="Stop after N passes (0: never).")
+def outbox_worker(interval, iterations):
+    """Loop: deliver due emails and run the workflow tick, every few seconds."""
+    from portal.applications.workflow import expire_unconfirmed
+    from portal.notifications.delivery import send_due
+
+    interval = interval or current_app.config["WORKER_INTERVAL_SECONDS"]
+    click.echo(f"Email worker started (every {interval}s).")
+    done = 0
+    while True:
+        try:
+            expire_unconfirmed()
+            db.session.commit()
+            send_due()
+        except Exception:  # noqa: BLE001 - a worker must survive a bad pass and try again
+            db.session.rollback()
+            log.exception("worker pass failed")
+        finally:
+            db.session.remove()
+        done += 1
+        if iterations and done >= iterations:
+            return
+        time.sleep(interval)
+
+
+@click.group("workflow")
+def workflow():
+    """Time-driven steps of the application workflow."""
+
+
+@workflow.command("tick")
+def workflow_tick():
+    """Expire unconfirmed seats and promote wait-listed candidates."""
+    from portal.applications.workflow import expire_unconfirmed
+
+    expired = expire_unconfirmed()
+    db.session.commit()
+    click.echo(f"Workflow: {len(expired)} seats expired.")

@@ -1,0 +1,77 @@
+"""Default configuration.
+
+Layers, each overriding the previous one: the class below, ``instance/config.py``,
+environment variables ``PORTAL_<KEY>`` and finally the mapping given to ``create_app``
+(tests). Nothing secret has a default here: in development a secret key is generated
+into ``instance/`` on first run; in production (``PORTAL_PRODUCTION=true``) a missing
+secret key stops the application.
+"""
+
+from datetime import timedelta
+
+
+class Config:
+    """Settings shared by every environment; override per deployment."""
+
+    PRODUCTION = False
+    SECRET_KEY = None
+    # None means "a SQLite file in instance/"; create_app fills it in.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    BASE_URL = "http://127.0.0.1:5000"
+    LANGUAGES = ("fr", "ar", "en")
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
+
+    # Programme rules.
+    MAX_ACTIVE_APPLICATIONS = 2
+    CONFIRMATION_DAYS = 7
+    MIN_AGE_YEARS = 18
+    PRIVACY_NOTICE_VERSION = "2026-09"
+    CNDP_DECLARATION = "D-XXX/2026"
+
+    # Uploads: each file at most 5 MB; a request carrying two of them plus the form fits
+    # under MAX_CONTENT_LENGTH, anything bigger is refused with a 413 page.
+    MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 2 * 5 * 1024 * 1024 + 256 * 1024
+    UPLOAD_FOLDER = None  # instance/uploads
+
+    # Signed links.
+    CONFIRM_TOKEN_MAX_AGE = int(timedelta(days=3).total_seconds())
+    RESET_TOKEN_MAX_AGE = int(timedelta(hours=1).total_seconds())
+
+    # Email. Without MAIL_SERVER, messages are written as .eml files in MAIL_FILE_FOLDER.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Portail Formation Associations <no-reply@formation-associations.ma>"
+    MAIL_FILE_FOLDER = None  # instance/mail
+    MAIL_TIMEOUT = 10
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 30
+    OUTBOX_BACKOFF_CAP_SECONDS = 3600
+    # A row claimed by a worker that died is handed out again after this long.
+    OUTBOX_CLAIM_TIMEOUT_SECONDS = 600
+    WORKER_INTERVAL_SECONDS = 5
+
+    # Rate limits (Flask-Limiter). Redis in production: PORTAL_RATELIMIT_STORAGE_URI.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+
+    # Cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 4
+
+    PAGE_SIZE = 50

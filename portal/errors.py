@@ -1,0 +1,56 @@
+"""Error pages rendered inside the layout, in the visitor's language."""
+
+import logging
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: lambda: (_("Requête invalide"), _("La demande n'a pas pu être comprise. Veuillez réessayer.")),
+    403: lambda: (_("Accès refusé"), _("Vous n'avez pas accès à cette page.")),
+    404: lambda: (_("Page introuvable"), _("La page demandée n'existe pas ou n'est plus disponible.")),
+    405: lambda: (_("Action non permise"), _("Cette action n'est pas possible de cette façon.")),
+    413: lambda: (
+        _("Fichier trop volumineux"),
+        _(
+            "L'envoi dépasse la taille autorisée : chaque fichier doit faire au plus 5 Mo. Réduisez la taille du fichier (par exemple en le numérisant en plus basse résolution) puis réessayez."
+        ),
+    ),
+    429: lambda: (
+        _("Trop de tentatives"),
+        _("Trop de tentatives en peu de temps. Veuillez patienter quelques minutes puis réessayer."),
+    ),
+    500: lambda: (
+        _("Erreur du serveur"),
+        _("Une erreur inattendue s'est produite. Elle a été enregistrée ; veuillez réessayer plus tard."),
+    ),
+}
+
+
+def render_error(code):
+    """Render the error page for ``code`` with its translated title and explanation."""
+    title, text = MESSAGES.get(code, MESSAGES[500])()
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def init_app(app):
+    """Install the handlers."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        db.session.rollback()
+        if error.code in MESSAGES:
+            return render_error(error.code)
+        return error
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        db.session.rollback()
+        # Only the path and the exception type: form values may carry personal data.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,24 @@
+"""Import every model so that metadata (Alembic, tests) sees all tables."""
+
+from portal.admin.models import AuditEvent
+from portal.applications.models import Application, Document, Interest, StatusChange
+from portal.auth.models import ApplicantProfile, User
+from portal.catalog.models import City, Offering, Region, Track
+from portal.notifications.models import OutboxEmail
+from portal.review.models import Review
+
+__all__ = [
+    "ApplicantProfile",
+    "Application",
+    "AuditEvent",
+    "City",
+    "Document",
+    "Interest",
+    "Offering",
+    "OutboxEmail",
+    "Region",
+    "Review",
+    "StatusChange",
+    "Track",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Email notifications: the outbox, rendering and delivery."""

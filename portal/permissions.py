@@ -1,0 +1,117 @@
+"""Who may do what: the one place that combines role, assignment and state.
+
+Views and templates only ask these functions. Anything a user may not even see answers
+404 through ``get_*_or_404`` helpers of the features, never 403, so that references and
+ids of other people's objects cannot be probed.
+"""
+
+from portal.applications.workflow import ACTIVE, TRANSITIONS, Status
+
+
+def _is_staff_of(user, offering):
+    """An admin, or a reviewer assigned to ``offering``."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "reviewer" and any(r.id == user.id for r in offering.reviewers)
+
+
+def is_admin(user):
+    """Whether ``user`` is an active administrator."""
+    return bool(user and user.is_authenticated and user.is_active and user.role == "admin")
+
+
+def is_reviewer(user):
+    """Whether ``user`` is an active reviewer (assigned or not)."""
+    return bool(user and user.is_authenticated and user.is_active and user.role == "reviewer")
+
+
+def is_staff(user):
+    """Reviewers and administrators."""
+    return is_admin(user) or is_reviewer(user)
+
+
+def is_applicant(user):
+    """Whether ``user`` is an active applicant account."""
+    return bool(user and user.is_authenticated and user.is_active and user.role == "applicant")
+
+
+def can_view_application(user, application):
+    """The applicant themself, the reviewers of its offering, and administrators."""
+    if not user or not user.is_authenticated:
+        return False
+    if application.applicant_id == user.id:
+        return True
+    return _is_staff_of(user, application.offering)
+
+
+def can_view_document(user, document):
+    """Same audience as the application the document belongs to."""
+    return can_view_application(user, document.application)
+
+
+def can_review(user, application):
+    """Reviewers of the offering (and admins) review applications not yet decided."""
+    return _is_staff_of(user, application.offering) and application.status in (
+        Status.SUBMITTED,
+        Status.UNDER_REVIEW,
+    )
+
+
+def can_see_reviews(user, application):
+    """Scores and comments are for staff of the offering only, never for applicants."""
+    return _is_staff_of(user, application.offering)
+
+
+def can_decide(user, application):
+    """Staff of the offering may accept, wait-list or reject where the table allows."""
+    return _is_staff_of(user, application.offering) and bool(decisions_for(user, application))
+
+
+# Who may trigger each target status; None (the system) may trigger any allowed pair.
+_APPLICANT_TARGETS = frozenset({Status.CONFIRMED, Status.WITHDRAWN})
+_STAFF_TARGETS = frozenset({Status.UNDER_REVIEW, Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
+
+
+def can_transition(user, application, to):
+    """Whether ``user`` (None for the system) may move ``application`` to ``to`` now."""
+    to = Status(to)
+    if to not in TRANSITIONS[Status(application.status)]:
+        return False
+    if user is None:
+        return to in (Status.EXPIRED, Status.ACCEPTED, Status.UNDER_REVIEW)
+    if to in _APPLICANT_TARGETS:
+        return application.applicant_id == user.id and user.is_active
+    if to in _STAFF_TARGETS:
+        return _is_staff_of(user, application.offering)
+    return False
+
+
+def decisions_for(user, application):
+    """The decisions a staff member may take now, in display order (drives the buttons)."""
+    return [
+        s
+        for s in (Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED)
+        if can_transition(user, application, s)
+    ]
+
+
+def can_withdraw(user, application):
+    """The applicant may withdraw while the application is active."""
+    return can_transition(user, application, Status.WITHDRAWN)
+
+
+def can_confirm(user, application):
+    """The applicant may confirm an accepted seat (before the deadline: checked by the workflow)."""
+    return can_transition(user, application, Status.CONFIRMED)
+
+
+def can_apply(user):
+    """Applicant accounts may apply; the rules of the offering are checked at submission."""
+    return is_applicant(user)
+
+
+def is_active_status(status):
+    """Whether an application in ``status`` counts towards the active-applications limit."""
+    return Status(status) in ACTIVE

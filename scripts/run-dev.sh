@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Serve the portal with Flask's server and run the email worker beside it; stop both together.
+set -euo pipefail
+$FLASK outbox worker &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+echo "Portal on http://127.0.0.1:${PORT:-5000} — emails are written to instance/mail/ (Ctrl+C to stop)"
+$FLASK run --host 127.0.0.1 --port "${PORT:-5000}"

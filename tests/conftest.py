@@ -1,0 +1,230 @@
+"""Shared fixtures: the app on a real database, a real SMTP server on loopback, helpers.
+
+The database is SQLite (a file, so threads can share it) unless PORTAL_TEST_DATABASE_URL
+points elsewhere (PostgreSQL in CI). The schema is created once per run; every test
+starts from empty tables.
+"""
+
+import email
+import email.policy
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import delete, event
+
+from portal import create_app, timeutil
+from portal.extensions import db, limiter, mail
+
+TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+
+
+class Mailbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        if self.refuse:
+            return "451 Try again later"
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def wait_for(self, count, timeout=5):
+        """Wait until ``count`` messages arrived; return them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.02)
+        with self.lock:
+            return list(self.messages)
+
+    def to(self, address):
+        """Messages sent to ``address``."""
+        with self.lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+
+def message_text(message):
+    """The plain-text body of a received message."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content()
+
+
+def message_html(message):
+    """The HTML body of a received message."""
+    part = message.get_body(preferencelist=("html",))
+    return part.get_content()
+
+
+def find_link(message, path_fragment):
+    """The first URL in the message's text containing ``path_fragment``; returns its path."""
+    for url in re.findall(r"https?://\S+", message_text(message)):
+        if path_fragment in url:
+            return re.sub(r"^https?://[^/]+", "", url.rstrip(".,)>"))
+    raise AssertionError(f"no link with {path_fragment!r} in message {message['Subject']!r}")
+
+
+def free_port():
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on loopback for the whole run."""
+    handler = Mailbox()
+    handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def _app(smtp_server):
+    tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp / 'test.db'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_server.port,
+            "MAIL_SUPPRESS_SEND": False,
+            "BASE_URL": "http://portal.test",
+            "UPLOAD_FOLDER": str(tmp / "uploads"),
+            "MAIL_FILE_FOLDER": str(tmp / "mail"),
+            "RATELIMIT_ENABLED": False,
+            "OUTBOX_BACKOFF_SECONDS": 1,
+        }
+    )
+    mail.init_app(app)
+    with app.app_context():
+        import portal.models  # noqa: F401 - every table in the metadata
+
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _empty_tables():
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+@pytest.fixture
+def app(_app, smtp_server):
+    """The application, with empty tables, an empty mailbox and an unfrozen clock."""
+    saved = dict(_app.config)
+    smtp_server.clear()
+    smtp_server.refuse = False
+    with _app.app_context():
+        _empty_tables()
+    ctx = _app.app_context()
+    ctx.push()
+    try:
+        yield _app
+    finally:
+        db.session.remove()
+        ctx.pop()
+        timeutil.freeze(None)
+        _app.config.clear()
+        _app.config.update(saved)
+        if limiter.enabled:
+            limiter.reset()
+        for folder in (_app.config["UPLOAD_FOLDER"], _app.config["MAIL_FILE_FOLDER"]):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def clock():
+    """Freeze ``utcnow()``: ``clock.set(datetime)``; unfrozen after the test."""
+
+    class Clock:
+        def set(self, moment):
+            timeutil.freeze(moment)
+            return moment
+
+    yield Clock()
+    timeutil.freeze(None)
+
+
+@pytest.fixture
+def query_counter(app):
+    """Count SQL statements: ``with query_counter() as q: ...; q.count``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements = []
+
+        counter = Counter()
+
+        def _count(conn, cursor, statement, *args):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", _count)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _count)
+
+    return counting
+
+
+@pytest.fixture
+def deliver(app):
+    """Deliver the outbox now (as ``flask outbox send`` does); returns (sent, failed)."""
+    from portal.notifications.delivery import send_due
+
+    def _deliver():
+        result = send_due()
+        db.session.remove()
+        return result
+
+    return _deliver

@@ -1,0 +1,177 @@
+"""Factories: valid objects in one call, with overrides for what a test cares about."""
+
+import itertools
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.applications.models import Application
+from portal.auth.models import ApplicantProfile, User
+from portal.auth.passwords import hash_password
+from portal.catalog.models import City, Offering, Region, Track
+from portal.catalog.operations import academic_year
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+# Hashing with production parameters is slow; tests share one hash of PASSWORD.
+_password_hash = None
+
+
+def _hash():
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = hash_password(PASSWORD)
+    return _password_hash
+
+
+def region(**kw):
+    """A region."""
+    n = next(_counter)
+    obj = Region(
+        code=kw.pop("code", f"R{n}"), name_fr=f"Région {n}", name_ar=f"جهة {n}", name_en=f"Region {n}"
+    )
+    for k, v in kw.items():
+        setattr(obj, k, v)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def city(name=None, **kw):
+    """A city (in a new region unless one is given)."""
+    n = next(_counter)
+    name = name or f"Ville{n}"
+    obj = City(
+        slug=kw.pop("slug", f"{name.lower()}-{n}"),
+        region=kw.pop("region", None) or region(),
+        name_fr=name,
+        name_ar=kw.pop("name_ar", f"مدينة {n}"),
+        name_en=kw.pop("name_en", name),
+    )
+    for k, v in kw.items():
+        setattr(obj, k, v)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def track(**kw):
+    """A track."""
+    n = next(_counter)
+    data = {
+        "code": f"TRK-{n}",
+        "domain": "digital",
+        "min_education": "secondary",
+        "title_fr": f"Formation {n}",
+        "title_ar": f"تكوين {n}",
+        "title_en": f"Track {n}",
+        "description_fr": "Description",
+        "description_ar": "وصف",
+        "description_en": "Description",
+    }
+    data.update(kw)
+    obj = Track(**data)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def offering(**kw):
+    """An open offering with its window open now."""
+    now = utcnow()
+    data = {
+        "track": kw.pop("track", None) or track(),
+        "city": kw.pop("city", None) or city(),
+        "academic_year": academic_year(now),
+        "seats": 25,
+        "opens_at": now - timedelta(days=1),
+        "closes_at": now + timedelta(days=30),
+        "course_starts_on": now + timedelta(days=60),
+        "status": "open",
+    }
+    data.update(kw)
+    obj = Offering(**data)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def user(role="applicant", **kw):
+    """A confirmed user; applicants get a complete profile."""
+    n = next(_counter)
+    profile_kw = kw.pop("profile", {})
+    obj = User(
+        email=kw.pop("email", f"user{n}@example.org"),
+        role=role,
+        password_hash=kw.pop("password_hash", None) or _hash(),
+        email_confirmed_at=kw.pop("email_confirmed_at", utcnow()),
+        consent_at=utcnow(),
+        consent_version="test",
+        locale=kw.pop("locale", "fr"),
+    )
+    for k, v in kw.items():
+        setattr(obj, k, v)
+    db.session.add(obj)
+    if role == "applicant":
+        residence = profile_kw.pop("city", None) or db.session.scalar(select(City).limit(1)) or city()
+        data = {
+            "first_name": "Amina",
+            "last_name": f"Test{n}",
+            "cin": f"T{n:06d}"[-7:],
+            "birth_date": date(1990, 1, 1),
+            "phone": "+212600000000",
+            "city": residence,
+            "education_level": "licence",
+            "association_name": f"Association {n}",
+            "association_registration": f"REG-{n}",
+            "association_city": residence,
+            "association_field": "social",
+            "association_role": "Membre",
+            "association_years": 3,
+        }
+        data.update(profile_kw)
+        obj.profile = ApplicantProfile(**data)
+    db.session.flush()
+    return obj
+
+
+def reviewer(*offerings, **kw):
+    """A reviewer assigned to ``offerings``."""
+    obj = user(role="reviewer", **kw)
+    obj.reviewed_offerings.extend(offerings)
+    db.session.flush()
+    return obj
+
+
+def application(applicant=None, offering_=None, status="submitted", **kw):
+    """An application inserted directly (bypassing the form), in ``status``.
+
+    Seat-holding statuses also count against the offering's seats, as the workflow would.
+    """
+    applicant = applicant or user()
+    offering_ = offering_ or offering()
+    n = next(_counter)
+    obj = Application(
+        reference=kw.pop("reference", f"APP-{utcnow().year}-{900000 + n:06d}"),
+        applicant=applicant,
+        offering=offering_,
+        academic_year=offering_.academic_year,
+        status=status,
+        motivation=kw.pop("motivation", "Je souhaite me former. " * 10),
+        expected_benefit=kw.pop("expected_benefit", "Mieux servir nos bénéficiaires."),
+        **kw,
+    )
+    if status in ("accepted", "confirmed"):
+        offering_.seats_held += 1
+        if status == "accepted" and obj.confirmation_deadline is None:
+            obj.confirmation_deadline = utcnow() + timedelta(days=7)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def login(client, user_, password=PASSWORD):
+    """Log ``user_`` in through the real login form; returns the response."""
+    return client.post("/auth/login", data={"email": user_.email, "password": password})
