@@ -25,6 +25,7 @@ def create_app(config=None):
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -110,6 +111,13 @@ def register_errorhandlers(app):
     from portal import errors
 
     errors.init_app(app)
+
+
+def register_security(app):
+    """Security headers on every response and a request log without personal data."""
+    from portal import security
+
+    security.init_app(app)
 
 
 def register_template_helpers(app):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 from sqlalchemy import delete, event
 
 from portal import create_app, timeutil
@@ -166,9 +167,30 @@ def app(_app, smtp_server):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+class PortalClient(FlaskClient):
+    """Test client whose requests run as in production, each in its own app context.
+
+    Flask reuses an app context that is already pushed (the ``app`` fixture pushes one
+    for factories), which would share ``g`` — the logged-in user, the locale — between
+    requests. Each request gets a fresh context instead. The test's own session is
+    committed before the request, so the request sees the factories' rows and SQLite is
+    not left waiting on the test's write lock, and expired after it, so the test reads
+    what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            db.session.expire_all()
+
+
 @pytest.fixture
 def client(app):
-    """A test client."""
+    """A test client (see PortalClient)."""
+    app.test_client_class = PortalClient
     return app.test_client()
 
 
