@@ -1,0 +1,101 @@
+"""Browser fixtures: the portal served on loopback, Debian's Chromium driven by Playwright.
+
+A missing browser is a failure, not a skip: CI installs the ``chromium`` package.
+Screenshots go to ``screenshots/`` (git-ignored).
+"""
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+VIEWPORTS = {"phone": {"width": 375, "height": 667}, "desktop": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def live_server(_app):
+    """The test application served over HTTP on a free loopback port, in a thread."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, _app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the run."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A Playwright page that records console errors and can run axe and take screenshots."""
+
+    def __init__(self, page, base_url, viewport_name):
+        self.page = page
+        self.base_url = base_url
+        self.viewport = viewport_name
+        self.console_errors = []
+        page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+
+    def goto(self, path):
+        """Open ``path`` on the live server."""
+        response = self.page.goto(self.base_url + path)
+        return response
+
+    def axe(self):
+        """Run axe-core on the current page; return its violations."""
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate(
+            "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        )
+        return result["violations"]
+
+    def serious_violations(self):
+        """axe violations of impact serious or critical, as readable strings."""
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in self.axe()
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    def screenshot(self, name):
+        """Save a full-page screenshot under screenshots/."""
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{name}-{self.viewport}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def browser_page(request, browser, live_server, app):
+    """A fresh browser context (no cookies) on a phone or desktop viewport."""
+    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
+    page = Page(context.new_page(), live_server, request.param)
+    yield page
+    context.close()
