@@ -41,6 +41,17 @@ test: $(VENV)/.dev translations
 		PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/pytest; \
 	fi
 
+## Serve under gunicorn (gunicorn.conf.py, PORT default 8000) with the email worker, on the make run database.
+serve: install translations
+	$(FLASK) db upgrade
+	@if [ "$${PORTAL_PRODUCTION:-false}" = true ]; then $(FLASK) seed; else $(FLASK) seed --demo; fi
+	BIN=$(BIN) bash scripts/serve.sh
+
+## The performance benchmark (bench/README.md): portal vs baseline under gunicorn, driven by wrk.
+bench: $(VENV)/.dev translations
+	@command -v wrk >/dev/null || apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -22,6 +22,7 @@ def create_app(config=None):
         static_folder=str(ROOT / "static"),
     )
     configure(app, config)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -42,6 +43,12 @@ def configure(app, config=None):
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.db'}"
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # Explicit engine options win over the pool defaults.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["DATABASE_POOL_OPTIONS"],
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
@@ -63,6 +70,15 @@ def _development_secret(instance):
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def register_proxy_fix(app):
+    """Trust X-Forwarded-* from PROXY_FIX_X_FOR reverse proxies (none by default)."""
+    hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app):
@@ -95,15 +111,19 @@ def register_blueprints(app):
     """Register one blueprint per feature."""
     from portal.admin import bp as admin_bp
     from portal.applications import bp as applications_bp
+    from portal.auth import account_bp
     from portal.auth import bp as auth_bp
     from portal.catalog import bp as catalog_bp
+    from portal.demand import bp as demand_bp
     from portal.review import bp as review_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(demand_bp)
 
 
 def register_errorhandlers(app):

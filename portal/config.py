@@ -18,7 +18,21 @@ class Config:
     # None means "a SQLite file in instance/"; create_app fills it in.
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Connection pool of each worker process for a server database (PostgreSQL); merged
+    # under SQLALCHEMY_ENGINE_OPTIONS by create_app, never applied to SQLite. Pre-ping
+    # replaces connections the server or a proxy dropped (restart, idle timeout).
+    DATABASE_POOL_OPTIONS = {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_timeout": 10,
+        "pool_recycle": 1800,
+    }
     SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    # Number of reverse proxies in front of the application that set X-Forwarded-For,
+    # -Proto and -Host (1 behind nginx). 0: the headers are ignored, as a client could forge them.
+    PROXY_FIX_X_FOR = 0
 
     BASE_URL = "http://127.0.0.1:5000"
     LANGUAGES = ("fr", "ar", "en")

@@ -5,14 +5,28 @@ On SQLite a deferred transaction that reads and then writes can fail at once wit
 help in that case. Requests that may write (every method but GET/HEAD/OPTIONS) and CLI
 commands therefore start their transactions with ``BEGIN IMMEDIATE``, which waits for
 the write lock up front. Reads keep plain ``BEGIN`` and, with WAL, never block.
+
+Writers also queue on an exclusive ``flock`` of ``<database>-writer`` before their
+``BEGIN IMMEDIATE``, held until the connection goes back to the pool. SQLite's own busy
+handler waits by sleeping (up to 100 ms between tries), so under a burst of submissions
+from several gunicorn workers most of the time went to sleeping while the lock was
+free; the file lock hands it over within a couple of milliseconds. The busy timeout stays
+as the backstop (and bounds the wait for the file lock), so nothing can wait forever.
 """
 
 import contextvars
+import fcntl
+import os
+import time
 
 from flask import has_request_context, request
 from sqlalchemy import event
 
 from portal.extensions import db
+
+# Polling interval bounds while waiting for the writer lock (seconds).
+_LOCK_POLL_MIN = 0.0002
+_LOCK_POLL_MAX = 0.002
 
 _write_intent = contextvars.ContextVar("write_intent", default=None)
 
@@ -36,6 +50,41 @@ def is_sqlite():
     return db.engine.dialect.name == "sqlite"
 
 
+def _acquire_writer_lock(info, timeout):
+    """Take the connection's exclusive writer lock, polling briefly; False after ``timeout``."""
+    fd = info.get("writer_lock_fd")
+    if fd is None or info.get("writer_lock_held"):
+        return True
+    deadline = time.monotonic() + timeout
+    pause = _LOCK_POLL_MIN
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                # Let BEGIN IMMEDIATE and the busy timeout decide (and report) from here.
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, _LOCK_POLL_MAX)
+            continue
+        info["writer_lock_held"] = True
+        return True
+
+
+def _release_writer_lock(info):
+    """Give the writer lock back (the connection went back to the pool)."""
+    if info.pop("writer_lock_held", False):
+        fcntl.flock(info["writer_lock_fd"], fcntl.LOCK_UN)
+
+
+def _close_writer_lock(info):
+    """Release and close the connection's lock file descriptor."""
+    _release_writer_lock(info)
+    fd = info.pop("writer_lock_fd", None)
+    if fd is not None:
+        os.close(fd)
+
+
 def init_app(app):
     """Install the SQLite connection hooks when the database is SQLite."""
     with app.app_context():
@@ -43,19 +92,46 @@ def init_app(app):
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith(
+        "file:"
+    )
+    lock_path = f"{engine.url.database}-writer" if on_disk else None
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection, record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_disk:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # One descriptor per connection: flock locks of separate descriptors exclude
+            # each other, in one process (threads) as across processes (workers).
+            record.info["writer_lock_fd"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+        if _wants_write():
+            # ``info`` of the pooled connection: the dict the connect hook filled.
+            _acquire_writer_lock(connection.connection.info, busy_ms / 1000)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            _release_writer_lock(record.info)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection, record):
+        if record is not None:
+            _close_writer_lock(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection, record, _exception):
+        if record is not None:
+            _close_writer_lock(record.info)

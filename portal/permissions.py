@@ -115,3 +115,18 @@ def can_apply(user):
 def is_active_status(status):
     """Whether an application in ``status`` counts towards the active-applications limit."""
     return Status(status) in ACTIVE
+
+
+def can_use_queue(user):
+    """Reviewers and administrators have a review queue (applicants get 404)."""
+    return is_staff(user)
+
+
+def can_examine(user, application):
+    """Reviewers of the offering and administrators open its review page (profile, reviews)."""
+    return _is_staff_of(user, application.offering)
+
+
+def can_download_as_staff(user, document):
+    """Staff download an application's documents only when they may examine the application."""
+    return can_examine(user, document.application)

@@ -88,6 +88,8 @@ class Interest(db.Model):
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the track opened in the city and the applicant was emailed (sent once).
+    notified_at: Mapped[datetime | None]
 
     applicant: Mapped[User] = relationship()
     track: Mapped[Track] = relationship()

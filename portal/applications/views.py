@@ -1,17 +1,195 @@
-"""Applicant pages (placeholder until the applications package is completed)."""
+"""Applicant pages: applying, the dashboard, an application's timeline, documents, actions."""
 
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
+from portal import permissions
 from portal.applications import bp
+from portal.applications.forms import ApplicationForm
+from portal.applications.models import Application, Document, StatusChange
+from portal.applications.operations import (
+    AlreadyApplied,
+    SubmissionRefused,
+    eligibility_problem,
+    existing_application,
+    submit_application,
+)
+from portal.applications.workflow import Status, WorkflowError, transition, waitlist_rank
+from portal.catalog.models import Offering
+from portal.catalog.views import open_offerings
+from portal.extensions import db
+
+# Statuses whose note is the reviewer's message to the applicant (the others carry none).
+DECISIONS_WITH_MESSAGE = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
+OPEN_OFFERINGS_SHOWN = 6
 
 
-@bp.get("/me")
-def dashboard():
-    """Dashboard."""
-    return render_template("base.html")
+def _applicant_or_404():
+    """The logged-in applicant (with a profile); anybody else gets a 404."""
+    if not permissions.can_apply(current_user) or current_user.profile is None:
+        abort(404)
+    return current_user
+
+
+def _own_application_or_404(reference):
+    """The logged-in user's own application ``reference``; any other one is a 404."""
+    application = db.session.scalar(
+        select(Application)
+        .options(
+            joinedload(Application.offering).joinedload(Offering.track),
+            joinedload(Application.offering).joinedload(Offering.city),
+        )
+        .where(Application.reference == reference, Application.applicant_id == current_user.id)
+    )
+    if application is None:
+        abort(404)
+    return application
 
 
 @bp.route("/apply/<int:offering_id>", methods=["GET", "POST"])
+@login_required
 def apply(offering_id):
-    """Apply."""
-    return render_template("base.html")
+    """Apply to an offering: the form, the rules checked by the operation, then the timeline."""
+    applicant = _applicant_or_404()
+    offering = db.session.get(Offering, offering_id)
+    if offering is None or offering.status == "draft":
+        abort(404)
+    existing = existing_application(applicant, offering)
+    if existing is not None:
+        flash(_("Vous avez déjà postulé à cette formation : voici votre candidature."), "info")
+        return redirect(url_for("applications.detail", reference=existing.reference))
+
+    form = ApplicationForm()
+    status = 200
+    problem = None
+    if form.validate_on_submit():
+        try:
+            application = submit_application(
+                applicant,
+                offering,
+                {"motivation": form.motivation.data, "expected_benefit": form.expected_benefit.data},
+                form.uploads(),
+            )
+        except AlreadyApplied as already:
+            db.session.rollback()
+            flash(_("Vous avez déjà postulé à cette formation : voici votre candidature."), "info")
+            return redirect(url_for("applications.detail", reference=already.application.reference))
+        except SubmissionRefused as refused:
+            db.session.rollback()
+            problem, status = refused.message, 422
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Votre candidature est déposée sous la référence %(reference)s. "
+                    "Un accusé de réception vous a été envoyé par courriel.",
+                    reference=application.reference,
+                ),
+                "success",
+            )
+            return redirect(url_for("applications.detail", reference=application.reference))
+    else:
+        if form.is_submitted():
+            status = 422
+        problem = eligibility_problem(applicant, offering)
+    return render_template("applications/apply.html", form=form, offering=offering, problem=problem), status
+
+
+@bp.get("/me")
+@login_required
+def dashboard():
+    """The applicant's applications and next steps, and offerings open to apply to."""
+    if permissions.is_admin(current_user):
+        return redirect(url_for("admin.dashboard"))
+    if permissions.is_staff(current_user):
+        return redirect(url_for("review.queue"))
+    applicant = _applicant_or_404()
+    applications = db.session.scalars(
+        select(Application)
+        .options(
+            joinedload(Application.offering).joinedload(Offering.track),
+            joinedload(Application.offering).joinedload(Offering.city),
+        )
+        .where(Application.applicant_id == applicant.id)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    ).all()
+    ranks = {a.id: waitlist_rank(a) for a in applications if a.status == Status.WAITLISTED}
+    applied = {a.offering_id for a in applications}
+    offerings = [o for o in open_offerings() if o.id not in applied][:OPEN_OFFERINGS_SHOWN]
+    return render_template(
+        "applications/dashboard.html", applications=applications, ranks=ranks, offerings=offerings
+    )
+
+
+@bp.get("/me/applications/<reference>")
+@login_required
+def detail(reference):
+    """One of the applicant's applications: details, documents, timeline and actions."""
+    application = _own_application_or_404(reference)
+    history = db.session.scalars(
+        select(StatusChange).where(StatusChange.application_id == application.id).order_by(StatusChange.id)
+    ).all()
+    rank = waitlist_rank(application) if application.status == Status.WAITLISTED else None
+    return render_template(
+        "applications/detail.html",
+        application=application,
+        history=history,
+        rank=rank,
+        decisions_with_message=DECISIONS_WITH_MESSAGE,
+    )
+
+
+def _act(reference, to, success):
+    """Apply the applicant's own transition ``to``, flash the outcome and go back to the page."""
+    application = _own_application_or_404(reference)
+    try:
+        transition(application, to, current_user)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("applications.detail", reference=reference))
+
+
+@bp.post("/me/applications/<reference>/withdraw")
+@login_required
+def withdraw(reference):
+    """Withdraw the application (asked for confirmation on the page)."""
+    return _act(
+        reference, Status.WITHDRAWN, _("Votre candidature est retirée. Un courriel vous le confirme.")
+    )
+
+
+@bp.post("/me/applications/<reference>/confirm")
+@login_required
+def confirm(reference):
+    """Confirm the seat offered, before the confirmation deadline."""
+    return _act(reference, Status.CONFIRMED, _("Votre place est confirmée. Un courriel vous le confirme."))
+
+
+@bp.get("/me/applications/<reference>/documents/<int:document_id>")
+@login_required
+def document(reference, document_id):
+    """Download a document of an application, for those allowed to see it."""
+    doc = db.session.scalar(
+        select(Document)
+        .options(selectinload(Document.application))
+        .join(Document.application)
+        .where(Document.id == document_id, Application.reference == reference)
+    )
+    if doc is None or not permissions.can_view_document(current_user, doc):
+        abort(404)
+    response = send_from_directory(
+        current_app.config["UPLOAD_FOLDER"],
+        doc.stored_name,
+        as_attachment=True,
+        download_name=doc.original_name,
+        mimetype=doc.content_type,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -61,7 +61,9 @@ class WorkflowError(Exception):
     """A transition that cannot happen; ``message`` is translated for the user."""
 
     def __init__(self, message):
-        super().__init__(str(message))
+        # Keep the lazy string: translating it here needs a request (locale selector),
+        # and workers, CLI commands and threads raise these errors outside of one.
+        super().__init__(message)
         self.message = message
 
 
@@ -208,6 +210,8 @@ def promote_waitlist(offering):
     from portal.applications.models import Application
 
     promoted = []
+    # A caller may just have raised ``offering.seats``: refresh() below would discard it.
+    db.session.flush()
     while True:
         db.session.refresh(offering)
         if offering.seats_held >= offering.seats:

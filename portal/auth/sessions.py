@@ -1,6 +1,12 @@
-"""Loading the logged-in user from the session identifier ``<id>.<auth_version>``."""
+"""Sessions: loading the user from the identifier ``<id>.<auth_version>``, logging in and out."""
+
+from flask import g, session
+from flask_login import login_user, logout_user
 
 from portal.extensions import db
+
+# Kept across a session reset: the visitor's language choice is not tied to an account.
+_KEPT_ACROSS_LOGIN = ("lang",)
 
 
 def load_user(session_id):
@@ -14,3 +20,31 @@ def load_user(session_id):
     if user is None or not user.active or user.auth_version != int(version):
         return None
     return user
+
+
+def _reset_session():
+    """Empty the session (a new cookie value), keeping only harmless preferences."""
+    kept = {key: session[key] for key in _KEPT_ACROSS_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def start_session(user):
+    """Log ``user`` in on a fresh session, so no value from before the login survives."""
+    _reset_session()
+    return login_user(user)
+
+
+def end_session():
+    """Log out and forget everything the session held."""
+    logout_user()
+    _reset_session()
+
+
+def forget_cached_user():
+    """Before each request: drop a user cached on ``g`` so the request's own cookie decides.
+
+    ``g`` belongs to the application context, which the test suite keeps open across the
+    requests of several clients; without this, one client would see another's login.
+    """
+    g.pop("_login_user", None)

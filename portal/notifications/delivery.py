@@ -1,55 +1,96 @@
 """Delivering the outbox: claim due rows atomically, send them, record the outcome.
 
 Several workers may run at once, on several machines. A worker claims a batch with one
-conditional UPDATE (on PostgreSQL its subquery uses ``FOR UPDATE SKIP LOCKED``), so a
-row is handed to one worker only. A failed attempt is retried with exponential backoff,
-capped, and the row is marked failed after OUTBOX_MAX_ATTEMPTS.
+conditional UPDATE (on PostgreSQL its subquery uses ``FOR UPDATE SKIP LOCKED``; on
+SQLite the worker's transactions start with ``BEGIN IMMEDIATE``), so a row is handed to
+one worker only. No transaction stays open while talking to the SMTP server: the batch
+is read and its messages built, the transaction ends, then each message is sent and its
+outcome written in a short transaction of its own, conditioned on the claim.
+
+A failed attempt is retried with exponential backoff, capped, and the row is marked
+failed after OUTBOX_MAX_ATTEMPTS; a row that no retry can fix (bad address, a header
+that would break the message) is marked failed at once. A claim whose worker died is
+taken over after OUTBOX_CLAIM_TIMEOUT_SECONDS; every attempt of a row carries the same
+Message-ID, so a message sent twice in that rare case is recognisable as one.
 """
 
 import logging
+import os
+import re
 import secrets
 import smtplib
+import socket
+import time
+from dataclasses import dataclass
 from datetime import timedelta
+from email.header import Header
+from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
-from flask_mail import Message
+from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 
-from portal.extensions import db, mail
+from portal.extensions import db
 from portal.notifications.models import OutboxEmail
+from portal.notifications.outbox import single_line
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+# One bare address: no display name, no spaces, no second address, no header syntax.
+_ADDRESS = re.compile(r"[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+")
+
+
+class UndeliverableError(Exception):
+    """A row that no retry can send (its recipient is not one valid address)."""
 
 
 def message_id(email):
     """A stable Message-ID for an outbox row, so a retried message is recognisable."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    domain = sender.rsplit("@", 1)[-1].rstrip(">").strip() or "localhost"
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     return f"<outbox-{email.id}@{domain}>"
 
 
+def encoded_subject(subject):
+    """``subject`` ready for the header: ASCII as is, anything else as RFC 2047 encoded words.
+
+    Flask-Mail leaves non-ASCII subjects to the email package, whose refolding cuts a
+    word next to an encoded accent ("accept =?utf-8?q?=C3=A9e?="), which mail clients show
+    as "accept ée". Encoded and folded here, short lines are kept as they are.
+    """
+    if subject.isascii():
+        return subject
+    return Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
 def build_message(email):
-    """The Flask-Mail message for an outbox row."""
+    """The Flask-Mail message for an outbox row; raises rather than build an unsafe one."""
+    # Rows are sanitised when enqueued; checked again here because a row may come from
+    # elsewhere (admin edit, older code) and a header must never be split by user data.
+    address = (email.to_address or "").strip()
+    if not _ADDRESS.fullmatch(address) or parseaddr(address)[1] != address:
+        raise UndeliverableError("invalid recipient address")
     msg = Message(
-        subject=email.subject,
-        recipients=[email.to_address],
+        subject=encoded_subject(single_line(email.subject)),
+        recipients=[address],
         body=email.body_text,
         html=email.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
     msg.msgId = message_id(email)
+    if msg.has_bad_headers():
+        # Subject and recipient are clean by now: the sender (configuration) is at fault,
+        # so the row is retried rather than given up.
+        raise BadHeaderError("line break in the sender or reply-to header")
     return msg
 
 
-def claim_due(batch_size=None, now=None):
-    """Atomically claim up to ``batch_size`` due rows for this worker; return them."""
-    now = now or utcnow()
-    batch_size = batch_size or current_app.config["OUTBOX_BATCH_SIZE"]
+def _due_ids(batch_size, now):
+    """The SELECT of due row ids; rows another worker holds locked are skipped (PostgreSQL)."""
     stale = now - timedelta(seconds=current_app.config["OUTBOX_CLAIM_TIMEOUT_SECONDS"])
-    token = secrets.token_hex(16)
-    due = (
+    return (
         select(OutboxEmail.id)
         .where(
             or_(
@@ -61,34 +102,122 @@ def claim_due(batch_size=None, now=None):
         .limit(batch_size)
         .with_for_update(skip_locked=True)
     )
+
+
+def _claim(batch_size=None, now=None):
+    """Mark up to ``batch_size`` due rows as ours and load them, without committing."""
+    now = now or utcnow()
+    batch_size = batch_size or current_app.config["OUTBOX_BATCH_SIZE"]
+    token = secrets.token_hex(16)
     db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.id.in_(due.scalar_subquery()))
+        .where(OutboxEmail.id.in_(_due_ids(batch_size, now).scalar_subquery()))
         .where(OutboxEmail.status.in_(("pending", "sending")))
         .values(status="sending", claim_token=token, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    # populate_existing: rows already in this session must show the claim just written.
     return db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.claim_token == token).order_by(OutboxEmail.id)
+        select(OutboxEmail)
+        .where(OutboxEmail.claim_token == token)
+        .order_by(OutboxEmail.id)
+        .execution_options(populate_existing=True)
     ).all()
 
 
-def _write_file(email, msg):
+def claim_due(batch_size=None, now=None):
+    """Atomically claim up to ``batch_size`` due rows for this worker; commit; return them."""
+    rows = _claim(batch_size, now)
+    db.session.commit()
+    return rows
+
+
+@dataclass
+class _Job:
+    """What sending one claimed row needs, read before the transaction ends."""
+
+    id: int
+    token: str | None
+    attempts: int
+    template: str
+    message: Message | None = None
+    error: Exception | None = None
+
+
+def _prepare(email):
+    """Read a row into a job and build its message (a failure is kept, not raised)."""
+    job = _Job(id=email.id, token=email.claim_token, attempts=email.attempts or 0, template=email.template)
+    try:
+        job.message = build_message(email)
+    except Exception as error:  # noqa: BLE001 - one bad row must not stop the others
+        job.error = error
+    return job
+
+
+class _SMTPConnection(Connection):
+    """Flask-Mail's connection, with MAIL_TIMEOUT so a stalled server cannot hang a worker."""
+
+    def configure_host(self):
+        """Open (and log in to) the SMTP server."""
+        state = self.mail
+        timeout = current_app.config.get("MAIL_TIMEOUT") or socket.getdefaulttimeout()
+        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = smtp_class(state.server, state.port, timeout=timeout)
+        try:
+            host.set_debuglevel(int(state.debug))
+            if state.use_tls:
+                host.starttls()
+            if state.username and state.password:
+                host.login(state.username, state.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+
+class _Transport:
+    """Sends jobs over one SMTP connection (reopened after an error), or writes files."""
+
+    def __init__(self):
+        self.connection = None
+
+    def send(self, job):
+        """Send one job's message; raises on failure."""
+        if not current_app.config.get("MAIL_SERVER"):
+            _write_file(job)
+            return
+        try:
+            if self.connection is None:
+                self.connection = _SMTPConnection(current_app.extensions["mail"]).__enter__()
+            self.connection.send(job.message)
+        except BaseException:
+            # The session may be half-way through a command: start afresh next time.
+            self.close()
+            raise
+
+    def close(self):
+        """Say goodbye to the SMTP server, ignoring a connection that is already gone."""
+        connection, self.connection = self.connection, None
+        if connection is None or connection.host is None:
+            return
+        try:
+            connection.host.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.host.close()
+
+
+def _write_file(job):
     """Development delivery: write the message as an .eml file and log its path."""
     folder = Path(current_app.config["MAIL_FILE_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{utcnow():%Y%m%d-%H%M%S}-{email.id:06d}-{email.template}.eml"
-    path.write_bytes(msg.as_bytes())
-    log.info("email %s (%s) written to %s", email.id, email.template, path)
-
-
-def _send(email):
-    msg = build_message(email)
-    if current_app.config.get("MAIL_SERVER"):
-        mail.send(msg)
-    else:
-        _write_file(email, msg)
+    job.message.date = time.time()
+    label = re.sub(r"[^A-Za-z0-9_-]+", "_", job.template or "email")[:64]
+    path = folder / f"{utcnow():%Y%m%d-%H%M%S}-{job.id:06d}-{label}.eml"
+    # Written aside then renamed, so a reader never sees half a message.
+    partial = path.with_suffix(".eml.part")
+    partial.write_bytes(job.message.as_bytes())
+    os.replace(partial, path)
+    log.info("email %s (%s) written to %s", job.id, job.template, path)
 
 
 def backoff(attempts):
@@ -98,42 +227,91 @@ def backoff(attempts):
     return min(base * 2 ** max(attempts - 1, 0), cap)
 
 
-def deliver(email):
-    """Try to send one claimed row and record the result (commits)."""
-    try:
-        _send(email)
-    except (smtplib.SMTPException, OSError, ValueError) as error:
-        email.attempts += 1
-        email.last_error = f"{type(error).__name__}: {error}"[:1000]
-        email.claim_token = None
-        if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            email.status = "failed"
-        else:
-            email.status = "pending"
-            email.next_attempt_at = utcnow() + timedelta(seconds=backoff(email.attempts))
-        log.warning("email %s attempt %s failed: %s", email.id, email.attempts, type(error).__name__)
-        db.session.commit()
-        return False
-    email.attempts += 1
-    email.status = "sent"
-    email.sent_at = utcnow()
-    email.last_error = None
+def _is_permanent(error):
+    """Whether retrying cannot help: unsafe row, or every recipient refused for good (5xx)."""
+    if isinstance(error, UndeliverableError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def _record(job, error=None):
+    """Write the outcome of one attempt, if the row is still ours; commit."""
+    now = utcnow()
+    attempts = job.attempts + 1
+    if error is None:
+        values = {"status": "sent", "sent_at": now, "attempts": attempts, "last_error": None}
+    else:
+        final = _is_permanent(error) or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+        values = {
+            "status": "failed" if final else "pending",
+            "attempts": attempts,
+            "last_error": f"{type(error).__name__}: {error}"[:1000],
+            "claim_token": None,
+        }
+        if not final:
+            values["next_attempt_at"] = now + timedelta(seconds=backoff(attempts))
+        log.warning(
+            "email %s attempt %s failed (%s)%s",
+            job.id,
+            attempts,
+            type(error).__name__,
+            "; giving up" if final else "",
+        )
+    mine = OutboxEmail.claim_token == job.token if job.token else OutboxEmail.claim_token.is_(None)
+    db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == job.id, mine)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return True
+    return error is None
+
+
+def _attempt(job, transport):
+    """Send a prepared job and record the outcome; True when sent."""
+    if job.error is not None:
+        return _record(job, job.error)
+    try:
+        transport.send(job)
+    except Exception as error:  # noqa: BLE001 - any failure is recorded; the worker goes on
+        return _record(job, error)
+    return _record(job)
+
+
+def deliver(email):
+    """Try to send one row (normally claimed by ``claim_due``) and record the result; commits.
+
+    Returns True when the message went out.
+    """
+    job = _prepare(email)
+    db.session.commit()  # no transaction (no SQLite lock) held while talking to SMTP
+    transport = _Transport()
+    try:
+        return _attempt(job, transport)
+    finally:
+        transport.close()
 
 
 def send_due(batch_size=None):
-    """Deliver every due row once, batch by batch; return (sent, failed)."""
+    """Deliver every due row once, batch by batch; return (sent, failed attempts)."""
     sent = failed = 0
-    while True:
-        batch = claim_due(batch_size)
-        if not batch:
-            return sent, failed
-        for email in batch:
-            if deliver(email):
-                sent += 1
-            else:
-                failed += 1
+    transport = _Transport()
+    try:
+        while True:
+            jobs = [_prepare(email) for email in _claim(batch_size)]
+            db.session.commit()
+            if not jobs:
+                return sent, failed
+            for job in jobs:
+                if _attempt(job, transport):
+                    sent += 1
+                else:
+                    failed += 1
+    finally:
+        transport.close()
 
 
 def retry(email):

@@ -23,10 +23,40 @@ def single_line(value):
 
 def absolute_url(endpoint, **values):
     """An absolute link built on BASE_URL, valid outside a request (worker, CLI)."""
-    from flask import url_for
+    # url_for() needs a request or SERVER_NAME; the URL map alone builds the path anywhere.
+    current_app.inject_url_defaults(endpoint, values)
+    adapter = current_app.url_map.bind("localhost")
+    path = adapter.build(endpoint, values, force_external=False)
+    return current_app.config["BASE_URL"].rstrip("/") + path
 
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, _external=False, **values)
+
+def _text_templates(template):
+    """The compiled subject line and body of ``email/<template>.txt``, compiled apart.
+
+    Rendering the file whole and cutting at the first line break would let a value with a
+    line break (a name, a title) end the subject early and push the rest into the body.
+    """
+    env = current_app.jinja_env
+    name = f"email/{template}.txt"
+    source, _, _ = env.loader.get_source(env, name)
+    cached = _TEXT_CACHE.get((id(env), name))
+    if cached and cached[0] == source:
+        return cached[1], cached[2]
+    first, _, rest = source.partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"{name} must start with 'Subject:'")
+
+    def compile_part(part):
+        # Plain text: no HTML escaping (Jinja would autoescape a template without a name).
+        return env.from_string("{% autoescape false %}" + part + "{% endautoescape %}")
+
+    # The body keeps its leading line break so that error line numbers match the file.
+    subject, body = compile_part(first[len("Subject:") :]), compile_part("\n" + rest)
+    _TEXT_CACHE[(id(env), name)] = (source, subject, body)
+    return subject, body
+
+
+_TEXT_CACHE = {}
 
 
 def render_email(template, locale, **context):
@@ -34,12 +64,13 @@ def render_email(template, locale, **context):
     with force_locale(locale):
         context.setdefault("locale", locale)
         context["url"] = absolute_url
-        text = render_template(f"email/{template}.txt", **context)
+        subject_template, body_template = _text_templates(template)
+        text_context = dict(context)
+        current_app.update_template_context(text_context)
+        subject = subject_template.render(text_context)
+        text = body_template.render(text_context)
         html = render_template(f"email/{template}.html", **context)
-    first, _, body = text.partition("\n")
-    if not first.startswith("Subject:"):
-        raise ValueError(f"email/{template}.txt must start with 'Subject:'")
-    return single_line(first[len("Subject:") :]), body.lstrip("\n"), html
+    return single_line(subject), text.lstrip("\n"), html
 
 
 def enqueue(to_address, template, locale, user_id=None, **context):

@@ -1,16 +1,289 @@
-"""Reviewer pages."""
+"""Reviewer pages: the queue, an application's review page, reviews and decisions.
 
-from flask import abort
+Thin views: form → permission check → one operation → commit → redirect. Applications
+outside the user's offerings answer 404, whatever the method. Search terms are never
+logged; the CIN search is a POST so the number stays out of URLs and access logs.
+"""
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import permissions
-from portal.review import bp
+from portal.applications.models import Document
+from portal.applications.workflow import SeatsFull, Status, WorkflowError
+from portal.extensions import db
+from portal.review import bp, operations, queries
+from portal.review.forms import BulkDecisionForm, CinSearchForm, DecisionForm, QueueFilterForm, ReviewForm
+from portal.templating import status_label
+from portal.timeutil import utcnow
+
+_BULK_RESULT_KEY = "review_bulk_result"
+
+
+@bp.context_processor
+def _review_helpers():
+    return {"format_score": lambda value: format_decimal(value, format="#,##0.0")}
+
+
+def _require_staff():
+    """404 for anyone without a queue (applicants, anonymous after login_required)."""
+    if not permissions.can_use_queue(current_user):
+        abort(404)
+
+
+def _application_or_404(reference):
+    """The application if the current user may examine it, else 404."""
+    application = queries.application_by_reference(reference)
+    if application is None or not permissions.can_examine(current_user, application):
+        abort(404)
+    return application
+
+
+def _render_queue(filters, filter_form, cin_form, status=200):
+    """Render the queue page for ``filters``."""
+    result = queries.queue(current_user, filters)
+    filter_form.fill_choices(result.offerings, status_label)
+    args = {
+        k: v
+        for k, v in {
+            "offering": filters.offering_id,
+            "status": filters.status,
+            "q": filters.q,
+            "sort": filters.sort,
+        }.items()
+        if v
+    }
+    return (
+        render_template(
+            "review/queue.html",
+            queue=result,
+            filters=filters,
+            filter_form=filter_form,
+            cin_form=cin_form,
+            bulk_form=BulkDecisionForm(formdata=None),
+            page_args=args,
+            bulk_result=_expand(session.pop(_BULK_RESULT_KEY, None)),
+        ),
+        status,
+    )
 
 
 @bp.get("")
 @login_required
 def queue():
-    """The reviewer's queue (built in the reviewer issue)."""
-    if not permissions.is_staff(current_user):
+    """The queue: applications of the user's offerings, filtered, searched, sorted, paged."""
+    _require_staff()
+    form = QueueFilterForm(request.args)
+    status = request.args.get("status") or None
+    if status not in set(Status):
+        status = None
+    q = (request.args.get("q") or "").strip()[:100] or None
+    sort = request.args.get("sort") if request.args.get("sort") in queries.SORTS else queries.SORTS[0]
+    filters = queries.QueueFilters(
+        offering_id=form.offering.data,
+        status=status,
+        q=q,
+        sort=sort,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return _render_queue(filters, form, CinSearchForm(formdata=None))
+
+
+@bp.post("/cin")
+@login_required
+def search_cin():
+    """Exact CIN search (POST, never in a URL); shows the matching rows of the queue."""
+    _require_staff()
+    cin_form = CinSearchForm()
+    filter_form = QueueFilterForm(formdata=None)
+    if not cin_form.validate():
+        return _render_queue(queries.QueueFilters(), filter_form, cin_form, status=422)
+    filters = queries.QueueFilters(cin=cin_form.cin.data.strip().upper())
+    return _render_queue(filters, filter_form, cin_form)
+
+
+@bp.route("/applications/<reference>", methods=["GET", "POST"])
+@login_required
+def detail(reference):
+    """An application's review page; POST saves the current user's review."""
+    _require_staff()
+    application = _application_or_404(reference)
+    existing = operations.own_review(current_user, application)
+    form = ReviewForm(obj=existing) if request.method == "GET" else ReviewForm()
+    if request.method == "POST":
+        if not permissions.can_review(current_user, application):
+            flash(_("Cette candidature ne peut plus être évaluée : une décision a été prise."), "warning")
+            return redirect(url_for("review.detail", reference=reference))
+        if form.validate():
+            try:
+                operations.save_review(current_user, application, form.data)
+                db.session.commit()
+            except WorkflowError as error:
+                db.session.rollback()
+                flash(str(error.message), "danger")
+            else:
+                flash(_("Votre évaluation est enregistrée."), "success")
+            return redirect(url_for("review.detail", reference=reference))
+    status = 422 if request.method == "POST" else 200
+    return _render_detail(application, form, existing, status)
+
+
+def _render_detail(application, review_form, existing, status=200):
+    """Render an application's review page."""
+    decision_form = DecisionForm(formdata=None, version=application.version)
+    profile = application.applicant.profile
+    today = utcnow().date()
+    return (
+        render_template(
+            "review/detail.html",
+            application=application,
+            profile=profile,
+            age=profile.age_on(today) if profile else None,
+            reviews=queries.reviews_of(application),
+            review_form=review_form,
+            own_review=existing,
+            decision_form=decision_form,
+            decisions=permissions.decisions_for(current_user, application),
+            offer_waitlist=request.args.get("full") == "1"
+            and Status.WAITLISTED in permissions.decisions_for(current_user, application),
+        ),
+        status,
+    )
+
+
+@bp.post("/applications/<reference>/decide")
+@login_required
+def decide(reference):
+    """Accept, wait-list or reject one application (compare-and-set on its version)."""
+    _require_staff()
+    application = _application_or_404(reference)
+    form = DecisionForm()
+    if not form.validate():
+        flash(_("Décision invalide. Veuillez réessayer."), "danger")
+        return redirect(url_for("review.detail", reference=reference))
+    try:
+        operations.decide(
+            current_user,
+            application,
+            form.decision.data,
+            form.message.data,
+            expected_version=form.version.data,
+        )
+        db.session.commit()
+    except SeatsFull as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return redirect(url_for("review.detail", reference=reference, full=1))
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(url_for("review.detail", reference=reference))
+    flash(
+        _(
+            "Décision enregistrée : %(status)s. Le candidat est informé par email.",
+            status=status_label(application.status),
+        ),
+        "success",
+    )
+    return redirect(url_for("review.detail", reference=reference))
+
+
+@bp.post("/decide")
+@login_required
+def decide_many():
+    """One decision on the rows selected in the queue; reports successes and refusals."""
+    _require_staff()
+    form = BulkDecisionForm()
+    references = request.form.getlist("references")
+    back = url_for("review.queue", **_safe_queue_args(request.form))
+    if not form.validate():
+        flash(_("Décision invalide. Veuillez réessayer."), "danger")
+        return redirect(back)
+    if not references:
+        flash(_("Sélectionnez au moins une candidature."), "warning")
+        return redirect(back)
+    if len(references) > operations.MAX_BULK:
+        flash(_("Sélectionnez au plus %(n)s candidatures à la fois.", n=operations.MAX_BULK), "warning")
+        return redirect(back)
+    result = operations.decide_many(current_user, references, form.decision.data, form.message.data)
+    db.session.commit()
+    session[_BULK_RESULT_KEY] = _compact(result)
+    if result.decided:
+        flash(
+            ngettext(
+                "%(num)d décision enregistrée.",
+                "%(num)d décisions enregistrées.",
+                len(result.decided),
+            ),
+            "success",
+        )
+    return redirect(back)
+
+
+def _compact(result):
+    """The bulk report for the (cookie) session: failures grouped by reason, to stay small."""
+    reasons = {}
+    for reference, why in result.failed:
+        reasons.setdefault(why, []).append(reference)
+    return {
+        "decision": result.decision,
+        "decided": len(result.decided),
+        "full": result.full,
+        "failed": [[why, refs] for why, refs in reasons.items()],
+    }
+
+
+def _expand(report):
+    """The bulk report as the template shows it: one (reference, reason) per failure."""
+    if not report:
+        return None
+    report["failed"] = [(ref, why) for why, refs in report.get("failed", []) for ref in refs]
+    return report
+
+
+def _safe_queue_args(values):
+    """The queue filters to go back to after a bulk decision (whitelisted keys only)."""
+    keep = {}
+    for key in ("offering", "status", "q", "sort", "page"):
+        value = values.get(f"back_{key}")
+        if value:
+            keep[key] = value[:100]
+    return keep
+
+
+@bp.get("/applications/<reference>/documents/<int:document_id>")
+@login_required
+def document(reference, document_id):
+    """Download a document of an application, for its reviewers and administrators only."""
+    _require_staff()
+    application = _application_or_404(reference)
+    doc = db.session.get(Document, document_id)
+    if (
+        doc is None
+        or doc.application_id != application.id
+        or not permissions.can_download_as_staff(current_user, doc)
+    ):
         abort(404)
-    abort(404)
+    path = _document_path(doc)
+    if path is None:
+        abort(404)
+    return send_file(
+        path,
+        mimetype=doc.content_type,
+        as_attachment=True,
+        download_name=doc.original_name,
+        max_age=0,
+    )
+
+
+def _document_path(doc):
+    """Where the uploaded file lives, or None when it is missing."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
+    path = (folder / doc.stored_name).resolve()
+    if folder not in path.parents or not path.is_file():
+        return None
+    return path

@@ -59,7 +59,9 @@ class Page:
         self.base_url = base_url
         self.viewport = viewport_name
         self.console_errors = []
-        page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
+        page.on(
+            "console", lambda message: message.type == "error" and self.console_errors.append(message.text)
+        )
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
 
     def goto(self, path):

@@ -13,7 +13,9 @@ def catalogue(app):
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
-@pytest.mark.parametrize("path,name", [("/", "home"), ("/tracks", "catalogue"), ("/tracks/NUM-TRANS", "track")])
+@pytest.mark.parametrize(
+    "path,name", [("/", "home"), ("/tracks", "catalogue"), ("/tracks/NUM-TRANS", "track")]
+)
 def test_public_page(browser_page, catalogue, language, path, name):
     browser_page.goto(f"/lang/{language}")
     response = browser_page.goto(path)

@@ -11,7 +11,10 @@ from tests import factories
 
 
 def counts():
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in (Region, City, Track, Offering)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Region, City, Track, Offering)
+    }
 
 
 def test_seed_creates_the_catalogue_and_is_idempotent(runner):
@@ -23,7 +26,9 @@ def test_seed_creates_the_catalogue_and_is_idempotent(runner):
     assert first["Offering"] == 10
     # Every region has at least one city; the four programme cities exist.
     assert db.session.scalar(select(func.count(func.distinct(City.region_id)))) == 12
-    offered = db.session.scalars(select(City.slug).join(Offering, Offering.city_id == City.id).distinct()).all()
+    offered = db.session.scalars(
+        select(City.slug).join(Offering, Offering.city_id == City.id).distinct()
+    ).all()
     assert sorted(offered) == ["agadir", "casablanca", "rabat", "tanger"]
     offerings = db.session.scalars(select(Offering)).all()
     assert all(o.seats == 25 and o.status == "open" and o.window_is_open() for o in offerings)
@@ -106,7 +111,13 @@ def test_track_page_lists_its_offerings(app, client):
 
 def test_privacy_notice_states_purpose_retention_rights_and_version(app, client):
     page = client.get("/privacy").get_data(as_text=True)
-    for words in ("Finalité", "Durée de conservation", "Vos droits", "09-08", app.config["PRIVACY_NOTICE_VERSION"]):
+    for words in (
+        "Finalité",
+        "Durée de conservation",
+        "Vos droits",
+        "09-08",
+        app.config["PRIVACY_NOTICE_VERSION"],
+    ):
         assert words in page
 
 
@@ -120,7 +131,7 @@ def test_language_switch_renders_arabic_right_to_left_and_is_remembered(app, cli
     assert "bootstrap.rtl.min.css" in page
     assert "التحول الرقمي للجمعيات" in page
     page = client.get("/lang/en").headers["Location"]
-    assert client.get("/").get_data(as_text=True).startswith("<!doctype html>\n<html lang=\"en\" dir=\"ltr\">")
+    assert client.get("/").get_data(as_text=True).startswith('<!doctype html>\n<html lang="en" dir="ltr">')
 
 
 def test_language_switch_refuses_unknown_language_and_foreign_redirects(client):

@@ -35,9 +35,7 @@ def empty_database_url(tmp_path):
 def test_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path):
     from flask_migrate import upgrade
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True}
-    )
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:

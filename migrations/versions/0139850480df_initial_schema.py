@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 056e786497fd
+Revision ID: 0139850480df
 Revises: 
-Create Date: 2026-11-29 08:50:56.219018
+Create Date: 2026-11-29 09:22:00.864244
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '056e786497fd'
+revision = '0139850480df'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -153,6 +153,7 @@ def upgrade():
     sa.Column('track_id', sa.Integer(), nullable=False),
     sa.Column('city_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('notified_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['applicant_id'], ['user.id'], name=op.f('fk_interest_applicant_id_user'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['city_id'], ['city.id'], name=op.f('fk_interest_city_id_city')),
     sa.ForeignKeyConstraint(['track_id'], ['track.id'], name=op.f('fk_interest_track_id_track')),

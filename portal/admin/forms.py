@@ -1,0 +1,376 @@
+"""Administration forms: cities, tracks, offerings, staff and the set-password page."""
+
+import re
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone, to_utc
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
+
+from portal.auth.models import ROLES
+from portal.auth.passwords import password_problem
+from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
+
+REQUIRED = _l("Ce champ est obligatoire.")
+CHOOSE = _l("— Choisir —")
+MAX_SEATS = 10000
+
+OFFERING_STATUS_LABELS = {
+    "draft": _l("Brouillon"),
+    "open": _l("Ouverte"),
+    "closed": _l("Fermée"),
+}
+ROLE_LABELS = {
+    "applicant": _l("Candidat"),
+    "reviewer": _l("Évaluateur"),
+    "admin": _l("Administrateur"),
+}
+
+
+def strip(value):
+    """Trim surrounding whitespace of a text value."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def optional_int(value):
+    """Coerce a select's value to int; the empty "choose" option is None."""
+    return None if value in ("", None) else int(value)
+
+
+def _required():
+    return DataRequired(message=REQUIRED)
+
+
+def _input_required():
+    # Unlike DataRequired, keeps a parse error ("abc") and accepts 0 as a value.
+    return InputRequired(message=REQUIRED)
+
+
+def _max(length):
+    return Length(max=length, message=_l("%(max)d caractères au maximum."))
+
+
+class NoControlCharacters:
+    """Refuse control characters (line breaks included) in one-line text."""
+
+    def __call__(self, form, field):
+        if field.data and re.search(r"[\x00-\x1f\x7f]", field.data):
+            raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
+
+
+class NoControlCharactersInText:
+    """Refuse control characters other than line breaks and tabs in multi-line text."""
+
+    def __call__(self, form, field):
+        if field.data and re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", field.data):
+            raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
+
+
+class ChoiceField(SelectField):
+    """A select whose wrong or tampered values get a translated message, never a crash."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._bad_value = False
+        # templates/_forms.html styles fields by type: render it as the select it is.
+        self.type = "SelectField"
+
+    def process_formdata(self, valuelist):
+        """Coerce the submitted value; remember a value that cannot be coerced."""
+        self._bad_value = False
+        if valuelist:
+            if valuelist[0] in ("", None):
+                self.data = None
+                return
+            try:
+                self.data = self.coerce(valuelist[0])
+            except (ValueError, TypeError):
+                self.data = None
+                self._bad_value = True
+
+    def pre_validate(self, form):
+        """Refuse values outside the choices (empty is left to DataRequired)."""
+        if self.data in (None, "") and not self._bad_value:
+            return
+        values = [choice[0] for choice in (self.choices or [])]
+        if self._bad_value or self.data not in values:
+            raise StopValidation(_l("Choisissez une valeur dans la liste."))
+
+
+class MultiChoiceField(SelectMultipleField):
+    """A multiple select refusing tampered values with a translated message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "SelectField"
+
+    def process_formdata(self, valuelist):
+        """Coerce each submitted value; a value that cannot be coerced is an error."""
+        self._bad_value = False
+        try:
+            self.data = [self.coerce(x) for x in valuelist if x not in ("", None)]
+        except (ValueError, TypeError):
+            self.data = []
+            self._bad_value = True
+
+    def pre_validate(self, form):
+        """Every chosen value must be one of the choices."""
+        values = {choice[0] for choice in (self.choices or [])}
+        if getattr(self, "_bad_value", False) or any(d not in values for d in self.data or []):
+            raise StopValidation(_l("Choisissez des valeurs dans la liste."))
+
+
+class WholeNumberField(IntegerField):
+    """An integer with a translated message when what was typed is not one."""
+
+    def process_formdata(self, valuelist):
+        """Parse the number; what was typed stays visible when it is not one."""
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Saisissez un nombre entier.")) from error
+
+
+class LocalDateTimeField(StringField):
+    """A ``datetime-local`` input read in the portal's time zone (Africa/Casablanca).
+
+    ``data`` is a naive UTC datetime, as stored; the input shows local time.
+    """
+
+    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+
+    def process_formdata(self, valuelist):
+        """Parse local time and convert it to naive UTC."""
+        self.raw_text = valuelist[0].strip() if valuelist else ""
+        if not self.raw_text:
+            self.data = None
+            return
+        for fmt in self.FORMATS:
+            try:
+                local = datetime.strptime(self.raw_text, fmt)
+            except ValueError:
+                continue
+            self.data = to_utc(local)
+            return
+        self.data = None
+        raise ValueError(_l("Date et heure invalides : utilisez le format AAAA-MM-JJ HH:MM."))
+
+    def _value(self):
+        if getattr(self, "raw_text", None) and self.data is None:
+            return self.raw_text
+        if self.data is None:
+            return ""
+        return to_user_timezone(self.data).strftime("%Y-%m-%dT%H:%M")
+
+
+class LocalDateField(DateField):
+    """A date (YYYY-MM-DD) with a translated message."""
+
+    def process_formdata(self, valuelist):
+        """Parse the date; an unreadable one gets a clear message."""
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Date invalide : utilisez le format AAAA-MM-JJ.")) from error
+
+
+def _text(max_length, required=True):
+    first = [_required()] if required else [Optional()]
+    return [*first, NoControlCharacters(), _max(max_length)]
+
+
+class CityForm(FlaskForm):
+    """A city with its names in the three languages and its region."""
+
+    name_fr = StringField(_l("Nom en français"), filters=[strip], validators=_text(120))
+    name_ar = StringField(_l("Nom en arabe"), filters=[strip], validators=_text(120))
+    name_en = StringField(_l("Nom en anglais"), filters=[strip], validators=_text(120))
+    region_id = ChoiceField(_l("Région"), coerce=optional_int, validators=[_required()])
+
+
+class TrackForm(FlaskForm):
+    """A track's titles and descriptions in three languages, domain and minimum level."""
+
+    domain = ChoiceField(_l("Domaine"), validators=[_required()])
+    min_education = ChoiceField(_l("Niveau d'études minimum"), validators=[_required()])
+    title_fr = StringField(_l("Titre en français"), filters=[strip], validators=_text(200))
+    title_ar = StringField(_l("Titre en arabe"), filters=[strip], validators=_text(200))
+    title_en = StringField(_l("Titre en anglais"), filters=[strip], validators=_text(200))
+    description_fr = TextAreaField(
+        _l("Description en français"),
+        filters=[strip],
+        validators=[Optional(), NoControlCharactersInText(), _max(5000)],
+    )
+    description_ar = TextAreaField(
+        _l("Description en arabe"),
+        filters=[strip],
+        validators=[Optional(), NoControlCharactersInText(), _max(5000)],
+    )
+    description_en = TextAreaField(
+        _l("Description en anglais"),
+        filters=[strip],
+        validators=[Optional(), NoControlCharactersInText(), _max(5000)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from portal.templating import DOMAIN_LABELS, EDUCATION_LABELS
+
+        self.domain.choices = [("", CHOOSE)] + [(d, DOMAIN_LABELS[d]) for d in DOMAINS]
+        self.min_education.choices = [("", CHOOSE)] + [(e, EDUCATION_LABELS[e]) for e in EDUCATION_LEVELS]
+
+
+class NewTrackForm(TrackForm):
+    """A new track: its code too (it appears in URLs, so it is not editable afterwards)."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[strip, lambda v: v.upper() if isinstance(v, str) else v],
+        validators=[_required(), _max(32)],
+    )
+
+    def validate_code(self, field):
+        """Capital letters, digits and dashes: it appears in addresses."""
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{1,31}", field.data or ""):
+            raise StopValidation(
+                _l(
+                    "Le code ne contient que des lettres majuscules, des chiffres et des tirets (ex. NUM-TRANS)."
+                )
+            )
+
+
+class OfferingEditForm(FlaskForm):
+    """What can change on an existing offering."""
+
+    seats = WholeNumberField(
+        _l("Nombre de places"),
+        validators=[
+            _input_required(),
+            NumberRange(min=1, max=MAX_SEATS, message=_l("Entre %(min)s et %(max)s places.")),
+        ],
+    )
+    opens_at = LocalDateTimeField(
+        _l("Ouverture des candidatures (heure du Maroc)"), validators=[_input_required()]
+    )
+    closes_at = LocalDateTimeField(
+        _l("Clôture des candidatures (heure du Maroc)"), validators=[_input_required()]
+    )
+    course_starts_on = LocalDateField(_l("Début de la formation"), validators=[Optional()])
+    reviewers = MultiChoiceField(_l("Évaluateurs"), coerce=int, validators=[Optional()])
+    status = ChoiceField(_l("Statut"), validators=[_required()])
+
+    def __init__(self, *args, reviewer_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reviewers.choices = list(reviewer_choices)
+        self.status.choices = [(s, OFFERING_STATUS_LABELS[s]) for s in OFFERING_STATUSES]
+
+    def validate_closes_at(self, field):
+        """The window must end after it opens."""
+        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+            raise StopValidation(_l("La clôture doit être postérieure à l'ouverture."))
+
+    def validate_course_starts_on(self, field):
+        """The course cannot start before applications open."""
+        if field.data and self.opens_at.data and field.data < self.opens_at.data.date():
+            raise StopValidation(_l("La formation ne peut pas commencer avant l'ouverture des candidatures."))
+
+
+class OfferingForm(OfferingEditForm):
+    """A new offering: a track in a city for an academic year."""
+
+    track_id = ChoiceField(_l("Formation"), coerce=optional_int, validators=[_required()])
+    city_id = ChoiceField(_l("Ville"), coerce=optional_int, validators=[_required()])
+    academic_year = StringField(
+        _l("Année de formation"),
+        filters=[strip],
+        validators=[_required(), _max(9)],
+        description=_l("Par exemple 2026-2027."),
+    )
+
+    def __init__(self, *args, track_choices=(), city_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.track_id.choices = [("", CHOOSE), *track_choices]
+        self.city_id.choices = [("", CHOOSE), *city_choices]
+
+    def validate_academic_year(self, field):
+        """Two consecutive years: ``2026-2027``."""
+        match = re.fullmatch(r"(\d{4})-(\d{4})", field.data or "")
+        if not match or int(match[2]) != int(match[1]) + 1:
+            raise StopValidation(_l("Indiquez deux années consécutives, par exemple 2026-2027."))
+
+
+class InviteForm(FlaskForm):
+    """Invite a reviewer or an administrator by email."""
+
+    email = EmailField(
+        _l("Adresse électronique"),
+        filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
+        validators=[
+            _required(),
+            _max(254),
+            Email(message=_l("Adresse électronique invalide."), check_deliverability=False),
+        ],
+    )
+    role = ChoiceField(_l("Rôle"), validators=[_required()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r, ROLE_LABELS[r]) for r in ("reviewer", "admin")]
+
+
+class RoleForm(FlaskForm):
+    """Change a user's role."""
+
+    role = ChoiceField(_l("Rôle"), validators=[_required()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r, ROLE_LABELS[r]) for r in ROLES]
+
+
+class SetPasswordForm(FlaskForm):
+    """The invited staff member chooses a password."""
+
+    password = PasswordField(_l("Mot de passe"), validators=[_required()])
+    confirm = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[
+            _required(),
+            EqualTo("password", message=_l("Les deux mots de passe ne correspondent pas.")),
+        ],
+    )
+
+    def validate_password(self, field):
+        """The portal's password policy."""
+        problem = password_problem(field.data or "")
+        if problem:
+            raise StopValidation(problem)

@@ -1,0 +1,465 @@
+"""Administration operations: each flushes and writes its audit events; the request commits."""
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from portal.admin.models import record
+from portal.auth.models import ROLES, User
+from portal.catalog.models import City, Offering, Track
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+class AdminError(Exception):
+    """An administration action that cannot be done; ``message`` is translated.
+
+    ``field`` names the form field the message belongs next to (None: the whole form).
+    """
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def _jsonable(value):
+    """A value as it is written into an audit event."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _apply(obj, values):
+    """Set ``values`` on ``obj``; return (before, after) of the fields that changed."""
+    before, after = {}, {}
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if old != value:
+            before[name], after[name] = _jsonable(old), _jsonable(value)
+            setattr(obj, name, value)
+    return before, after
+
+
+def slugify(text):
+    """ASCII lower-case slug of a name (``Fès`` → ``fes``)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "ville"
+
+
+def _unique_slug(name):
+    base = slugify(name)[:56]
+    taken = set(db.session.scalars(select(City.slug).where(City.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+# Cities and tracks ---------------------------------------------------------------------
+
+
+def create_city(actor, *, name_fr, name_ar, name_en, region_id):
+    """Add a city where tracks may be offered and applicants may live; flush."""
+    duplicate = db.session.scalar(select(City).where(City.name_fr == name_fr, City.region_id == region_id))
+    if duplicate is not None:
+        raise AdminError(_l("Cette ville existe déjà dans cette région."), field="name_fr")
+    city = City(
+        slug=_unique_slug(name_fr), name_fr=name_fr, name_ar=name_ar, name_en=name_en, region_id=region_id
+    )
+    db.session.add(city)
+    db.session.flush()
+    record(
+        actor,
+        "city_created",
+        "city",
+        city.id,
+        after={"name_fr": name_fr, "name_ar": name_ar, "name_en": name_en, "region_id": region_id},
+    )
+    db.session.flush()
+    return city
+
+
+def update_city(actor, city, **values):
+    """Change a city's names or region; flush."""
+    before, after = _apply(city, values)
+    if after:
+        record(actor, "city_changed", "city", city.id, before=before, after=after)
+    db.session.flush()
+    return city
+
+
+TRACK_FIELDS = (
+    "domain",
+    "min_education",
+    "title_fr",
+    "title_ar",
+    "title_en",
+    "description_fr",
+    "description_ar",
+    "description_en",
+)
+
+
+def create_track(actor, *, code, **values):
+    """Add a track to the catalogue; flush."""
+    if db.session.scalar(select(Track.id).where(Track.code == code)) is not None:
+        raise AdminError(_l("Une formation porte déjà ce code."), field="code")
+    track = Track(code=code, **{k: values[k] or "" for k in TRACK_FIELDS})
+    db.session.add(track)
+    db.session.flush()
+    record(actor, "track_created", "track", track.id, after={"code": code, **values})
+    db.session.flush()
+    return track
+
+
+def update_track(actor, track, **values):
+    """Change a track's titles, descriptions, domain or minimum education; flush."""
+    before, after = _apply(track, {k: values[k] or "" for k in TRACK_FIELDS if k in values})
+    if after:
+        record(actor, "track_changed", "track", track.id, before=before, after=after)
+    db.session.flush()
+    return track
+
+
+# Offerings -----------------------------------------------------------------------------
+
+
+def _set_reviewers(actor, offering, reviewer_ids):
+    """Make the offering's reviewers exactly ``reviewer_ids`` (active reviewers only)."""
+    reviewer_ids = set(reviewer_ids or ())
+    current = {u.id for u in offering.reviewers}
+    if reviewer_ids == current:
+        return
+    chosen = (
+        db.session.scalars(
+            select(User).where(User.id.in_(reviewer_ids), User.role == "reviewer", User.active.is_(True))
+        ).all()
+        if reviewer_ids
+        else []
+    )
+    offering.reviewers = list(chosen)
+    record(
+        actor,
+        "reviewers_changed",
+        "offering",
+        offering.id,
+        before={"reviewers": sorted(current)},
+        after={"reviewers": sorted(u.id for u in chosen)},
+    )
+
+
+def _opened(actor, offering):
+    """The offering just became open: audit it and email the applicants who asked for it."""
+    from portal.demand.operations import notify_interested
+
+    offering.closed_at = None
+    notified = notify_interested(offering)
+    record(
+        actor,
+        "offering_opened",
+        "offering",
+        offering.id,
+        after={"status": "open", "interested_notified": notified},
+    )
+
+
+def create_offering(
+    actor,
+    *,
+    track_id,
+    city_id,
+    academic_year,
+    seats,
+    opens_at,
+    closes_at,
+    course_starts_on,
+    status,
+    reviewer_ids=(),
+):
+    """Offer a track in a city for an academic year; flush.
+
+    When it is created open, the applicants who asked for this track in this city are
+    emailed.
+    """
+    exists = db.session.scalar(
+        select(Offering.id).where(
+            Offering.track_id == track_id,
+            Offering.city_id == city_id,
+            Offering.academic_year == academic_year,
+        )
+    )
+    if exists is not None:
+        raise AdminError(
+            _l("Cette formation est déjà programmée dans cette ville pour cette année."), field="city_id"
+        )
+    offering = Offering(
+        track_id=track_id,
+        city_id=city_id,
+        academic_year=academic_year,
+        seats=seats,
+        seats_held=0,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        course_starts_on=_course_start(course_starts_on),
+        status=status,
+        closed_at=utcnow() if status == "closed" else None,
+    )
+    db.session.add(offering)
+    db.session.flush()
+    record(
+        actor,
+        "offering_created",
+        "offering",
+        offering.id,
+        after={
+            k: _jsonable(getattr(offering, k))
+            for k in (
+                "track_id",
+                "city_id",
+                "academic_year",
+                "seats",
+                "opens_at",
+                "closes_at",
+                "course_starts_on",
+                "status",
+            )
+        },
+    )
+    _set_reviewers(actor, offering, reviewer_ids)
+    if status == "open":
+        _opened(actor, offering)
+    db.session.flush()
+    return offering
+
+
+def change_seats(actor, offering, seats):
+    """Set the number of seats; never below the seats already held; flush.
+
+    The check and the change are one conditional UPDATE, so a seat taken by a reviewer
+    at the same moment cannot slip under the new number. Raising the seats accepts
+    wait-listed candidates, best first.
+    """
+    from portal.applications.workflow import promote_waitlist
+
+    old = offering.seats
+    if seats == old:
+        return []
+    changed = db.session.execute(
+        update(Offering)
+        .where(Offering.id == offering.id, Offering.seats_held <= seats)
+        .values(seats=seats)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(offering)
+    if changed != 1:
+        raise AdminError(
+            _l(
+                "Impossible : %(held)s places sont déjà attribuées. Le nombre de places ne peut pas être inférieur.",
+                held=offering.seats_held,
+            ),
+            field="seats",
+        )
+    record(actor, "seats_changed", "offering", offering.id, before={"seats": old}, after={"seats": seats})
+    promoted = promote_waitlist(offering) if seats > old else []
+    db.session.flush()
+    return promoted
+
+
+def _course_start(day, old=None):
+    """The course start (a date from the form) as stored: a datetime at midnight."""
+    if day is None:
+        return None
+    if isinstance(day, datetime):
+        day = day.date()
+    if old is not None and old.date() == day:
+        return old
+    return datetime.combine(day, time())
+
+
+def _keep_if_same_minute(old, new):
+    if old is not None and new is not None and old.replace(second=0, microsecond=0) == new:
+        return old
+    return new
+
+
+def update_offering(
+    actor, offering, *, seats, opens_at, closes_at, course_starts_on, status, reviewer_ids=None
+):
+    """Change an offering: seats, window, course start, status, reviewers; flush."""
+    # Seats first: it refreshes the row, which would drop changes made before it.
+    promoted = change_seats(actor, offering, seats)
+    # The form has minute precision: an unchanged field must not count as a change.
+    opens_at = _keep_if_same_minute(offering.opens_at, opens_at)
+    closes_at = _keep_if_same_minute(offering.closes_at, closes_at)
+    course_starts_on = _course_start(course_starts_on, offering.course_starts_on)
+    old_status = offering.status
+    before, after = _apply(
+        offering,
+        {
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "course_starts_on": course_starts_on,
+            "status": status,
+        },
+    )
+    if after:
+        record(actor, "offering_changed", "offering", offering.id, before=before, after=after)
+    if reviewer_ids is not None:
+        _set_reviewers(actor, offering, reviewer_ids)
+    if status != old_status:
+        if status == "open":
+            _opened(actor, offering)
+        elif status == "closed":
+            offering.closed_at = utcnow()
+            record(actor, "offering_closed", "offering", offering.id, before={"status": old_status})
+    db.session.flush()
+    return promoted
+
+
+def close_offering(actor, offering):
+    """Stop taking applications for an offering; flush."""
+    if offering.status == "closed":
+        raise AdminError(_l("Cette session est déjà fermée."))
+    old = offering.status
+    offering.status = "closed"
+    offering.closed_at = utcnow()
+    record(
+        actor, "offering_closed", "offering", offering.id, before={"status": old}, after={"status": "closed"}
+    )
+    db.session.flush()
+
+
+def reopen_offering(actor, offering):
+    """Open an offering again (or for the first time); flush."""
+    if offering.status == "open":
+        raise AdminError(_l("Cette session est déjà ouverte."))
+    old = offering.status
+    offering.status = "open"
+    record(
+        actor, "offering_changed", "offering", offering.id, before={"status": old}, after={"status": "open"}
+    )
+    _opened(actor, offering)
+    db.session.flush()
+
+
+# Staff ---------------------------------------------------------------------------------
+
+
+def invite_staff(actor, email, role):
+    """Create a staff account without a password and email it a link to choose one; flush.
+
+    Inviting again an address whose invitation is still pending sends a fresh link.
+    """
+    from portal.admin.invites import make_invite_token, max_age
+    from portal.notifications.outbox import enqueue_to_user
+
+    if role not in ("reviewer", "admin"):
+        raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and (user.password_hash is not None or user.role == "applicant"):
+        raise AdminError(
+            _l("Un compte existe déjà avec cette adresse ; changez son rôle depuis la liste."), field="email"
+        )
+    if user is None:
+        user = User(email=email, role=role, password_hash=None, active=True, locale=actor.locale or "fr")
+        db.session.add(user)
+        db.session.flush()
+        before = None
+    else:
+        before = {"role": user.role}
+        user.role = role
+        user.active = True
+    record(actor, "user_invited", "user", user.id, before=before, after={"role": role})
+    enqueue_to_user(
+        user,
+        "staff_invite",
+        token=make_invite_token(user),
+        role=role,
+        inviter=actor,
+        days=max(max_age() // 86400, 1),
+    )
+    db.session.flush()
+    return user
+
+
+def accept_invite(user, password):
+    """The invited staff member chooses a password: the account becomes usable; flush."""
+    from portal.auth.passwords import hash_password
+
+    user.password_hash = hash_password(password)
+    if user.email_confirmed_at is None:
+        # Following the emailed link proves the address.
+        user.email_confirmed_at = utcnow()
+    user.auth_version += 1
+    record(user, "invite_accepted", "user", user.id)
+    db.session.flush()
+
+
+def change_role(actor, user, role):
+    """Give ``user`` another role; flush. Administrators cannot change their own."""
+    if role not in ROLES:
+        raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
+    if user.id == actor.id:
+        raise AdminError(_l("Vous ne pouvez pas modifier votre propre rôle."), field="role")
+    if user.role == role:
+        return
+    old = user.role
+    user.role = role
+    if role != "reviewer" and user.reviewed_offerings:
+        # A former reviewer keeps no assignment that would come back with the role.
+        user.reviewed_offerings = []
+    record(actor, "role_changed", "user", user.id, before={"role": old}, after={"role": role})
+    db.session.flush()
+
+
+def deactivate_user(actor, user):
+    """Deactivate an account: no more logins, and its open sessions end at once; flush."""
+    if user.id == actor.id:
+        raise AdminError(_l("Vous ne pouvez pas désactiver votre propre compte."))
+    if not user.active:
+        raise AdminError(_l("Ce compte est déjà désactivé."))
+    user.active = False
+    # The session identifier embeds auth_version: bumping it revokes every session.
+    user.auth_version += 1
+    record(actor, "user_deactivated", "user", user.id, before={"active": True}, after={"active": False})
+    db.session.flush()
+
+
+def reactivate_user(actor, user):
+    """Allow a deactivated account to log in again; flush."""
+    if user.active:
+        raise AdminError(_l("Ce compte est déjà actif."))
+    user.active = True
+    record(actor, "user_reactivated", "user", user.id, before={"active": False}, after={"active": True})
+    db.session.flush()
+
+
+# Outbox and exports --------------------------------------------------------------------
+
+
+def retry_email(actor, email):
+    """Queue a failed email again; flush."""
+    from portal.notifications.delivery import retry
+
+    if email.status != "failed":
+        raise AdminError(_l("Seul un courriel en échec peut être renvoyé."))
+    retry(email)
+    record(
+        actor,
+        "email_retried",
+        "outbox_email",
+        email.id,
+        before={"status": "failed"},
+        after={"status": "pending"},
+    )
+    db.session.flush()
+
+
+def record_export(actor, fmt, filters, rows):
+    """Audit an export of applicants' personal data; flush."""
+    record(actor, "export", "applications", None, after={"format": fmt, "filters": filters, "rows": rows})
+    db.session.flush()

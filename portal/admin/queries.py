@@ -1,0 +1,430 @@
+"""Read-only queries of the administration pages: filters, aggregates, lists.
+
+Every aggregate is one GROUP BY query, so the number of queries of a page does not
+grow with the number of applications, offerings or cities.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import to_utc
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy.orm import joinedload
+
+from portal.admin.models import AuditEvent
+from portal.applications.models import Application, Interest
+from portal.applications.workflow import Status
+from portal.auth.models import ApplicantProfile, User
+from portal.catalog.models import OFFERING_STATUSES, City, Offering, Region, Track
+from portal.catalog.operations import academic_year
+from portal.extensions import db
+from portal.notifications.models import OutboxEmail
+from portal.timeutil import utcnow
+
+YEAR_RE = re.compile(r"\d{4}-\d{4}")
+
+
+def clean_text(value, max_length):
+    """A search text without control characters (PostgreSQL refuses NUL), trimmed."""
+    return re.sub(r"[\x00-\x1f\x7f]", "", value or "").strip()[:max_length]
+
+
+def _positive_int(args, name):
+    value = args.get(name, type=int)
+    return value if value and value > 0 else None
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    """The dashboard's filters, shared by the exports: offering, city, track, status, year."""
+
+    offering: int | None = None
+    city: int | None = None
+    track: int | None = None
+    status: str | None = None
+    year: str | None = None
+
+    @classmethod
+    def from_args(cls, args):
+        """Read the filters from query-string arguments; anything malformed is ignored."""
+        status = args.get("status")
+        year = args.get("year") or ""
+        return cls(
+            offering=_positive_int(args, "offering"),
+            city=_positive_int(args, "city"),
+            track=_positive_int(args, "track"),
+            status=status if status in {s.value for s in Status} else None,
+            year=year if YEAR_RE.fullmatch(year) else None,
+        )
+
+    def as_args(self):
+        """The filters that are set, as query-string arguments."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def offering_clauses(self):
+        """WHERE clauses on Offering."""
+        clauses = []
+        if self.offering:
+            clauses.append(Offering.id == self.offering)
+        if self.city:
+            clauses.append(Offering.city_id == self.city)
+        if self.track:
+            clauses.append(Offering.track_id == self.track)
+        if self.year:
+            clauses.append(Offering.academic_year == self.year)
+        return clauses
+
+    def application_clauses(self):
+        """WHERE clauses on Application joined with its Offering."""
+        clauses = self.offering_clauses()
+        if self.status:
+            clauses.append(Application.status == self.status)
+        return clauses
+
+
+def filtered_applications(filters, *columns):
+    """SELECT ``columns`` FROM application JOIN offering, with the filters applied."""
+    stmt = select(*columns).select_from(Application).join(Offering, Application.offering_id == Offering.id)
+    return stmt.where(*filters.application_clauses())
+
+
+def count_applications(filters):
+    """How many applications match the filters."""
+    return db.session.scalar(filtered_applications(filters, func.count(Application.id)))
+
+
+def status_counts(filters):
+    """Applications per (city, track, status): ``{(city_id, track_id): {status: n}}``, one query."""
+    rows = db.session.execute(
+        filtered_applications(
+            filters, Offering.city_id, Offering.track_id, Application.status, func.count(Application.id)
+        ).group_by(Offering.city_id, Offering.track_id, Application.status)
+    ).all()
+    table = {}
+    for city_id, track_id, status, n in rows:
+        table.setdefault((city_id, track_id), {})[status] = n
+    return table
+
+
+def _as_date(value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def applications_per_day(filters, offering=None, max_days=92):
+    """``[(day, n)]`` for every day of the range, zeros included (days in UTC).
+
+    The range is the offering's application window when one offering is selected, else
+    the span of the matching applications; the last ``max_days`` days at most.
+    """
+    day = func.date(Application.submitted_at)
+    rows = db.session.execute(
+        filtered_applications(filters, day, func.count(Application.id)).group_by(day).order_by(day)
+    ).all()
+    counts = {_as_date(d): n for d, n in rows if d is not None}
+    today = utcnow().date()
+    if offering is not None:
+        start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
+    elif counts:
+        start, end = min(counts), max(counts)
+    else:
+        return []
+    if end < start:
+        end = start
+    start = max(start, end - timedelta(days=max_days - 1))
+    return [
+        (start + timedelta(days=i), counts.get(start + timedelta(days=i), 0))
+        for i in range((end - start).days + 1)
+    ]
+
+
+def offerings_with_seats(filters, limit=100):
+    """Offerings matching the filters (track and city loaded) and their application counts."""
+    offerings = db.session.scalars(
+        select(Offering)
+        .join(Offering.track)
+        .join(Offering.city)
+        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .where(*filters.offering_clauses())
+        .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
+        .limit(limit)
+    ).all()
+    counts = {}
+    if offerings:
+        counts = dict(
+            db.session.execute(
+                select(Application.offering_id, func.count(Application.id))
+                .where(Application.offering_id.in_([o.id for o in offerings]))
+                .group_by(Application.offering_id)
+            ).all()
+        )
+    return offerings, counts
+
+
+def outbox_counts():
+    """Emails per outbox status, one query."""
+    rows = db.session.execute(
+        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
+    )
+    return {status: n for status, n in rows}
+
+
+def demand_ranking(track_id=None, limit=50):
+    """Cities without an open offering of a track, ranked by demand for it; one query.
+
+    Demand is the interests registered for the track in the city, then the applicants
+    living there. Returns rows ``(track, city, region, interests, residents, planned)``,
+    ``planned`` being the id of this year's offering there that is not open, if any.
+    """
+    now = utcnow()
+    interests = (
+        select(Interest.track_id, Interest.city_id, func.count(Interest.id).label("n"))
+        .join(User, User.id == Interest.applicant_id)
+        .where(User.active.is_(True))
+        .group_by(Interest.track_id, Interest.city_id)
+        .subquery()
+    )
+    residents = (
+        select(ApplicantProfile.city_id, func.count(ApplicantProfile.id).label("n"))
+        .join(User, User.id == ApplicantProfile.user_id)
+        .where(User.active.is_(True), User.role == "applicant", ApplicantProfile.city_id.is_not(None))
+        .group_by(ApplicantProfile.city_id)
+        .subquery()
+    )
+    n_interests = func.coalesce(interests.c.n, 0)
+    n_residents = func.coalesce(residents.c.n, 0)
+    offered = exists().where(
+        Offering.track_id == Track.id,
+        Offering.city_id == City.id,
+        Offering.status == "open",
+        Offering.closes_at > now,
+    )
+    # An offering already planned there this year (draft or closed): edit it, don't create one.
+    planned = (
+        select(Offering.id)
+        .where(
+            Offering.track_id == Track.id,
+            Offering.city_id == City.id,
+            Offering.academic_year == academic_year(now),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Track,
+            City,
+            Region,
+            n_interests.label("interests"),
+            n_residents.label("residents"),
+            planned.label("planned"),
+        )
+        .select_from(Track)
+        .join(City, true())
+        .join(Region, Region.id == City.region_id)
+        .outerjoin(interests, (interests.c.track_id == Track.id) & (interests.c.city_id == City.id))
+        .outerjoin(residents, residents.c.city_id == City.id)
+        .where(or_(n_interests > 0, n_residents > 0), ~offered)
+        .order_by(n_interests.desc(), n_residents.desc(), Track.code, City.name_fr)
+        .limit(limit)
+    )
+    if track_id:
+        stmt = stmt.where(Track.id == track_id)
+    return db.session.execute(stmt).all()
+
+
+def all_cities():
+    """Every city, region loaded, by French name."""
+    return db.session.scalars(select(City).options(joinedload(City.region)).order_by(City.name_fr)).all()
+
+
+def all_tracks():
+    """Every track, by code."""
+    return db.session.scalars(select(Track).order_by(Track.code)).all()
+
+
+def all_regions():
+    """Every region, by French name."""
+    return db.session.scalars(select(Region).order_by(Region.name_fr)).all()
+
+
+def academic_years():
+    """The academic years that have offerings, latest first."""
+    return db.session.scalars(
+        select(Offering.academic_year).distinct().order_by(Offering.academic_year.desc())
+    ).all()
+
+
+def offering_choices():
+    """(id, label) of every offering, latest year first, for a filter select."""
+    rows = db.session.execute(
+        select(Offering.id, Offering.academic_year, Track.code, City.name_fr)
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
+        .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
+    ).all()
+    return [(i, f"{code} · {city} · {year}") for i, year, code, city in rows]
+
+
+def reviewer_choices():
+    """(id, email) of active reviewers, for the offering form."""
+    rows = db.session.execute(
+        select(User.id, User.email).where(User.role == "reviewer", User.active.is_(True)).order_by(User.email)
+    ).all()
+    return [(i, email) for i, email in rows]
+
+
+def offerings_page(args, page, per_page):
+    """Offerings filtered by city, track, year and status, paginated, newest year first."""
+    stmt = (
+        select(Offering)
+        .join(Offering.track)
+        .join(Offering.city)
+        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .order_by(Offering.academic_year.desc(), Track.code, City.name_fr, Offering.id)
+    )
+    filters = {}
+    city = _positive_int(args, "city")
+    track = _positive_int(args, "track")
+    year = args.get("year") or ""
+    status = args.get("status")
+    if city:
+        stmt, filters["city"] = stmt.where(Offering.city_id == city), city
+    if track:
+        stmt, filters["track"] = stmt.where(Offering.track_id == track), track
+    if YEAR_RE.fullmatch(year):
+        stmt, filters["year"] = stmt.where(Offering.academic_year == year), year
+    if status in OFFERING_STATUSES:
+        stmt, filters["status"] = stmt.where(Offering.status == status), status
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False), filters
+
+
+def applications_count_for(offering_ids):
+    """``{offering_id: number of applications}`` for the given offerings, one query."""
+    if not offering_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Application.offering_id, func.count(Application.id))
+            .where(Application.offering_id.in_(offering_ids))
+            .group_by(Application.offering_id)
+        ).all()
+    )
+
+
+def _like(text):
+    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def users_page(q, role, page, per_page):
+    """Users matching a search on email or name and a role, paginated, newest first."""
+    stmt = (
+        select(User)
+        .outerjoin(ApplicantProfile, ApplicantProfile.user_id == User.id)
+        .options(joinedload(User.profile))
+        .order_by(User.created_at.desc(), User.id.desc())
+    )
+    if q:
+        pattern = _like(q.lower())
+        name = func.lower(ApplicantProfile.first_name + " " + ApplicantProfile.last_name)
+        stmt = stmt.where(
+            or_(
+                User.email.like(pattern, escape="\\"),
+                func.lower(ApplicantProfile.first_name).like(pattern, escape="\\"),
+                func.lower(ApplicantProfile.last_name).like(pattern, escape="\\"),
+                name.like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        stmt = stmt.where(User.role == role)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def outbox_page(status, page, per_page):
+    """Emails in one outbox state (pending includes those being sent), newest first."""
+    statuses = ("pending", "sending") if status == "pending" else (status,)
+    stmt = select(OutboxEmail).where(OutboxEmail.status.in_(statuses)).order_by(OutboxEmail.id.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def _local_day_start(day):
+    """The UTC instant at which ``day`` starts in the portal's time zone."""
+    return to_utc(datetime.combine(day, time()))
+
+
+def _parse_day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Filters of the audit log: action, actor (email), object type, date range."""
+
+    action: str | None = None
+    actor: str | None = None
+    object_type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args):
+        """Read the filters from query-string arguments; malformed dates are ignored."""
+        return cls(
+            action=clean_text(args.get("action"), 64) or None,
+            actor=clean_text(args.get("actor"), 254) or None,
+            object_type=clean_text(args.get("object_type"), 32) or None,
+            date_from=_parse_day(args.get("date_from")),
+            date_to=_parse_day(args.get("date_to")),
+        )
+
+    def as_args(self):
+        """The filters that are set, as query-string arguments."""
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
+
+    def clauses(self):
+        """WHERE clauses on AuditEvent (and its actor)."""
+        clauses: list[ColumnElement] = []
+        if self.action:
+            clauses.append(AuditEvent.action == self.action)
+        if self.object_type:
+            clauses.append(AuditEvent.object_type == self.object_type)
+        if self.actor:
+            clauses.append(
+                AuditEvent.actor_id.in_(
+                    select(User.id).where(User.email.like(_like(self.actor.lower()), escape="\\"))
+                )
+            )
+        if self.date_from:
+            clauses.append(AuditEvent.created_at >= _local_day_start(self.date_from))
+        if self.date_to:
+            clauses.append(AuditEvent.created_at < _local_day_start(self.date_to + timedelta(days=1)))
+        return clauses
+
+
+def audit_page(filters, page, per_page):
+    """Audit events matching the filters, newest first, actor loaded, paginated."""
+    stmt = (
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(*filters.clauses())
+        .order_by(AuditEvent.id.desc())
+    )
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def audit_vocabulary():
+    """The actions and object types present in the log, for the filter selects."""
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    types = db.session.scalars(
+        select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+    ).all()
+    return actions, types

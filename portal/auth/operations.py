@@ -1,0 +1,251 @@
+"""Account operations: each one flushes, the request commits.
+
+Several answers are deliberately identical whether an account exists or not
+(registration with a known email, forgotten password, new confirmation link): the
+difference only shows in who receives an email, never on the page.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth import passwords, tokens
+from portal.auth.models import ApplicantProfile, User
+from portal.auth.validators import normalize_email
+from portal.extensions import db
+from portal.notifications.outbox import absolute_url, enqueue_to_user
+from portal.timeutil import utcnow
+
+# ApplicantProfile columns a person fills in (registration and profile forms use these names).
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "first_name_ar",
+    "last_name_ar",
+    "cin",
+    "birth_date",
+    "phone",
+    "city_id",
+    "education_level",
+    "association_name",
+    "association_registration",
+    "association_city_id",
+    "association_field",
+    "association_role",
+    "association_years",
+)
+
+CIN_TAKEN = _l(
+    "Ce numéro de CIN est déjà associé à un compte. Si c'est le vôtre, connectez-vous ou réinitialisez votre mot de passe."
+)
+WRONG_CURRENT_PASSWORD = _l(
+    "Mot de passe actuel incorrect. Il est nécessaire pour modifier l'email, le téléphone, la CIN ou le mot de passe."
+)
+
+
+class AccountError(Exception):
+    """A rule refused the operation; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, field, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def find_user_by_email(email):
+    """The account with this address (any case), or None."""
+    address = normalize_email(email)
+    if address is None:
+        return None
+    return db.session.scalar(select(User).where(User.email == address))
+
+
+def _cin_taken(cin, except_user_id=None):
+    query = select(ApplicantProfile.id).where(ApplicantProfile.cin == cin)
+    if except_user_id is not None:
+        query = query.where(ApplicantProfile.user_id != except_user_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+# Registration and confirmation ---------------------------------------------------------
+
+
+def register_applicant(email, password, profile, locale):
+    """Create an unconfirmed applicant and queue the confirmation email.
+
+    When the address already has an account nothing is created: its owner is told by
+    email instead, and None is returned so the caller answers as for a new account.
+    Raises AccountError("cin", ...) when the CIN belongs to another account.
+    """
+    # Hash first on every path, so the time taken does not tell whether the email exists.
+    password_hash = passwords.hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        notify_account_exists(existing)
+        return None
+    if _cin_taken(profile["cin"]):
+        raise AccountError("cin", CIN_TAKEN)
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        role="applicant",
+        locale=locale,
+        consent_at=utcnow(),
+        consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+    )
+    user.profile = ApplicantProfile(**{name: profile[name] for name in PROFILE_FIELDS})
+    try:
+        # A savepoint, so a concurrent registration that won the race leaves the session usable.
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_user_by_email(email)
+        if existing is not None:
+            notify_account_exists(existing)
+            return None
+        raise AccountError("cin", CIN_TAKEN) from None
+    send_confirmation(user)
+    return user
+
+
+def notify_account_exists(user):
+    """Tell the owner of an address that someone tried to register with it."""
+    enqueue_to_user(
+        user,
+        "account_exists",
+        login_link=absolute_url("auth.login"),
+        reset_link=absolute_url("auth.forgot"),
+    )
+
+
+def send_confirmation(user):
+    """Queue an email with a link confirming ``user``'s current address."""
+    token = tokens.make_confirm_token(user)
+    return enqueue_to_user(user, "confirm_email", link=absolute_url("auth.confirm", token=token))
+
+
+def resend_confirmation(email):
+    """Queue a new confirmation link when ``email`` belongs to an unconfirmed active account."""
+    user = find_user_by_email(email)
+    if user is not None and user.active and not user.is_confirmed:
+        send_confirmation(user)
+
+
+def confirm_email(user):
+    """Mark ``user``'s address as confirmed (idempotent)."""
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        db.session.flush()
+
+
+# Login and password reset --------------------------------------------------------------
+
+
+def authenticate(email, password):
+    """The active user with this email and password, or None; records the login.
+
+    Unknown addresses verify a dummy hash so that they take as long as a wrong password.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.password_hash:
+        passwords.verify_password(passwords.DUMMY_HASH, password or "")
+        return None
+    if not passwords.verify_password(user.password_hash, password or ""):
+        return None
+    if not user.active:
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def request_password_reset(email):
+    """Queue a reset link when ``email`` belongs to an active account; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is not None and user.active:
+        token = tokens.make_reset_token(user)
+        enqueue_to_user(user, "reset_password", link=absolute_url("auth.reset", token=token))
+
+
+def set_password(user, password):
+    """Replace the password and end every other session of ``user``."""
+    user.password_hash = passwords.hash_password(password)
+    user.auth_version = (user.auth_version or 1) + 1
+    db.session.flush()
+
+
+def reset_password(user, password):
+    """Set a new password from a reset link; the link proves the address, so confirm it too."""
+    set_password(user, password)
+    confirm_email(user)
+
+
+# Profile -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProfileUpdate:
+    """What ``update_account`` changed, for the page to say so."""
+
+    email_changed: bool = False
+    password_changed: bool = False
+
+
+def sensitive_changes(user, email=None, phone=None, cin=None, new_password=None):
+    """Names of the changes that need the current password (email, phone, CIN, password)."""
+    changed = set()
+    if email is not None and email != user.email:
+        changed.add("email")
+    if user.profile is not None:
+        if phone is not None and phone != user.profile.phone:
+            changed.add("phone")
+        if cin is not None and cin != user.profile.cin:
+            changed.add("cin")
+    if new_password:
+        changed.add("password")
+    return changed
+
+
+def update_account(user, current_password, locale, profile=None, email=None, new_password=None):
+    """Apply a profile form: profile fields, language, and guarded email/phone/CIN/password.
+
+    Raises AccountError("current_password", ...) when a guarded value changes without the
+    right current password, and AccountError("cin", ...) when the CIN is another account's;
+    nothing is changed in either case. A new email that already has an account is not
+    taken and its owner is told, but the answer is the same as for a free address.
+    """
+    profile = profile or {}
+    changed = sensitive_changes(
+        user, email=email, phone=profile.get("phone"), cin=profile.get("cin"), new_password=new_password
+    )
+    if changed and not passwords.verify_password(user.password_hash, current_password or ""):
+        raise AccountError("current_password", WRONG_CURRENT_PASSWORD)
+    if "cin" in changed and _cin_taken(profile["cin"], except_user_id=user.id):
+        raise AccountError("cin", CIN_TAKEN)
+    result = ProfileUpdate()
+    if user.profile is not None:
+        for name in PROFILE_FIELDS:
+            if name in profile:
+                setattr(user.profile, name, profile[name])
+    user.locale = locale
+    if "email" in changed:
+        owner = find_user_by_email(email)
+        if owner is not None:
+            notify_account_exists(owner)
+        else:
+            user.email = email
+            user.email_confirmed_at = None
+            db.session.flush()
+            send_confirmation(user)
+        result.email_changed = True
+    if "password" in changed:
+        set_password(user, new_password)
+        result.password_changed = True
+    db.session.flush()
+    return result

@@ -1,0 +1,110 @@
+"""Interests: registering and withdrawing a wish, and telling applicants when a track opens."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal.applications.models import Interest
+from portal.auth.models import User
+from portal.catalog.models import Offering
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+class InterestError(Exception):
+    """An interest that cannot be registered; ``message`` is translated for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def open_offering_clause(track_id, city_id, now=None):
+    """SQL condition: the track has an offering in the city that is open and not yet over."""
+    now = now or utcnow()
+    return exists().where(
+        Offering.track_id == track_id,
+        Offering.city_id == city_id,
+        Offering.status == "open",
+        Offering.closes_at > now,
+    )
+
+
+def has_open_offering(track_id, city_id):
+    """Whether applicants can already apply (or soon will) to the track in the city."""
+    return bool(db.session.scalar(select(open_offering_clause(track_id, city_id))))
+
+
+def find_interest(user, track_id, city_id):
+    """The applicant's interest for the track in the city, or None."""
+    return db.session.scalar(
+        select(Interest).where(
+            Interest.applicant_id == user.id, Interest.track_id == track_id, Interest.city_id == city_id
+        )
+    )
+
+
+def register_interest(user, track, city):
+    """Record that ``user`` wants ``track`` in ``city``; flush. Returns (interest, created).
+
+    A wish already answered by an opening (``notified_at`` set) is re-armed: the track
+    was opened there once and has closed since, so the wish counts again.
+    """
+    if has_open_offering(track.id, city.id):
+        raise InterestError(
+            _l("Cette formation est déjà ouverte dans cette ville : vous pouvez y déposer votre candidature.")
+        )
+    interest = find_interest(user, track.id, city.id)
+    if interest is not None:
+        if interest.notified_at is None:
+            return interest, False
+        interest.notified_at = None
+        interest.created_at = utcnow()
+        db.session.flush()
+        return interest, True
+    interest = Interest(applicant_id=user.id, track_id=track.id, city_id=city.id, created_at=utcnow())
+    try:
+        # A double click sends two requests: the unique constraint keeps one row.
+        with db.session.begin_nested():
+            db.session.add(interest)
+            db.session.flush()
+    except IntegrityError:
+        return find_interest(user, track.id, city.id), False
+    return interest, True
+
+
+def withdraw_interest(interest):
+    """Delete the applicant's interest; flush."""
+    db.session.delete(interest)
+    db.session.flush()
+
+
+def notify_interested(offering):
+    """Email every applicant who asked for the offering's track in its city, once; flush.
+
+    Called when an offering becomes open. Interests already notified are skipped, so
+    later edits or a close-and-reopen do not send the email again. Returns the count.
+    """
+    from portal.notifications.outbox import enqueue_to_user
+
+    if offering.status != "open" or offering.closes_at <= utcnow():
+        return 0
+    interests = db.session.scalars(
+        select(Interest)
+        .join(User, User.id == Interest.applicant_id)
+        .options(joinedload(Interest.applicant))
+        .where(
+            Interest.track_id == offering.track_id,
+            Interest.city_id == offering.city_id,
+            Interest.notified_at.is_(None),
+            User.active.is_(True),
+        )
+        .order_by(Interest.id)
+    ).all()
+    now = utcnow()
+    for interest in interests:
+        enqueue_to_user(interest.applicant, "interest_opened", offering=offering, interest=interest)
+        interest.notified_at = now
+    db.session.flush()
+    return len(interests)

@@ -1,0 +1,126 @@
+"""Forms of the review area: queue filters, CIN search, review, decisions."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+
+from portal.review.queries import SORTS
+
+SCORE_CHOICES = [(n, str(n)) for n in range(6)]
+RECOMMENDATION_CHOICES = [
+    ("accept", _l("Accepter")),
+    ("waitlist", _l("Liste d'attente")),
+    ("reject", _l("Ne pas retenir")),
+]
+DECISION_VALUES = ("accepted", "waitlisted", "rejected")
+SORT_LABELS = {
+    "submitted_asc": _l("Dépôt : plus anciennes d'abord"),
+    "submitted_desc": _l("Dépôt : plus récentes d'abord"),
+    "score_desc": _l("Note moyenne : meilleures d'abord"),
+    "score_asc": _l("Note moyenne : plus faibles d'abord"),
+}
+STATUS_CHOICES = (
+    "submitted",
+    "under_review",
+    "accepted",
+    "waitlisted",
+    "rejected",
+    "confirmed",
+    "withdrawn",
+    "expired",
+)
+
+
+def _int_or_none(value):
+    """Coerce a select value to int, empty meaning "any"."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class QueueFilterForm(FlaskForm):
+    """GET filters of the queue (names and references only: no CIN in URLs)."""
+
+    class Meta:
+        csrf = False
+
+    offering = SelectField(_l("Formation"), coerce=_int_or_none, validate_choice=False)
+    status = SelectField(_l("Statut"), validate_choice=False)
+    q = StringField(_l("Nom ou référence"), validators=[Optional(), Length(max=100)])
+    sort = SelectField(_l("Tri"), choices=[(s, SORT_LABELS[s]) for s in SORTS], validate_choice=False)
+
+    def fill_choices(self, offerings, status_label):
+        """Offerings of the reviewer and translated statuses as choices."""
+        self.offering.choices = [("", _l("Toutes mes formations"))] + [
+            (o.id, f"{o.track.code} · {o.city.name} · {o.academic_year}") for o in offerings
+        ]
+        self.status.choices = [("", _l("Tous les statuts"))] + [(s, status_label(s)) for s in STATUS_CHOICES]
+
+
+class CinSearchForm(FlaskForm):
+    """Exact search by CIN, sent by POST so the number never appears in a URL or log."""
+
+    cin = StringField(
+        _l("Numéro de CIN"),
+        filters=[lambda value: value.strip().upper() if value else value],
+        validators=[
+            DataRequired(_l("Saisissez un numéro de CIN.")),
+            Length(max=8, message=_l("Une CIN compte au plus 8 caractères.")),
+            Regexp(r"^[A-Z]{1,2}\d{1,6}$", message=_l("Format de CIN invalide (ex. AB123456).")),
+        ],
+    )
+
+
+class ReviewForm(FlaskForm):
+    """A reviewer's rubric: three criteria 0–5, a recommendation and a comment."""
+
+    score_motivation = RadioField(
+        _l("Motivation"),
+        choices=SCORE_CHOICES,
+        coerce=int,
+        validators=[InputRequired(_l("Notez ce critère de 0 à 5."))],
+    )
+    score_engagement = RadioField(
+        _l("Engagement dans l'association"),
+        choices=SCORE_CHOICES,
+        coerce=int,
+        validators=[InputRequired(_l("Notez ce critère de 0 à 5."))],
+    )
+    score_fit = RadioField(
+        _l("Adéquation avec la formation"),
+        choices=SCORE_CHOICES,
+        coerce=int,
+        validators=[InputRequired(_l("Notez ce critère de 0 à 5."))],
+    )
+    recommendation = RadioField(
+        _l("Recommandation"),
+        choices=RECOMMENDATION_CHOICES,
+        validators=[InputRequired(_l("Choisissez une recommandation."))],
+    )
+    comment = TextAreaField(
+        _l("Commentaire (réservé aux évaluateurs)"),
+        validators=[Optional(), Length(max=4000, message=_l("4000 caractères au plus."))],
+    )
+
+
+class DecisionForm(FlaskForm):
+    """A decision on one application, with the version the decider saw."""
+
+    decision = HiddenField(validators=[AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))])
+    message = TextAreaField(
+        _l("Message au candidat (facultatif, joint à l'email)"),
+        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+    )
+    version = IntegerField(validators=[Optional()])
+
+
+class BulkDecisionForm(FlaskForm):
+    """One decision for the rows selected in the queue (``references`` is read as a list)."""
+
+    decision = HiddenField(validators=[AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))])
+    message = TextAreaField(
+        _l("Message aux candidats (facultatif, joint à l'email)"),
+        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+    )

@@ -1,0 +1,204 @@
+"""Reviewer operations: saving a review, deciding on one or several applications.
+
+Operations flush, never commit: the request commits once they return. Every status
+change goes through ``workflow.transition``; nothing here assigns ``Application.status``.
+"""
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal import permissions
+from portal.admin.models import record
+from portal.applications import workflow
+from portal.applications.models import Application
+from portal.applications.workflow import NotAllowed, SeatsFull, StaleStatus, Status, WorkflowError
+from portal.extensions import db
+from portal.review import queries
+from portal.review.models import CRITERIA, RECOMMENDATIONS, Review
+from portal.timeutil import utcnow
+
+DECISIONS = (Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED)
+# A queue page holds PAGE_SIZE rows; more than this in one request is not a page's selection.
+MAX_BULK = 100
+
+
+class InvalidReview(WorkflowError):
+    """The review's values are out of range."""
+
+
+def _clean_review(data):
+    """Validated review fields from ``data`` (the form already checks; this is the rule)."""
+    values = {}
+    for name in CRITERIA:
+        try:
+            score = int(data[name])
+        except (KeyError, TypeError, ValueError):
+            score = None
+        if score is None or not 0 <= score <= 5:
+            raise InvalidReview(_l("Chaque critère est noté de 0 à 5."))
+        values[name] = score
+    if data.get("recommendation") not in RECOMMENDATIONS:
+        raise InvalidReview(_l("Choisissez une recommandation."))
+    values["recommendation"] = data["recommendation"]
+    values["comment"] = (data.get("comment") or "").strip() or None
+    return values
+
+
+def recompute_mean_score(application):
+    """Set ``mean_score`` to the mean of the reviews' totals (0–15), None without review.
+
+    The mean of totals (rather than of each criterion) keeps one number per reviewer,
+    comparable across applications; the waitlist and the "score" sort use it, best first.
+    It is computed by the database in one UPDATE, so concurrent reviews cannot lose one.
+    """
+    total = Review.score_motivation + Review.score_engagement + Review.score_fit
+    db.session.execute(
+        update(Application)
+        .where(Application.id == application.id)
+        .values(
+            mean_score=select(func.avg(total))
+            .where(Review.application_id == application.id)
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(application, ["mean_score"])
+    return application.mean_score
+
+
+def save_review(reviewer, application, data):
+    """Create or update ``reviewer``'s review of ``application``; flush; return it.
+
+    Allowed while the application is undecided (``permissions.can_review``). The first
+    review moves a ``submitted`` application to ``under_review``. The mean score is
+    recomputed (see ``recompute_mean_score``).
+    """
+    if not permissions.can_review(reviewer, application):
+        raise NotAllowed(_l("Cette candidature ne peut plus être évaluée : une décision a été prise."))
+    values = _clean_review(data)
+    now = utcnow()
+    review = _own_review(reviewer, application)
+    if review is None:
+        try:
+            with db.session.begin_nested():
+                review = Review(
+                    application_id=application.id,
+                    reviewer_id=reviewer.id,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+                db.session.add(review)
+        except IntegrityError:
+            # The same reviewer saved twice at once (double submit): update the row that won.
+            review = _own_review(reviewer, application)
+            if review is None:
+                raise
+    for name, value in values.items():
+        setattr(review, name, value)
+    review.updated_at = now
+    db.session.flush()
+    recompute_mean_score(application)
+    if application.status == Status.SUBMITTED:
+        workflow.transition(application, Status.UNDER_REVIEW, reviewer)
+    return review
+
+
+def _own_review(reviewer, application):
+    """The review ``reviewer`` wrote on ``application``, if any."""
+    return db.session.scalar(
+        select(Review).where(Review.application_id == application.id, Review.reviewer_id == reviewer.id)
+    )
+
+
+def own_review(reviewer, application):
+    """Public accessor for the page: the reviewer's existing review or None."""
+    return _own_review(reviewer, application)
+
+
+def decide(actor, application, decision, message=None, expected_version=None):
+    """Accept, wait-list or reject ``application`` for ``actor``; audit it; flush.
+
+    ``expected_version`` is the version the decider saw: if the application changed
+    since, the decision is refused (compare-and-set) rather than applied blindly.
+    ``message`` goes to the applicant (StatusChange note, quoted in the email).
+    """
+    decision = Status(decision)
+    if decision not in DECISIONS:
+        raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
+    if expected_version is not None and expected_version != application.version:
+        raise StaleStatus(
+            _l(
+                "Cette candidature a été modifiée entre-temps (par une autre personne ou un traitement automatique). Vérifiez son nouvel état avant de décider."
+            )
+        )
+    if decision not in permissions.decisions_for(actor, application):
+        raise NotAllowed(_l("Cette décision n'est pas possible dans l'état actuel de la candidature."))
+    before = application.status
+    change = workflow.transition(application, decision, actor, note=(message or "").strip() or None)
+    record(
+        actor,
+        "decision",
+        "application",
+        application.reference,
+        before={"status": before},
+        after={"status": application.status},
+    )
+    db.session.flush()
+    return change
+
+
+@dataclass
+class BulkResult:
+    """What a bulk decision did: references decided, refused for lack of seats, failed."""
+
+    decision: str
+    decided: list = field(default_factory=list)
+    full: list = field(default_factory=list)
+    failed: list = field(default_factory=list)  # (reference, message)
+
+
+def decide_many(actor, references, decision, message=None):
+    """Apply one decision to several applications, each through ``transition``; flush.
+
+    Each application succeeds or fails on its own (``transition`` works in a savepoint).
+    At most MAX_BULK references are handled. Applications outside the actor's
+    offerings are reported as not found. A bulk
+    acceptance goes best candidates first (mean score, then submission) and, once an
+    offering is full, refuses its remaining candidates as ``full`` without trying.
+    """
+    decision = Status(decision)
+    seen = []
+    for reference in references:
+        reference = (reference or "").strip().upper()
+        if reference and reference not in seen:
+            seen.append(reference)
+    seen = seen[:MAX_BULK]
+    result = BulkResult(decision=decision.value)
+    applications = {a.reference: a for a in queries.applications_in_scope(actor, seen)}
+    for reference in seen:
+        if reference not in applications:
+            result.failed.append((reference, str(_l("Candidature introuvable."))))
+    ordered = [applications[r] for r in seen if r in applications]
+    if decision == Status.ACCEPTED:
+        ordered.sort(
+            key=lambda a: (a.mean_score is None, -(a.mean_score or 0), a.submitted_at, a.id),
+        )
+    full_offerings = set()
+    for application in ordered:
+        if decision == Status.ACCEPTED and application.offering_id in full_offerings:
+            result.full.append(application.reference)
+            continue
+        try:
+            decide(actor, application, decision, message)
+        except SeatsFull:
+            full_offerings.add(application.offering_id)
+            result.full.append(application.reference)
+        except WorkflowError as error:
+            result.failed.append((application.reference, str(error.message)))
+        else:
+            result.decided.append(application.reference)
+    return result

@@ -1,0 +1,202 @@
+"""Read-side of the review area: the queue, its counters and the application page.
+
+Every query is scoped to the offerings the user may examine (all of them for admins),
+uses the indexes of ``Application`` (offering, status, submission date / mean score)
+and loads what a page shows in a fixed number of statements, whatever the amount of
+data (no N+1).
+"""
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from portal import permissions
+from portal.applications.models import Application, StatusChange
+from portal.auth.models import ApplicantProfile, User
+from portal.catalog.models import Offering, offering_reviewers
+from portal.extensions import db
+from portal.review.models import Review
+
+SORTS = ("submitted_asc", "submitted_desc", "score_desc", "score_asc")
+
+
+@dataclass
+class QueueFilters:
+    """What the reviewer asked the queue for (all optional)."""
+
+    offering_id: int | None = None
+    status: str | None = None
+    q: str | None = None
+    cin: str | None = None
+    sort: str = "submitted_asc"
+    page: int = 1
+
+
+@dataclass
+class Queue:
+    """A page of the queue plus the counters shown above it."""
+
+    page: object
+    offerings: list = field(default_factory=list)
+    status_counts: dict = field(default_factory=dict)
+    waitlist_counts: dict = field(default_factory=dict)
+
+
+def scoped_offering_ids(user):
+    """A subquery of the offering ids ``user`` examines, or None for "every offering"."""
+    if permissions.is_admin(user):
+        return None
+    return select(offering_reviewers.c.offering_id).where(offering_reviewers.c.user_id == user.id)
+
+
+def _scope(stmt, user, column):
+    """Restrict ``stmt`` to the offerings of ``user`` through ``column``."""
+    ids = scoped_offering_ids(user)
+    return stmt if ids is None else stmt.where(column.in_(ids))
+
+
+def offerings_for(user):
+    """The offerings ``user`` examines, with track and city, for filters and seat counters."""
+    stmt = (
+        select(Offering)
+        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .order_by(Offering.academic_year.desc(), Offering.id)
+    )
+    return db.session.scalars(_scope(stmt, user, Offering.id)).unique().all()
+
+
+def status_counts(user, offering_id=None):
+    """Applications per status in the user's scope (one aggregate query)."""
+    stmt = select(Application.status, func.count()).group_by(Application.status)
+    stmt = _scope(stmt, user, Application.offering_id)
+    if offering_id:
+        stmt = stmt.where(Application.offering_id == offering_id)
+    return dict(db.session.execute(stmt).all())
+
+
+def waitlist_counts(user):
+    """Wait-listed applications per offering in the user's scope (one aggregate query)."""
+    stmt = (
+        select(Application.offering_id, func.count())
+        .where(Application.status == "waitlisted")
+        .group_by(Application.offering_id)
+    )
+    return dict(db.session.execute(_scope(stmt, user, Application.offering_id)).all())
+
+
+def _search(stmt, filters):
+    """Apply the name/reference search and the exact CIN match."""
+    if filters.cin:
+        # CINs are stored upper-case; an exact match only, never a partial one.
+        stmt = stmt.where(ApplicantProfile.cin == filters.cin.strip().upper())
+    q = (filters.q or "").strip()
+    if q:
+        conditions = [Application.reference == q.upper()]
+        words = [w for w in q.lower().split() if w][:5]
+        if words:
+            name_match = [
+                or_(
+                    func.lower(ApplicantProfile.first_name).contains(w, autoescape=True),
+                    func.lower(ApplicantProfile.last_name).contains(w, autoescape=True),
+                    func.lower(ApplicantProfile.first_name_ar).contains(w, autoescape=True),
+                    func.lower(ApplicantProfile.last_name_ar).contains(w, autoescape=True),
+                )
+                for w in words
+            ]
+            conditions.append(and_(*name_match))
+        stmt = stmt.where(or_(*conditions))
+    return stmt
+
+
+def _order(stmt, sort):
+    """ORDER BY for a sort key; the id makes every order total (stable pages)."""
+    if sort == "submitted_desc":
+        return stmt.order_by(Application.submitted_at.desc(), Application.id.desc())
+    if sort == "score_desc":
+        return stmt.order_by(
+            Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id
+        )
+    if sort == "score_asc":
+        return stmt.order_by(
+            Application.mean_score.asc().nulls_last(), Application.submitted_at, Application.id
+        )
+    return stmt.order_by(Application.submitted_at, Application.id)
+
+
+def queue(user, filters):
+    """The queue page for ``user`` with its counters; a constant number of queries.
+
+    An offering filter outside the user's offerings is ignored (it would match nothing).
+    """
+    offerings = offerings_for(user)
+    if filters.offering_id not in {o.id for o in offerings}:
+        filters.offering_id = None
+    stmt = (
+        select(Application)
+        .join(Application.applicant)
+        .outerjoin(User.profile)
+        .options(
+            contains_eager(Application.applicant).contains_eager(User.profile),
+            joinedload(Application.offering).options(
+                joinedload(Offering.track), joinedload(Offering.city), selectinload(Offering.reviewers)
+            ),
+        )
+    )
+    stmt = _scope(stmt, user, Application.offering_id)
+    if filters.offering_id:
+        stmt = stmt.where(Application.offering_id == filters.offering_id)
+    if filters.status:
+        stmt = stmt.where(Application.status == filters.status)
+    stmt = _order(_search(stmt, filters), filters.sort if filters.sort in SORTS else SORTS[0])
+    per_page = current_app.config["PAGE_SIZE"]
+    page = db.paginate(
+        stmt, page=max(filters.page, 1), per_page=per_page, max_per_page=per_page, error_out=False
+    )
+    return Queue(
+        page=page,
+        offerings=offerings,
+        status_counts=status_counts(user, filters.offering_id),
+        waitlist_counts=waitlist_counts(user),
+    )
+
+
+def application_by_reference(reference):
+    """The application with what its review page shows, or None."""
+    return db.session.scalar(
+        select(Application)
+        .where(Application.reference == reference)
+        .options(
+            joinedload(Application.applicant)
+            .joinedload(User.profile)
+            .options(joinedload(ApplicantProfile.city), joinedload(ApplicantProfile.association_city)),
+            joinedload(Application.offering).options(
+                joinedload(Offering.track), joinedload(Offering.city), selectinload(Offering.reviewers)
+            ),
+            selectinload(Application.documents),
+            selectinload(Application.history).joinedload(StatusChange.actor),
+        )
+    )
+
+
+def reviews_of(application):
+    """Every review of ``application`` with its reviewer, oldest first."""
+    return db.session.scalars(
+        select(Review)
+        .where(Review.application_id == application.id)
+        .options(joinedload(Review.reviewer))
+        .order_by(Review.created_at, Review.id)
+    ).all()
+
+
+def applications_in_scope(user, references):
+    """The applications among ``references`` that ``user`` may examine (others are absent)."""
+    if not references:
+        return []
+    stmt = (
+        select(Application)
+        .where(Application.reference.in_(references))
+        .options(joinedload(Application.offering).selectinload(Offering.reviewers))
+    )
+    return db.session.scalars(_scope(stmt, user, Application.offering_id)).unique().all()

@@ -1,0 +1,384 @@
+"""Outbox delivery on a real SMTP server: commands, concurrency, retries, files, headers."""
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.applications import workflow
+from portal.applications.models import Application
+from portal.applications.workflow import Status
+from portal.extensions import db, mail
+from portal.notifications.delivery import claim_due, deliver, send_due
+from portal.notifications.models import OutboxEmail
+from portal.notifications.outbox import enqueue, enqueue_to_user
+from tests import factories
+from tests.conftest import free_port, message_text
+
+T0 = datetime(2026, 10, 1, 9, 0, 0)
+DOMAIN = "formation-associations.ma"
+
+
+def _row(n=0, **kw):
+    """An outbox row written directly, as enqueue would, ready to send now."""
+    data = {
+        "to_address": f"person{n}@example.org",
+        "template": "test",
+        "locale": "fr",
+        "subject": f"Message {n}",
+        "body_text": f"Bonjour {n}",
+        "body_html": f"<p>Bonjour {n}</p>",
+    }
+    data.update(kw)
+    email = OutboxEmail(**data)
+    db.session.add(email)
+    db.session.flush()
+    return email
+
+
+def _rows():
+    db.session.expire_all()
+    return db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+
+
+def _get(email_id):
+    db.session.expire_all()
+    return db.session.get(OutboxEmail, email_id)
+
+
+@pytest.fixture
+def mail_settings(app):
+    """Change Flask-Mail settings for one test (``mail_settings(MAIL_PORT=...)``); restored after."""
+    saved = {key: app.config[key] for key in ("MAIL_PORT", "MAIL_USE_SSL", "MAIL_USE_TLS")}
+
+    def change(**settings):
+        app.config.update(settings)
+        mail.init_app(app)
+
+    yield change
+    change(**saved)
+
+
+@pytest.fixture
+def smtp_unreachable(mail_settings):
+    """Point Flask-Mail at a closed port (the test may point it back)."""
+    mail_settings(MAIL_PORT=free_port())
+
+
+def test_send_command_delivers_due_rows_with_a_stable_message_id(app, runner, smtp_server, clock):
+    clock.set(T0)
+    due = [_row(1), _row(2)]
+    later = _row(3, next_attempt_at=T0 + timedelta(hours=1))
+    db.session.commit()
+    ids = [e.id for e in due]
+
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    assert "2 sent" in result.output
+
+    messages = smtp_server.wait_for(2)
+    assert sorted(m["To"] for m in messages) == ["person1@example.org", "person2@example.org"]
+    assert sorted(m["Message-ID"] for m in messages) == sorted(f"<outbox-{i}@{DOMAIN}>" for i in ids)
+    rows = {e.id: e for e in _rows()}
+    for i in ids:
+        assert rows[i].status == "sent" and rows[i].sent_at == T0 and rows[i].attempts == 1
+    assert rows[later.id].status == "pending" and rows[later.id].sent_at is None
+
+    # Nothing is sent twice.
+    result = runner.invoke(args=["outbox", "send"])
+    assert "0 sent" in result.output
+    assert len(smtp_server.wait_for(3, timeout=0.3)) == 2
+
+
+@pytest.mark.parametrize("batch_size", [7, 50])
+def test_two_workers_send_100_emails_exactly_once(app, smtp_server, batch_size):
+    for n in range(100):
+        _row(n)
+    db.session.commit()
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            with app.app_context():
+                start.wait()
+                results.append(send_due(batch_size))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert sum(sent for sent, _ in results) == 100
+    assert sum(failed for _, failed in results) == 0
+    messages = smtp_server.wait_for(100)
+    assert len(smtp_server.wait_for(101, timeout=0.3)) == 100
+    assert len({m["Message-ID"] for m in messages}) == 100
+    assert len({m["To"] for m in messages}) == 100
+    rows = _rows()
+    assert {e.status for e in rows} == {"sent"}
+    assert {e.attempts for e in rows} == {1}
+
+
+def test_claim_hands_a_row_to_one_worker_only(app):
+    for n in range(5):
+        _row(n)
+    db.session.commit()
+    first = [e.id for e in claim_due(3)]
+    second = [e.id for e in claim_due(3)]
+    assert len(first) == 3 and len(second) == 2
+    assert not set(first) & set(second)
+    assert claim_due(3) == []
+
+
+def test_smtp_refusing_keeps_rows_pending_with_backoff_then_failed(app, smtp_server, clock):
+    app.config.update(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_SECONDS=60, OUTBOX_BACKOFF_CAP_SECONDS=100)
+    clock.set(T0)
+    email_id = _row(1).id
+    db.session.commit()
+    smtp_server.refuse = True
+
+    assert send_due() == (0, 1)
+    email = _get(email_id)
+    assert email.status == "pending" and email.attempts == 1
+    assert "451" in email.last_error
+    assert email.next_attempt_at == T0 + timedelta(seconds=60)
+
+    # Not due yet: nothing is tried.
+    clock.set(T0 + timedelta(seconds=59))
+    assert send_due() == (0, 0)
+
+    clock.set(T0 + timedelta(seconds=61))
+    assert send_due() == (0, 1)
+    email = _get(email_id)
+    assert email.attempts == 2
+    # 60 * 2 = 120 seconds, capped at 100.
+    assert email.next_attempt_at == T0 + timedelta(seconds=61 + 100)
+
+    clock.set(T0 + timedelta(seconds=200))
+    assert send_due() == (0, 1)
+    email = _get(email_id)
+    assert email.status == "failed" and email.attempts == 3
+
+    smtp_server.refuse = False
+    clock.set(T0 + timedelta(days=1))
+    assert send_due() == (0, 0)
+    assert smtp_server.wait_for(1, timeout=0.3) == []
+
+
+def test_server_down_then_back_sends_once_with_the_same_message_id(app, smtp_server, smtp_unreachable, clock):
+    clock.set(T0)
+    email_id = _row(1).id
+    db.session.commit()
+
+    assert send_due() == (0, 1)
+    email = _get(email_id)
+    assert email.status == "pending" and email.attempts == 1
+    assert "Connection" in email.last_error or "refused" in email.last_error.lower()
+    assert email.next_attempt_at > T0
+
+    # The server is back; the row waits for its next attempt time, then goes out once.
+    app.config["MAIL_PORT"] = smtp_server.port
+    mail.init_app(app)
+    assert send_due() == (0, 0)
+    clock.set(email.next_attempt_at)
+    assert send_due() == (1, 0)
+    assert send_due() == (0, 0)
+    messages = smtp_server.wait_for(2, timeout=0.5)
+    assert len(messages) == 1
+    assert messages[0]["Message-ID"] == f"<outbox-{email_id}@{DOMAIN}>"
+    email = _get(email_id)
+    assert email.status == "sent" and email.attempts == 2 and email.sent_at == T0 + timedelta(seconds=1)
+
+
+def test_a_decision_succeeds_while_smtp_is_down_and_the_email_goes_out_later(app, smtp_server, clock):
+    clock.set(T0)
+    offering = factories.offering(seats=2)
+    reviewer = factories.reviewer(offering)
+    application = factories.application(offering_=offering, status="under_review")
+    reference, address = application.reference, application.applicant.email
+    smtp_server.refuse = True
+
+    workflow.transition(application, Status.ACCEPTED, reviewer, note="Bienvenue")
+    db.session.commit()
+    assert send_due() == (0, 1)
+    db.session.expire_all()
+    assert (
+        db.session.scalar(select(Application.status).where(Application.reference == reference)) == "accepted"
+    )
+    [email] = _rows()
+    assert email.status == "pending" and email.template == "status_accepted"
+
+    smtp_server.refuse = False
+    clock.set(T0 + timedelta(minutes=5))
+    assert send_due() == (1, 0)
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == address and reference in message["Subject"]
+    assert "Bienvenue" in message_text(message)
+
+
+def _assert_no_injected_header(message):
+    assert message["Bcc"] is None
+    assert message.get_all("Subject") and len(message.get_all("Subject")) == 1
+    assert len(message.get_all("To")) == 1
+    for name, value in message.items():
+        if name != "Subject":
+            assert "evil" not in str(value), (name, value)
+
+
+def test_line_breaks_in_user_data_never_add_a_header(app, smtp_server):
+    track = factories.track(title_fr="Gestion\r\nBcc: evil@example.org")
+    offering = factories.offering(track=track)
+    applicant = factories.user(profile={"first_name": "X\r\nBcc: evil@example.org"})
+    email = enqueue_to_user(applicant, "interest_opened", offering=offering)
+    assert "\n" not in email.subject and "\r" not in email.subject
+    # A row written by some other path, with a raw line break in its subject.
+    _row(2, subject="Bonjour\r\nBcc: evil@example.org\r\nX-Evil: 1")
+    db.session.commit()
+
+    assert send_due() == (2, 0)
+    messages = smtp_server.wait_for(2)
+    assert len(messages) == 2
+    for message in messages:
+        _assert_no_injected_header(message)
+        assert message["X-Evil"] is None
+        assert "Bcc: evil@example.org" in message["Subject"]
+    assert smtp_server.to("evil@example.org") == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "victim@example.org\r\nBcc: evil@example.org",
+        "victim@example.org\nevil@example.org",
+        "victim@example.org, evil@example.org",
+        "Victim <evil@example.org>",
+        "",
+    ],
+)
+def test_a_bad_recipient_fails_at_once_without_sending(app, smtp_server, address):
+    email = enqueue(address, "status_accepted", "fr", **_accepted_context())
+    good = _row(2)
+    db.session.commit()
+    bad_id, good_id = email.id, good.id
+
+    assert send_due() == (1, 1)
+    bad = _get(bad_id)
+    assert bad.status == "failed" and bad.attempts == 1 and "recipient" in bad.last_error
+    assert _get(good_id).status == "sent"
+    messages = smtp_server.wait_for(2, timeout=0.3)
+    assert [m["To"] for m in messages] == ["person2@example.org"]
+
+
+def _accepted_context():
+    application = factories.application(status="accepted")
+    return {"user": application.applicant, "application": application}
+
+
+def test_a_broken_smtp_setting_is_recorded_and_the_worker_goes_on(
+    app, smtp_server, clock, runner, mail_settings
+):
+    clock.set(T0)
+    mail_settings(MAIL_USE_SSL=True)  # TLS spoken to a plain SMTP server: every attempt fails
+    ids = [_row(1).id, _row(2).id]
+    db.session.commit()
+
+    result = runner.invoke(args=["outbox", "worker", "--iterations", "1", "--interval", "0"])
+    assert result.exit_code == 0, result.output
+    for email_id in ids:
+        email = _get(email_id)
+        assert email.status == "pending" and email.attempts == 1 and email.last_error
+        assert email.next_attempt_at > T0
+    assert smtp_server.wait_for(1, timeout=0.3) == []
+
+    # Setting fixed: the next pass delivers both once they are due.
+    mail_settings(MAIL_USE_SSL=False)
+    clock.set(T0 + timedelta(hours=1))
+    result = runner.invoke(args=["outbox", "worker", "--iterations", "1", "--interval", "0"])
+    assert result.exit_code == 0, result.output
+    assert sorted(m["To"] for m in smtp_server.wait_for(2)) == ["person1@example.org", "person2@example.org"]
+
+
+def test_deliver_records_a_bad_header_error_instead_of_raising(app, smtp_server):
+    app.config["MAIL_DEFAULT_SENDER"] = "Portail <no-reply@example.org>\r\nBcc: evil@example.org"
+    email = _row(1)
+    db.session.commit()
+    email_id = email.id
+
+    assert deliver(email) is False
+    email = _get(email_id)
+    assert email.status == "pending" and email.attempts == 1
+    assert "BadHeader" in email.last_error
+    assert smtp_server.wait_for(1, timeout=0.3) == []
+
+
+def test_without_mail_server_messages_are_written_as_eml_files(app, smtp_server, runner):
+    app.config["MAIL_SERVER"] = None
+    application = factories.application(status="accepted")
+    email = enqueue_to_user(application.applicant, "status_accepted", application=application)
+    db.session.commit()
+    email_id, subject = email.id, email.subject
+
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output
+
+    from pathlib import Path
+
+    files = list(Path(app.config["MAIL_FILE_FOLDER"]).glob("*.eml"))
+    assert len(files) == 1
+    import email as email_lib
+    import email.policy
+
+    message = email_lib.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == subject
+    assert message["Message-ID"] == f"<outbox-{email_id}@{DOMAIN}>"
+    assert "/me/applications/APP-" in message.get_body(preferencelist=("plain",)).get_content()
+    assert _get(email_id).status == "sent"
+    assert smtp_server.wait_for(1, timeout=0.3) == []
+
+
+def test_a_stale_claim_is_taken_over_but_a_fresh_one_is_not(app, smtp_server, clock):
+    clock.set(T0)
+    timeout = app.config["OUTBOX_CLAIM_TIMEOUT_SECONDS"]
+    stale = _row(
+        1, status="sending", claim_token="dead-worker", claimed_at=T0 - timedelta(seconds=timeout + 1)
+    )
+    fresh = _row(2, status="sending", claim_token="busy-worker", claimed_at=T0 - timedelta(seconds=10))
+    db.session.commit()
+    stale_id, fresh_id = stale.id, fresh.id
+
+    assert send_due() == (1, 0)
+    assert [m["To"] for m in smtp_server.wait_for(1)] == ["person1@example.org"]
+    assert _get(stale_id).status == "sent"
+    fresh = _get(fresh_id)
+    assert fresh.status == "sending" and fresh.claim_token == "busy-worker"
+
+
+def test_worker_command_runs_one_pass_sending_and_expiring(app, runner, smtp_server, clock):
+    clock.set(T0)
+    _row(1)
+    application = factories.application(status="accepted", confirmation_deadline=T0 - timedelta(minutes=1))
+    reference, address = application.reference, application.applicant.email
+    db.session.commit()
+
+    result = runner.invoke(args=["outbox", "worker", "--iterations", "1", "--interval", "0"])
+    assert result.exit_code == 0, result.output
+
+    db.session.expire_all()
+    assert (
+        db.session.scalar(select(Application.status).where(Application.reference == reference)) == "expired"
+    )
+    messages = smtp_server.wait_for(2)
+    assert sorted(m["To"] for m in messages) == sorted(["person1@example.org", address])
+    [expired] = smtp_server.to(address)
+    assert reference in expired["Subject"]
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.status != "sent"))
+        == 0
+    )
