@@ -20,12 +20,13 @@ install: $(VENV)/.runtime
 
 ## Compile the translation catalogues (.po -> .mo).
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -f -d translations
+	$(BIN)/pybabel -q compile -f -d translations
 
 ## Re-extract the messages and update the catalogues.
 extract: $(VENV)/.runtime
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(BIN)/pybabel update -q -N --no-fuzzy-matching -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q update -N --no-fuzzy-matching -i translations/messages.pot -d translations
+	$(BIN)/python scripts/i18n_fill_source.py
 
 ## Create the virtualenv, migrate and seed the SQLite database, serve with the email worker.
 run: install translations

@@ -1,6 +1,6 @@
 """Language helpers shared by every feature: the locale of a request, localized columns."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -8,6 +8,9 @@ from flask_login import current_user
 def select_locale():
     """Pick the request's language: the account's, then the visitor's choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Worker and CLI: emails choose their language explicitly with force_locale.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("lang")

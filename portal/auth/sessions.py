@@ -1,6 +1,6 @@
 """Sessions: loading the user from the identifier ``<id>.<auth_version>``, logging in and out."""
 
-from flask import g, session
+from flask import session
 from flask_login import login_user, logout_user
 
 from portal.extensions import db
@@ -39,12 +39,3 @@ def end_session():
     """Log out and forget everything the session held."""
     logout_user()
     _reset_session()
-
-
-def forget_cached_user():
-    """Before each request: drop a user cached on ``g`` so the request's own cookie decides.
-
-    ``g`` belongs to the application context, which the test suite keeps open across the
-    requests of several clients; without this, one client would see another's login.
-    """
-    g.pop("_login_user", None)

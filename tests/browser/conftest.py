@@ -34,7 +34,6 @@ def live_server(_app):
     server = make_server("127.0.0.1", port, _app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
 
@@ -97,6 +96,8 @@ class Page:
 @pytest.fixture(params=list(VIEWPORTS))
 def browser_page(request, browser, live_server, app):
     """A fresh browser context (no cookies) on a phone or desktop viewport."""
+    # Emailed links must point at the live server; the app fixture restores the config.
+    app.config["BASE_URL"] = live_server
     context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
     page = Page(context.new_page(), live_server, request.param)
     yield page
