@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Serve the portal with Flask's server and run the email worker beside it; stop both together.
 set -euo pipefail
+# Emailed links point at this server unless configured otherwise.
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://127.0.0.1:${PORT:-5000}}"
 $FLASK outbox worker &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
