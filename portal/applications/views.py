@@ -3,6 +3,7 @@
 from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,6 +22,7 @@ from portal.applications.workflow import Status, WorkflowError, transition, wait
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
 from portal.extensions import db
+from portal.privacy.audit import personal_data_viewed
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).
 DECISIONS_WITH_MESSAGE = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
@@ -82,14 +84,14 @@ def apply(offering_id):
             problem, status = refused.message, 422
         else:
             db.session.commit()
-            flash(
-                _(
-                    "Votre candidature est déposée sous la référence %(reference)s. "
-                    "Un accusé de réception vous a été envoyé par courriel.",
-                    reference=application.reference,
-                ),
-                "success",
+            message = _(
+                "Votre candidature est déposée sous la référence %(reference)s. "
+                "Un accusé de réception vous a été envoyé par courriel.",
+                reference=application.reference,
             )
+            # The reference is isolated so it reads left to right inside Arabic text.
+            isolated = Markup("<bdi>{}</bdi>").format(application.reference)
+            flash(escape(message).replace(escape(application.reference), isolated), "success")
             return redirect(url_for("applications.detail", reference=application.reference))
     else:
         if form.is_submitted():
@@ -184,6 +186,9 @@ def document(reference, document_id):
     )
     if doc is None or not permissions.can_view_document(current_user, doc):
         abort(404)
+    if doc.application.applicant_id != current_user.id:
+        # Staff seeing an applicant's document: recorded in the audit log.
+        personal_data_viewed(current_user, "document", doc.id, {"application": reference})
     response = send_from_directory(
         current_app.config["UPLOAD_FOLDER"],
         doc.stored_name,
