@@ -115,6 +115,7 @@ def register_blueprints(app):
     from portal.auth import bp as auth_bp
     from portal.catalog import bp as catalog_bp
     from portal.demand import bp as demand_bp
+    from portal.privacy import bp as privacy_bp
     from portal.review import bp as review_bp
 
     app.register_blueprint(catalog_bp)
@@ -124,6 +125,7 @@ def register_blueprints(app):
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(demand_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_errorhandlers(app):
@@ -135,9 +137,10 @@ def register_errorhandlers(app):
 
 def register_security(app):
     """Security headers on every response and a request log without personal data."""
-    from portal import security
+    from portal import safety, security
 
     security.init_app(app)
+    safety.init_app(app)
 
 
 def register_template_helpers(app):

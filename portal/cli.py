@@ -26,6 +26,9 @@ def init_app(app):
     app.cli.add_command(assign_reviewer)
     app.cli.add_command(outbox)
     app.cli.add_command(workflow)
+    from portal.privacy.cli import privacy
+
+    app.cli.add_command(privacy)
 
 
 @click.command("seed")

@@ -45,6 +45,10 @@ class Config:
     MIN_AGE_YEARS = 18
     PRIVACY_NOTICE_VERSION = "2026-09"
     CNDP_DECLARATION = "D-XXX/2026"
+    # Law 09-08 retention: applications of offerings closed longer ago are anonymised
+    # by ``flask --app portal privacy purge`` (shown in the privacy notice).
+    RETENTION_MONTHS = 24
+    PRIVACY_CONTACT = "donnees-personnelles@formation-associations.ma"
 
     # Uploads: each file at most 5 MB; a request carrying two of them plus the form fits
     # under MAX_CONTENT_LENGTH, anything bigger is refused with a 413 page.
@@ -78,13 +82,34 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
+    # Failed guesses allowed in a moving window before answering 429 (ASVS 2.2.1), counted
+    # in RATELIMIT_STORAGE_URI: per account (known or not) and per client address.
+    LOGIN_ACCOUNT_LIMIT = "10 per 15 minutes"
+    LOGIN_ADDRESS_LIMIT = "50 per 15 minutes"
+    # Wrong second-factor codes per account.
+    TWO_FACTOR_ACCOUNT_LIMIT = "10 per 15 minutes"
+
+    # Second factor (TOTP): reviewers and administrators must enrol an authenticator app
+    # and pass it at each login before any staff page opens (ASVS 4.3.1).
+    STAFF_TWO_FACTOR_REQUIRED = True
+    # The account name authenticator apps show next to the codes.
+    TOTP_ISSUER = "Formation Associations"
+
+    # Server-side sessions (ASVS 3.3.2): a login ends after this long without a request,
+    # and in any case this long after it started.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
 
     # Cookies.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # No "remember me": logins never set Flask-Login's remember cookie, and one sent
+    # anyway is useless without a live server-side session.
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
 
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 

@@ -92,6 +92,7 @@ def init_app(app):
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    cache_kib = int(app.config.get("SQLITE_CACHE_KIB", 32 * 1024))
     on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith(
         "file:"
     )
@@ -107,6 +108,12 @@ def init_app(app):
         if on_disk:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # Reads: a page cache of 32 MB instead of 2 MB per connection: the review queue
+            # and the dashboard's aggregates run 10-20 % faster at 100,000 applications
+            # (bench/). Measured and left out: temp_store = MEMORY (slower GROUP BY of
+            # dates) and mmap_size (no faster than the cache, and the mapped file counts in
+            # the workers' resident memory).
+            cursor.execute(f"PRAGMA cache_size = -{cache_kib}")
             # One descriptor per connection: flock locks of separate descriptors exclude
             # each other, in one process (threads) as across processes (workers).
             record.info["writer_lock_fd"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -4,6 +4,7 @@ import logging
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -32,14 +33,27 @@ MESSAGES = {
 }
 
 
-def render_error(code):
+def render_error(code, title=None, text=None):
     """Render the error page for ``code`` with its translated title and explanation."""
-    title, text = MESSAGES.get(code, MESSAGES[500])()
+    default_title, default_text = MESSAGES.get(code, MESSAGES[500])()
+    title, text = title or default_title, text or default_text
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
 def init_app(app):
     """Install the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        # Missing, foreign or expired form token: usually a page left open too long.
+        db.session.rollback()
+        return render_error(
+            400,
+            _("Formulaire expiré"),
+            _(
+                "Ce formulaire a expiré ou ne provient pas de ce site. Revenez à la page précédente, rechargez-la puis envoyez le formulaire à nouveau."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(error):

@@ -1,6 +1,11 @@
-"""Small input-safety helpers shared by features."""
+"""Small input-safety helpers shared by features, and the check every request goes through."""
 
+import unicodedata
 from urllib.parse import urlsplit
+
+from flask import abort, request
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import StopValidation
 
 
 def safe_next(target):
@@ -14,3 +19,111 @@ def safe_next(target):
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+# Largest id a route accepts: integer columns are 32-bit on PostgreSQL, and SQLite cannot
+# even bind a number beyond 64 bits. A bigger one cannot name an object: 404.
+MAX_ID = 2**31 - 1
+
+
+class NulCharacter(ValueError):
+    """A text holding NUL was about to reach the database (answered with the 400 page)."""
+
+
+def _texts():
+    """What the client sent outside form values: path parameters, query, form keys, file names."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str):
+            yield value
+    for key, values in request.args.lists():
+        yield key
+        yield from values
+    yield from request.form.keys()
+    for upload in request.files.values():
+        if upload.filename:
+            yield upload.filename
+
+
+def check_request():
+    """Before every request: refuse NUL characters (400) and ids that cannot exist (404).
+
+    PostgreSQL cannot store or even compare a text holding NUL, so one reaching a query
+    would end in a 500, and no legitimate link, field name or file name carries one.
+    Form values are left to their fields, which say "characters not allowed" next to
+    the field; ``refuse_nul_parameters`` is the net under the ones that do not.
+    """
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            abort(404)
+    if any("\x00" in text for text in _texts()):
+        abort(400)
+
+
+def _has_nul(parameters):
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        return any(_has_nul(value) for value in parameters.values())
+    if isinstance(parameters, (list, tuple)):
+        return any(_has_nul(value) for value in parameters)
+    return False
+
+
+def refuse_nul_parameters(conn, cursor, statement, parameters, context, executemany):
+    """SQLAlchemy hook: no statement runs with a NUL in its parameters, on any database.
+
+    The same answer on SQLite (which would store it) as on PostgreSQL (which refuses it):
+    NulCharacter, shown as the 400 page, and nothing written.
+    """
+    if _has_nul(parameters):
+        raise NulCharacter("NUL character in a query parameter")
+
+
+def init_app(app):
+    """Install the request check and the database net."""
+    from sqlalchemy import event
+
+    from portal import errors
+    from portal.extensions import db
+
+    app.before_request(check_request)
+    with app.app_context():
+        engine = db.engine
+    if not event.contains(engine, "before_cursor_execute", refuse_nul_parameters):
+        event.listen(engine, "before_cursor_execute", refuse_nul_parameters)
+
+    @app.errorhandler(NulCharacter)
+    def _nul(_error):
+        db.session.rollback()
+        return errors.render_error(400)
+
+
+def query_int(name, default=None):
+    """An integer query-string argument, or ``default`` when absent, malformed or beyond any id."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and abs(value) <= MAX_ID else default
+
+
+def clamp_int(value):
+    """WTForms filter: an integer beyond any column's range becomes just out of that range.
+
+    The field's NumberRange then refuses it with its message; a number of hundreds of
+    digits would otherwise crash NumberRange (float overflow) or the database driver.
+    """
+    if isinstance(value, int) and abs(value) > MAX_ID:
+        return MAX_ID + 1 if value > 0 else -(MAX_ID + 1)
+    return value
+
+
+class MultilineText:
+    """Validator: a multi-line free text without control characters (line breaks and tabs allowed).
+
+    Format characters that mixed Arabic and French writing needs (RLM, LRM, ZWJ) are kept.
+    """
+
+    def __call__(self, form, field):
+        value = field.data
+        if isinstance(value, str) and any(
+            unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value
+        ):
+            raise StopValidation(_l("Ce champ contient des caractères non autorisés."))

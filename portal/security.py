@@ -39,11 +39,14 @@ def loggable_path(path):
 def init_app(app):
     """Install the header and logging hooks."""
 
-    @app.before_request
     def _start():
         g.request_started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    # First of all before-request hooks: a request refused by an earlier one (CSRF token
+    # missing, say) still gets its id and its log line.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
 
     @app.after_request
     def _headers(response):

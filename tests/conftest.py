@@ -119,6 +119,13 @@ def _app(smtp_server):
             "UPLOAD_FOLDER": str(tmp / "uploads"),
             "MAIL_FILE_FOLDER": str(tmp / "mail"),
             "RATELIMIT_ENABLED": False,
+            # The security tests turn the staff second factor on; other tests log staff in
+            # with the password only.
+            "STAFF_TWO_FACTOR_REQUIRED": False,
+            # Tests move the frozen clock by days while a user stays logged in; the session
+            # tests put back the shipped timeouts (30 minutes idle, 12 hours in all).
+            "SESSION_IDLE_MINUTES": 100 * 365 * 24 * 60,
+            "SESSION_ABSOLUTE_HOURS": 100 * 365 * 24,
             "OUTBOX_BACKOFF_SECONDS": 1,
         }
     )

@@ -27,7 +27,7 @@ def _nice_step(value, lines=4):
     return 10 * magnitude
 
 
-def bar_chart(series, width=720, height=240, left=40, bottom=28, top=10, right=10):
+def bar_chart(series, width=600, height=260, left=44, bottom=30, top=12, right=8):
     """Geometry of a bar chart of ``[(label, value)]`` for ``templates/admin/_bar_chart.html``.
 
     Returns a dict with the bars, the horizontal grid lines with their values, the

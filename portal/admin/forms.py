@@ -1,6 +1,7 @@
 """Administration forms: cities, tracks, offerings, staff and the set-password page."""
 
 import re
+import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -30,6 +31,7 @@ from wtforms.validators import (
 from portal.auth.models import ROLES
 from portal.auth.passwords import password_problem
 from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
+from portal.safety import clamp_int
 
 REQUIRED = _l("Ce champ est obligatoire.")
 CHOOSE = _l("— Choisir —")
@@ -71,10 +73,10 @@ def _max(length):
 
 
 class NoControlCharacters:
-    """Refuse control characters (line breaks included) in one-line text."""
+    """Refuse control and invisible format characters (line breaks, bidi marks) in one-line text."""
 
     def __call__(self, form, field):
-        if field.data and re.search(r"[\x00-\x1f\x7f]", field.data):
+        if field.data and any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in field.data):
             raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
 
 
@@ -149,7 +151,7 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         try:
-            self.data = int(str(valuelist[0]).strip())
+            self.data = clamp_int(int(str(valuelist[0]).strip()))
         except ValueError as error:
             self.data = None
             raise ValueError(_l("Saisissez un nombre entier.")) from error
@@ -168,6 +170,8 @@ class LocalDateTimeField(StringField):
         self.raw_text = valuelist[0].strip() if valuelist else ""
         if not self.raw_text:
             self.data = None
+            # Only spaces is no input: InputRequired must see it as missing.
+            self.raw_data = []
             return
         for fmt in self.FORMATS:
             try:

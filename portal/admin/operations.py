@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from portal.admin.models import record
 from portal.auth.models import ROLES, User
+from portal.auth.sessions import end_all_sessions
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -425,6 +426,7 @@ def deactivate_user(actor, user):
     user.active = False
     # The session identifier embeds auth_version: bumping it revokes every session.
     user.auth_version += 1
+    end_all_sessions(user)
     record(actor, "user_deactivated", "user", user.id, before={"active": True}, after={"active": False})
     db.session.flush()
 

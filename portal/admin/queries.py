@@ -20,6 +20,7 @@ from portal.catalog.models import OFFERING_STATUSES, City, Offering, Region, Tra
 from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
+from portal.safety import MAX_ID
 from portal.timeutil import utcnow
 
 YEAR_RE = re.compile(r"\d{4}-\d{4}")
@@ -32,7 +33,7 @@ def clean_text(value, max_length):
 
 def _positive_int(args, name):
     value = args.get(name, type=int)
-    return value if value and value > 0 else None
+    return value if value and 0 < value <= MAX_ID else None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year
 from portal.extensions import db, login_manager
 from portal.notifications.models import OutboxEmail
+from portal.safety import query_int
 from portal.timeutil import utcnow
 
 # Reachable without being an administrator (the invited person has no password yet).
@@ -70,7 +71,7 @@ def _no_store(response):
 
 
 def _page():
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return max(query_int("page", 1) or 1, 1)
 
 
 def _per_page():

@@ -8,6 +8,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.applications.uploads import detect_type, stream_size
+from portal.safety import MultilineText
 
 MOTIVATION_MIN, MOTIVATION_MAX = 100, 3000
 BENEFIT_MIN, BENEFIT_MAX = 20, 2000
@@ -55,6 +56,7 @@ class ApplicationForm(FlaskForm):
         filters=[_clean_text],
         validators=[
             DataRequired(_l("Expliquez votre motivation.")),
+            MultilineText(),
             Length(
                 MOTIVATION_MIN,
                 MOTIVATION_MAX,
@@ -68,6 +70,7 @@ class ApplicationForm(FlaskForm):
         filters=[_clean_text],
         validators=[
             DataRequired(_l("Indiquez ce que la formation apportera à votre association.")),
+            MultilineText(),
             Length(
                 BENEFIT_MIN,
                 BENEFIT_MAX,

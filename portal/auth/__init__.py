@@ -1,4 +1,5 @@
-"""Accounts: registration, email confirmation, login and logout, password reset, profile."""
+"""Accounts: registration, email confirmation, login and logout, password reset, profile,
+server-side sessions, login throttling and the staff second factor."""
 
 from flask import Blueprint
 

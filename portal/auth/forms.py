@@ -283,3 +283,25 @@ class StaffProfileForm(_AccountSettingsMixin, FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = language_choices()
+
+
+class SecondFactorForm(FlaskForm):
+    """The code of the authenticator app, or one of the recovery codes."""
+
+    code = StringField(
+        _l("Code à 6 chiffres ou code de secours"),
+        filters=[v.strip],
+        validators=[_required(), _max(64)],
+    )
+    next = HiddenField()
+
+
+class EnrolmentForm(FlaskForm):
+    """The first code of a new authenticator, proving it was set up correctly."""
+
+    code = StringField(
+        _l("Code à 6 chiffres affiché par l'application"),
+        filters=[v.strip],
+        validators=[_required(), _max(64)],
+    )
+    next = HiddenField()

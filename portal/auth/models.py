@@ -23,13 +23,18 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None]
-    # Bumped when the password changes or the account is deactivated: the session
-    # identifier embeds it, so every other open session stops working.
+    # Bumped when the password changes or the account is deactivated. Flask-Login's
+    # identifier embeds it: a second lock, besides deleting the UserSession rows.
     auth_version: Mapped[int] = mapped_column(default=1)
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Second factor (TOTP, RFC 6238). The secret is stored once enrolment is confirmed;
+    # totp_last_step is the last time step accepted, so a code cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     profile: Mapped["ApplicantProfile | None"] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan"
@@ -46,6 +51,11 @@ class User(UserMixin, db.Model):
     def is_active(self):
         """Deactivated users cannot log in and their sessions end."""
         return self.active
+
+    @property
+    def has_two_factor(self):
+        """Whether the user confirmed a TOTP authenticator."""
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_confirmed(self):
@@ -113,3 +123,30 @@ class ApplicantProfile(db.Model):
             return None
         b = self.birth_date
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+class UserSession(db.Model):
+    """One login: the cookie holds a random token, only its SHA-256 is stored.
+
+    Deleting the row ends the session wherever its cookie is (logout, password change,
+    deactivation). ``second_factor_at`` records when this login passed the TOTP step.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    second_factor_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code of a staff account, stored as a salted SHA-256."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth import passwords, tokens
-from portal.auth.models import ApplicantProfile, User
+from portal.auth import passwords, sessions, tokens, two_factor
+from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
 from portal.extensions import db
 from portal.notifications.outbox import absolute_url, enqueue_to_user
@@ -174,9 +174,10 @@ def request_password_reset(email):
 
 
 def set_password(user, password):
-    """Replace the password and end every other session of ``user``."""
+    """Replace the password and end every session of ``user`` (the caller may start a new one)."""
     user.password_hash = passwords.hash_password(password)
     user.auth_version = (user.auth_version or 1) + 1
+    sessions.end_all_sessions(user)
     db.session.flush()
 
 
@@ -249,3 +250,86 @@ def update_account(user, current_password, locale, profile=None, email=None, new
         result.password_changed = True
     db.session.flush()
     return result
+
+
+# Second factor ---------------------------------------------------------------------------
+
+WRONG_CODE = _l("Code incorrect ou déjà utilisé. Saisissez le code affiché en ce moment par l'application.")
+
+
+def enable_two_factor(user, secret, code):
+    """Confirm enrolment with the first code of the authenticator; return the recovery codes.
+
+    The codes are returned in clear this once, for the page to show; only their hashes are
+    kept. Raises AccountError("code", ...) when the code does not match ``secret``.
+    """
+    step = two_factor.matching_step(secret, code)
+    if step is None:
+        raise AccountError("code", WRONG_CODE)
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    codes = two_factor.new_recovery_codes()
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.add_all(
+        RecoveryCode(user_id=user.id, code_hash=two_factor.hash_recovery_code(c)) for c in codes
+    )
+    db.session.flush()
+    return codes
+
+
+def verify_second_factor(user, code):
+    """Check a TOTP or recovery code: "totp", "recovery", or None when refused.
+
+    Each TOTP time step and each recovery code is accepted once, even by two requests at
+    the same moment: the conditional UPDATE lets only one of them through.
+    """
+    if not user.has_two_factor:
+        return None
+    if two_factor.looks_like_totp(code):
+        step = two_factor.matching_step(user.totp_secret, code, last_step=user.totp_last_step)
+        if step is None:
+            return None
+        claimed = db.session.execute(
+            update(User)
+            .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(user)
+        return "totp" if claimed.rowcount == 1 else None
+    unused = db.session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ).all()
+    for recovery in unused:
+        if two_factor.recovery_code_matches(recovery.code_hash, code):
+            claimed = db.session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            return "recovery" if claimed.rowcount == 1 else None
+    return None
+
+
+def recovery_codes_left(user):
+    """How many unused recovery codes ``user`` still has."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def reset_two_factor(user):
+    """Forget ``user``'s authenticator and recovery codes and end their sessions; flush.
+
+    For an administrator helping someone who lost both: the next login enrols again.
+    """
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sessions.end_all_sessions(user)
+    db.session.flush()

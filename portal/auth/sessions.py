@@ -1,25 +1,117 @@
-"""Sessions: loading the user from the identifier ``<id>.<auth_version>``, logging in and out."""
+"""Server-side sessions (ASVS 3.2, 3.3): one ``UserSession`` row per login.
 
-from flask import session
-from flask_login import login_user, logout_user
+The signed Flask cookie carries Flask-Login's ``<id>.<auth_version>`` and a random
+session token; only the token's SHA-256 is stored. A request is logged in only while
+the row exists, has been used within ``SESSION_IDLE_MINUTES`` and is younger than
+``SESSION_ABSOLUTE_HOURS``. Deleting the row ends the session wherever its cookie is:
+logout, password change or reset, deactivation. The row is loaded at the start of each
+request (``load_request_session``), before the view touches the database, so that the
+occasional write (``last_seen_at`` at most once a minute, removal of an expired row) is
+committed on its own without sweeping in anything of the view.
+"""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, g, request, session
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
+
+from portal import database
 from portal.extensions import db
+from portal.timeutil import utcnow
 
 # Kept across a session reset: the visitor's language choice is not tied to an account.
 _KEPT_ACROSS_LOGIN = ("lang",)
+# Where the cookie keeps the session token.
+TOKEN_KEY = "_sid"  # noqa: S105 - the name of a session key, not a secret
+# last_seen_at is written at most this often, not on every request.
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-def load_user(session_id):
-    """Return the user for a session identifier, or None when it was revoked."""
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _limits():
+    config = current_app.config
+    return (
+        timedelta(minutes=float(config["SESSION_IDLE_MINUTES"])),
+        timedelta(hours=float(config["SESSION_ABSOLUTE_HOURS"])),
+    )
+
+
+def is_expired(row, now=None):
+    """Whether ``row`` is past its idle or absolute timeout."""
+    now = now or utcnow()
+    idle, absolute = _limits()
+    return now - row.last_seen_at > idle or now - row.created_at > absolute
+
+
+def _commit_alone(statement):
+    """Run one write in its own transaction (BEGIN IMMEDIATE on SQLite, even on a GET)."""
+    db.session.rollback()
+    token = database.write_intent(True)
+    try:
+        db.session.execute(statement)
+        db.session.commit()
+    finally:
+        database._write_intent.reset(token)
+
+
+def current_session():
+    """The ``UserSession`` row of this request, or None (anonymous, expired or revoked)."""
+    if "portal_session" in g:
+        return g.portal_session
+    from portal.auth.models import UserSession
+
+    row = None
+    token = session.get(TOKEN_KEY)
+    if isinstance(token, str) and token:
+        # The user comes in the same query: the loader then finds it in the identity map.
+        row = db.session.scalar(
+            select(UserSession)
+            .options(joinedload(UserSession.user))
+            .where(UserSession.token_hash == _token_hash(token))
+        )
+    if row is not None:
+        now = utcnow()
+        if is_expired(row, now):
+            _commit_alone(delete(UserSession).where(UserSession.id == row.id))
+            row = None
+        elif now - row.last_seen_at >= TOUCH_INTERVAL:
+            _commit_alone(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+            row = db.session.get(UserSession, row.id)
+    g.portal_session = row
+    return row
+
+
+def load_user(user_id):
+    """Flask-Login's user loader: the user of a live session row, or None when it was revoked."""
     from portal.auth.models import User
 
-    user_id, _, version = str(session_id).partition(".")
-    if not user_id.isdigit() or not version.isdigit():
+    user_part, _, version = str(user_id).partition(".")
+    if not user_part.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    row = current_session()
+    if row is None or row.user_id != int(user_part):
+        return None
+    user = db.session.get(User, int(user_part))
     if user is None or not user.active or user.auth_version != int(version):
         return None
     return user
+
+
+def load_request_session():
+    """Resolve the logged-in user first thing in the request (see the module docstring)."""
+    # Nothing cached from an earlier request may stand in for this one's lookup.
+    g.pop("portal_session", None)
+    g.pop("_login_user", None)
+    if request.endpoint == "static" or "_user_id" not in session:
+        return
+    current_user._get_current_object()
 
 
 def _reset_session():
@@ -29,13 +121,62 @@ def _reset_session():
     session.update(kept)
 
 
-def start_session(user):
-    """Log ``user`` in on a fresh session, so no value from before the login survives."""
+def _delete_current_row():
+    from portal.auth.models import UserSession
+
+    token = session.get(TOKEN_KEY)
+    if isinstance(token, str) and token:
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+
+
+def start_session(user, second_factor=False):
+    """Log ``user`` in on a fresh session row and a fresh cookie; flush (the view commits).
+
+    Nothing from before the login survives: a session value planted by someone else
+    (session fixation) never becomes a logged-in one. ``second_factor`` records that this
+    login also passed the TOTP step.
+    """
+    from portal.auth.models import UserSession
+
+    _delete_current_row()
+    now = utcnow()
+    # Expired rows of this user are of no use to anyone: tidy them up at each login.
+    idle, absolute = _limits()
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            (UserSession.last_seen_at < now - idle) | (UserSession.created_at < now - absolute),
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        created_at=now,
+        last_seen_at=now,
+        second_factor_at=now if second_factor else None,
+    )
+    db.session.add(row)
+    db.session.flush()
     _reset_session()
-    return login_user(user)
+    session[TOKEN_KEY] = token
+    g.portal_session = row
+    # No "remember me": the login lasts as long as the session row and the browser session.
+    return login_user(user, remember=False)
 
 
 def end_session():
-    """Log out and forget everything the session held."""
+    """Log out: delete this session's row and forget everything the cookie held; flush."""
+    _delete_current_row()
+    db.session.flush()
     logout_user()
     _reset_session()
+    g.pop("portal_session", None)
+
+
+def end_all_sessions(user):
+    """End every session of ``user`` (password change, deactivation); flush."""
+    from portal.auth.models import UserSession
+
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.flush()

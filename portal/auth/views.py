@@ -1,21 +1,23 @@
 """Account pages: register, confirm, log in and out, reset the password, edit the profile."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal import permissions
-from portal.auth import account_bp, bp, operations, tokens
+from portal import errors, permissions
+from portal.auth import account_bp, bp, operations, throttle, tokens, two_factor
 from portal.auth.forms import (
     ConfirmForm,
     EmailForm,
+    EnrolmentForm,
     LoginForm,
     ProfileForm,
     RegistrationForm,
     ResetPasswordForm,
+    SecondFactorForm,
     StaffProfileForm,
 )
-from portal.auth.sessions import end_session, start_session
+from portal.auth.sessions import current_session, end_session, load_request_session, start_session
 from portal.extensions import db
 from portal.safety import safe_next
 
@@ -34,6 +36,46 @@ def home_for(user):
 def _field_error(form, error):
     """Show an operation's refusal next to the field it is about."""
     getattr(form, error.field).errors.append(error.message)
+
+
+def _too_many_attempts(retry_after):
+    """The translated 429 page, telling the client when to try again."""
+    response = make_response(errors.render_error(429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+# Every request: the session row first, then the second factor of staff ---------------
+
+# Reachable by a logged-in user who has not passed the second factor yet: the account
+# pages (log out, the second-factor pages), the public catalogue and the invitation link.
+OPEN_BLUEPRINTS = frozenset({"auth", "catalog"})
+OPEN_ENDPOINTS = frozenset({"static", "admin.accept_invite"})
+
+
+@bp.before_app_request
+def _load_session():
+    """Resolve the session row before the view runs (see ``sessions.load_request_session``)."""
+    load_request_session()
+
+
+@bp.before_app_request
+def _require_second_factor():
+    """Staff pages (and every page of an account that needs a second factor) wait for it.
+
+    The one place that enforces ASVS 4.3.1: a session that passed only the password is
+    sent to the code step, or to enrolment when no authenticator is set up yet.
+    """
+    if request.endpoint is None or request.endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS:
+        return None
+    if not current_user.is_authenticated or not two_factor.required_for(current_user):
+        return None
+    row = current_session()
+    if row is not None and row.second_factor_at is not None:
+        return None
+    target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
+    endpoint = "auth.two_factor" if current_user.has_two_factor else "auth.two_factor_setup"
+    return redirect(url_for(endpoint, next=target))
 
 
 # Registration and confirmation ---------------------------------------------------------
@@ -83,8 +125,8 @@ def confirm(token):
     form = ConfirmForm()
     if form.validate_on_submit():
         operations.confirm_email(user)
-        db.session.commit()
         start_session(user)
+        db.session.commit()
         flash(_("Merci ! Votre adresse email est confirmée."), "success")
         return redirect(home_for(user))
     return render_template("auth/confirm.html", form=form, token=token)
@@ -119,12 +161,21 @@ def login():
         if current_user.is_authenticated:
             return redirect(home_for(current_user))
     if form.validate_on_submit():
+        # Counted per account (known or not, so a refusal reveals nothing) and per address.
+        account = throttle.account_key(form.email.data)
+        wait = throttle.login.retry_after(account)
+        if wait:
+            return _too_many_attempts(wait)
         user = operations.authenticate(form.email.data, form.password.data)
         if user is not None:
-            db.session.commit()
             start_session(user)
-            return redirect(safe_next(form.next.data) or home_for(user))
+            db.session.commit()
+            target = safe_next(form.next.data)
+            if two_factor.required_for(user):
+                return redirect(url_for("auth.two_factor", next=target))
+            return redirect(target or home_for(user))
         db.session.rollback()
+        throttle.login.failed(account)
         form.form_errors.append(_("Adresse email ou mot de passe incorrect."))
     # Only a safe target is ever echoed back into the page.
     form.next.data = safe_next(form.next.data) or ""
@@ -133,8 +184,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (POST only, behind the CSRF token of the navbar form)."""
+    """Log out (POST only, behind the CSRF token of the navbar form): the session row is deleted."""
     end_session()
+    db.session.commit()
     flash(_("Vous êtes déconnecté(e)."), "info")
     return redirect(url_for("catalog.home"))
 
@@ -162,8 +214,8 @@ def reset(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         operations.reset_password(user, form.password.data)
-        db.session.commit()
         start_session(user)
+        db.session.commit()
         flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
         return redirect(home_for(user))
     return render_template("auth/reset.html", form=form, token=token)
@@ -177,6 +229,9 @@ def reset(token):
 def profile():
     """Edit one's profile, language and password; sensitive changes need the current password."""
     user = current_user._get_current_object()
+    row = current_session()
+    # A password change keeps this browser logged in, at the same level it was.
+    verified = row is not None and row.second_factor_at is not None
     if user.profile is not None:
         form = ProfileForm(obj=user.profile, email=user.email, locale=user.locale)
     elif permissions.is_staff(user):
@@ -198,10 +253,10 @@ def profile():
             db.session.rollback()
             _field_error(form, error)
         else:
-            db.session.commit()
             if result.password_changed:
-                # The bump ended every session, this one included: start a fresh one.
-                start_session(user)
+                # Every session ended, this one included: go on in a fresh one.
+                start_session(user, second_factor=verified)
+            db.session.commit()
             flash(_("Vos informations ont été enregistrées."), "success")
             if result.email_changed:
                 flash(
@@ -212,3 +267,90 @@ def profile():
                 )
             return redirect(url_for("account.profile"))
     return render_template("auth/profile.html", form=form, is_applicant=isinstance(form, ProfileForm))
+
+
+# Second factor (staff) -------------------------------------------------------------------
+
+
+def _next_target(form):
+    """The safe page to go to afterwards: from the form on POST, the query string on GET."""
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    form.next.data = safe_next(form.next.data) or ""
+    return form.next.data or None
+
+
+@bp.route("/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@login_required
+def second_factor_step():
+    """After the password: the code of the authenticator app, or a recovery code."""
+    user = current_user._get_current_object()
+    form = SecondFactorForm()
+    target = _next_target(form)
+    if not user.has_two_factor:
+        if two_factor.may_enrol(user):
+            return redirect(url_for("auth.two_factor_setup", next=target))
+        return redirect(target or home_for(user))
+    if current_session().second_factor_at is not None:
+        return redirect(target or home_for(user))
+    if form.validate_on_submit():
+        account = throttle.account_key(user.email)
+        wait = throttle.second_factor.retry_after(account)
+        if wait:
+            return _too_many_attempts(wait)
+        method = operations.verify_second_factor(user, form.code.data)
+        if method is not None:
+            # A new session identifier for the more privileged session.
+            start_session(user, second_factor=True)
+            left = operations.recovery_codes_left(user) if method == "recovery" else None
+            db.session.commit()
+            if left is not None:
+                flash(
+                    _(
+                        "Code de secours accepté : il vous en reste %(n)s. Chaque code ne sert qu'une fois.",
+                        n=left,
+                    ),
+                    "warning",
+                )
+            return redirect(target or home_for(user))
+        db.session.rollback()
+        throttle.second_factor.failed(account)
+        form.code.errors.append(operations.WRONG_CODE)
+    return render_template("auth/two_factor.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/two-factor/setup", methods=["GET", "POST"], endpoint="two_factor_setup")
+@login_required
+def second_factor_setup():
+    """Set up an authenticator app: QR code (or the secret typed in), then a first code."""
+    user = current_user._get_current_object()
+    form = EnrolmentForm()
+    target = _next_target(form)
+    if user.has_two_factor:
+        # Enrolling again would bypass the authenticator already set up.
+        return redirect(url_for("auth.two_factor", next=target))
+    if not two_factor.may_enrol(user):
+        abort(404)
+    secret = two_factor.enrolment_secret(user, current_session())
+    if form.validate_on_submit():
+        account = throttle.account_key(user.email)
+        wait = throttle.second_factor.retry_after(account)
+        if wait:
+            return _too_many_attempts(wait)
+        try:
+            codes = operations.enable_two_factor(user, secret, form.code.data)
+        except operations.AccountError as error:
+            db.session.rollback()
+            throttle.second_factor.failed(account)
+            _field_error(form, error)
+        else:
+            start_session(user, second_factor=True)
+            db.session.commit()
+            # Shown this once, in the answer to the POST: only their hashes are stored.
+            return render_template("auth/recovery_codes.html", codes=codes, target=target or home_for(user))
+    return render_template(
+        "auth/two_factor_setup.html",
+        form=form,
+        secret=two_factor.spaced(secret),
+        qr=two_factor.qr_data_uri(two_factor.provisioning_uri(user, secret)),
+    ), 200 if not form.errors else 422

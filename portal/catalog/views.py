@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from portal.catalog import bp
 from portal.catalog.models import DOMAINS, City, Offering, Track
 from portal.extensions import db
-from portal.safety import safe_next
+from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 
 
@@ -41,7 +41,7 @@ def home():
 @bp.get("/tracks")
 def tracks():
     """The catalogue of tracks, with the open offerings filtered by city and domain."""
-    city_id = request.args.get("city", type=int)
+    city_id = query_int("city")
     domain = request.args.get("domain")
     if domain not in DOMAINS:
         domain = None

@@ -4,10 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
+from portal.safety import MAX_ID, clamp_int
+
 
 class InterestForm(FlaskForm):
     """ "I want this track in my city": the track and the city, from hidden fields."""
 
-    track_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
-    city_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    track_id = IntegerField(filters=[clamp_int], validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
+    city_id = IntegerField(filters=[clamp_int], validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
     next = HiddenField()

@@ -1,11 +1,14 @@
 """Forms of the review area: queue filters, CIN search, review, decisions."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.review.queries import SORTS
+from portal.safety import MultilineText
 
 SCORE_CHOICES = [(n, str(n)) for n in range(6)]
 RECOMMENDATION_CHOICES = [
@@ -64,7 +67,8 @@ class CinSearchForm(FlaskForm):
 
     cin = StringField(
         _l("Numéro de CIN"),
-        filters=[lambda value: value.strip().upper() if value else value],
+        # As at registration: spaces typed inside the number are not part of it.
+        filters=[lambda value: re.sub(r"\s", "", value).upper() if value else value],
         validators=[
             DataRequired(_l("Saisissez un numéro de CIN.")),
             Length(max=8, message=_l("Une CIN compte au plus 8 caractères.")),
@@ -101,7 +105,7 @@ class ReviewForm(FlaskForm):
     )
     comment = TextAreaField(
         _l("Commentaire (réservé aux évaluateurs)"),
-        validators=[Optional(), Length(max=4000, message=_l("4000 caractères au plus."))],
+        validators=[Optional(), MultilineText(), Length(max=4000, message=_l("4000 caractères au plus."))],
     )
 
 
@@ -111,7 +115,7 @@ class DecisionForm(FlaskForm):
     decision = HiddenField(validators=[AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))])
     message = TextAreaField(
         _l("Message au candidat (facultatif, joint à l'email)"),
-        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+        validators=[Optional(), MultilineText(), Length(max=2000, message=_l("2000 caractères au plus."))],
     )
     version = IntegerField(validators=[Optional()])
 
@@ -122,5 +126,5 @@ class BulkDecisionForm(FlaskForm):
     decision = HiddenField(validators=[AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))])
     message = TextAreaField(
         _l("Message aux candidats (facultatif, joint à l'email)"),
-        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+        validators=[Optional(), MultilineText(), Length(max=2000, message=_l("2000 caractères au plus."))],
     )

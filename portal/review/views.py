@@ -16,8 +16,10 @@ from portal import permissions
 from portal.applications.models import Document
 from portal.applications.workflow import SeatsFull, Status, WorkflowError
 from portal.extensions import db
+from portal.privacy.audit import personal_data_viewed
 from portal.review import bp, operations, queries
 from portal.review.forms import BulkDecisionForm, CinSearchForm, DecisionForm, QueueFilterForm, ReviewForm
+from portal.safety import query_int
 from portal.templating import status_label
 from portal.timeutil import utcnow
 
@@ -88,7 +90,7 @@ def queue():
         status=status,
         q=q,
         sort=sort,
-        page=request.args.get("page", 1, type=int) or 1,
+        page=max(query_int("page", 1) or 1, 1),
     )
     return _render_queue(filters, form, CinSearchForm(formdata=None))
 
@@ -112,6 +114,8 @@ def detail(reference):
     """An application's review page; POST saves the current user's review."""
     _require_staff()
     application = _application_or_404(reference)
+    if request.method == "GET":
+        personal_data_viewed(current_user, "application", application.id)
     existing = operations.own_review(current_user, application)
     form = ReviewForm(obj=existing) if request.method == "GET" else ReviewForm()
     if request.method == "POST":
@@ -271,6 +275,7 @@ def document(reference, document_id):
     path = _document_path(doc)
     if path is None:
         abort(404)
+    personal_data_viewed(current_user, "document", doc.id, {"application": application.reference})
     return send_file(
         path,
         mimetype=doc.content_type,

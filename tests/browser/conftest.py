@@ -4,6 +4,7 @@ A missing browser is a failure, not a skip: CI installs the ``chromium`` package
 Screenshots go to ``screenshots/`` (git-ignored).
 """
 
+import functools
 import threading
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def browser():
         chromium.close()
 
 
+@functools.cache
+def _axe_source():
+    """axe-core's source, wrapped so that evaluating it defines ``window.axe``."""
+    return "() => { " + AXE.read_text(encoding="utf-8") + "\n}"
+
+
 class Page:
     """A Playwright page that records console errors and can run axe and take screenshots."""
 
@@ -69,8 +76,14 @@ class Page:
         return response
 
     def axe(self):
-        """Run axe-core on the current page; return its violations."""
-        self.page.add_script_tag(path=str(AXE))
+        """Run axe-core on the current page; return its violations.
+
+        axe is evaluated through the DevTools protocol rather than added as a <script>:
+        the portal's Content-Security-Policy (enforced in these tests, so that a violation
+        shows up as a console error) would refuse an inline script.
+        """
+        if not self.page.evaluate("() => typeof window.axe === 'object'"):
+            self.page.evaluate(_axe_source())
         result = self.page.evaluate(
             "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
             "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
@@ -98,7 +111,50 @@ def browser_page(request, browser, live_server, app):
     """A fresh browser context (no cookies) on a phone or desktop viewport."""
     # Emailed links must point at the live server; the app fixture restores the config.
     app.config["BASE_URL"] = live_server
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    # Fail fast: every page of the portal answers in well under a second.
+    context.set_default_timeout(10_000)
     page = Page(context.new_page(), live_server, request.param)
     yield page
     context.close()
+
+
+def pytest_sessionfinish(session):
+    """Write the axe summary (screenshots/axe-summary.md) when axe ran."""
+    from tests.browser.helpers import write_axe_summary
+
+    write_axe_summary()
+
+
+@pytest.fixture
+def people(app, language):
+    """The catalogue, an applicant with an application, its reviewer and an administrator.
+
+    Their accounts are in the test's ``language``: the portal renders a logged-in user's
+    pages in the language of the account. Returns what the tests need to find them.
+    """
+    from portal.extensions import db
+    from tests import factories
+    from tests.browser.helpers import offering_of, seed
+
+    seed()
+    rabat = offering_of("NUM-TRANS", "rabat")
+    applicant = factories.user(
+        profile={"cin": "AB123456", "phone": "+212612345678", "association_registration": "REC-2019-0042"},
+        locale=language,
+    )
+    application = factories.application(applicant, rabat, reference="APP-2026-000123")
+    reviewer = factories.reviewer(rabat, email="evaluatrice@example.org", locale=language)
+    admin = factories.user(role="admin", email="admin@example.org", locale=language)
+    data = {
+        "applicant": applicant.email,
+        "reviewer": reviewer.email,
+        "admin": admin.email,
+        "reference": application.reference,
+        "cin": "AB123456",
+        "phone": "+212612345678",
+        "apply_to": offering_of("IA-APPL", "rabat").id,
+    }
+    # The live server must be able to write: end the test's transaction.
+    db.session.commit()
+    return data

@@ -25,4 +25,4 @@ def test_public_page(browser_page, catalogue, language, path, name):
     assert html.get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     assert browser_page.serious_violations() == []
     assert browser_page.console_errors == []
-    browser_page.screenshot(f"{name}-{language}")
+    browser_page.screenshot(f"full-{name}-{language}")

@@ -256,7 +256,8 @@ def test_staff_see_only_language_and_password(app, client):
         "/me/profile",
         data={"locale": "en", "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD},
     )
-    assert "Mot de passe actuel incorrect" in field_error(refused.get_data(as_text=True), "current_password")
+    # The account now speaks English: the refusal is translated.
+    assert "Incorrect current password" in field_error(refused.get_data(as_text=True), "current_password")
     user, _ = stored(admin.id)
     assert user.locale == "en" and user.auth_version == 1
     assert db.session.scalar(select(ApplicantProfile).where(ApplicantProfile.user_id == admin.id)) is None

@@ -163,6 +163,18 @@ def test_request_log_generates_an_id_and_masks_tokens(client, caplog):
     assert "/auth/confirm/" in line
 
 
+def test_a_request_refused_before_the_view_is_logged_too(app, caplog):
+    caplog.set_level(logging.INFO, logger="portal.request")
+    client = _probe_app(app, WTF_CSRF_ENABLED=True).test_client()
+    response = client.post("/auth/login", data={"email": "a@example.org"}, headers={"X-Request-ID": "rid-7"})
+    assert response.status_code == 400
+    assert response.headers["X-Request-ID"] == "rid-7"
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.request"]
+    assert len(lines) == 1
+    assert lines[0].startswith("POST /auth/login 400 ")
+    assert "rid=rid-7" in lines[0]
+
+
 def _http_get(port, path):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -245,3 +257,37 @@ def test_gunicorn_serves_the_portal(served_database, tmp_path):
     assert re.search(r"GET /healthz 200 [\d.]+ms rid=[0-9a-f]{32}", output)
     assert "utm" not in output
     assert make_url(served_database).password is None or make_url(served_database).password not in output
+
+
+def test_benchmark_data_generator_is_consistent_and_reusable(client):
+    from sqlalchemy import func, select
+
+    from bench.generate import populate
+    from portal.applications.models import Application, Document
+    from portal.catalog.models import Offering
+    from portal.extensions import db
+    from tests.factories import PASSWORD, _hash
+
+    first = populate(applications=60, password_hash=_hash())
+    second = populate(applications=120, burst_applicants=3, burst_offerings=4, password_hash=_hash(), seed=9)
+    assert db.session.scalar(select(func.count()).select_from(Application)) == 180
+    assert db.session.scalar(select(func.count()).select_from(Document)) >= 180
+    for offering in db.session.scalars(select(Offering)):
+        held = db.session.scalar(
+            select(func.count()).where(
+                Application.offering_id == offering.id, Application.status.in_(("accepted", "confirmed"))
+            )
+        )
+        assert offering.seats_held == held <= offering.seats
+    assert len(second.burst_emails) == 3 and len(second.burst_offering_ids) == 4
+    assert first.queue_count == db.session.scalar(
+        select(func.count()).where(
+            Application.offering_id == first.queue_offering_id,
+            Application.status == "under_review",
+            Application.id <= 60,  # the first population's rows (ids follow the largest one, here none)
+        )
+    )
+    # The generated accounts log in through the real form.
+    response = client.post("/auth/login", data={"email": second.applicant_email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/me").status_code == 200

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0139850480df
+Revision ID: 5d74e62095ca
 Revises: 
-Create Date: 2026-11-29 09:22:00.864244
+Create Date: 2026-11-29 10:53:05.208334
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0139850480df'
+revision = '5d74e62095ca'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -81,6 +81,9 @@ def upgrade():
     sa.Column('consent_version', sa.String(length=16), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
+    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_enabled_at', sa.DateTime(), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
@@ -117,6 +120,32 @@ def upgrade():
     )
     with op.batch_alter_table('city', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_city_region_id'), ['region_id'], unique=False)
+
+    op.create_table('recovery_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=128), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_recovery_code_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code'))
+    )
+    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
+
+    op.create_table('user_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('second_factor_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_session_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
     op.create_table('applicant_profile',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -325,6 +354,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_applicant_profile_city_id'))
 
     op.drop_table('applicant_profile')
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+
+    op.drop_table('user_session')
+    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
+
+    op.drop_table('recovery_code')
     with op.batch_alter_table('city', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_city_region_id'))
 

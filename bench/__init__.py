@@ -1,0 +1,1 @@
+"""The performance benchmark: data generator, baseline app and the runner (see README.md)."""

@@ -1,0 +1,173 @@
+"""Profile one page of the portal in-process, on a benchmark database.
+
+CPU time per request (insensitive to other load on the machine, unlike requests/s) for
+the page and for the baseline's B1, and optionally a pyinstrument profile of the page:
+
+    .venv/bin/python bench/profile.py --applications 100000 --path /tracks
+    .venv/bin/python bench/profile.py --url sqlite:///bench/results/x.db --as admin --path /admin --tree
+
+Without ``--url`` a SQLite database is generated under bench/results/profile/ (reused
+when it already holds the requested number of applications).
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def cpu_per_request(client, path, count, headers=None):
+    """Median-free simple mean of CPU milliseconds per request over ``count`` requests."""
+    client.get(path, headers=headers)
+    began = time.process_time()
+    for _ in range(count):
+        response = client.get(path, headers=headers)
+        response.close()
+    return (time.process_time() - began) / count * 1000, response.status_code
+
+
+def print_statements(app, client, path):
+    """Run one request and print its SQL statements with their durations (and plans on SQLite)."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        statements.append((time.perf_counter() - conn.info.pop("bench_started"), statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        client.get(path).close()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    print(f"{len(statements)} statements, {sum(s[0] for s in statements) * 1000:.1f} ms in the database")
+    for seconds, statement, parameters in statements:
+        print(f"--- {seconds * 1000:.2f} ms {parameters!r}"[:300])
+        print(statement)
+        if engine.dialect.name == "sqlite" and statement.lstrip().upper().startswith("SELECT"):
+            with engine.connect() as connection:
+                plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            for row in plan:
+                print("    plan:", row[-1])
+
+
+def _schema_fingerprint():
+    """A digest of the models' tables and columns and of the generator: stale caches are rebuilt."""
+    import hashlib
+
+    import portal.models  # noqa: F401 - every table in the metadata
+    from portal.extensions import db
+
+    tables = [(t.name, sorted(c.name for c in t.c)) for t in db.metadata.sorted_tables]
+    generator = (ROOT / "bench" / "generate.py").read_bytes()
+    return hashlib.sha256(repr(tables).encode() + generator).hexdigest()[:16]
+
+
+def prepared_database(applications):
+    """A generated SQLite database with ``applications`` applications (cached)."""
+    from bench.generate import prepare_database
+
+    folder = ROOT / "bench" / "results" / "profile"
+    folder.mkdir(parents=True, exist_ok=True)
+    db_path = folder / f"portal-{applications}.db"
+    meta = folder / f"portal-{applications}.json"
+    url = f"sqlite:///{db_path}"
+    fingerprint = _schema_fingerprint()
+    if not (
+        db_path.exists() and meta.exists() and json.loads(meta.read_text()).get("fingerprint") == fingerprint
+    ):
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{db_path}{extra}").unlink(missing_ok=True)
+        population = prepare_database(url, applications)
+        meta.write_text(json.dumps(dict(population.as_dict(), fingerprint=fingerprint), default=str))
+    return url, json.loads(meta.read_text())
+
+
+def main(argv=None):
+    """Print CPU ms per request of the page and of B1; print a profile with --tree."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="database URL (population JSON via --population)")
+    parser.add_argument("--population", help="JSON printed by bench/generate.py for --url")
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--path", default="/tracks")
+    parser.add_argument("--as", dest="role", choices=("anonymous", "applicant", "reviewer", "admin"))
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--tree", action="store_true", help="print a pyinstrument profile of the page")
+    parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request, timed")
+    args = parser.parse_args(argv)
+    logging.disable(logging.INFO)
+    os.environ.setdefault("PORTAL_INSTANCE_PATH", str(ROOT / "bench" / "results" / "profile" / "instance"))
+
+    if args.url:
+        url, population = args.url, json.loads(Path(args.population).read_text()) if args.population else {}
+    else:
+        url, population = prepared_database(args.applications)
+
+    from bench.baseline_app import create_app as create_baseline
+    from portal import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "x",
+        }
+    )
+    client = app.test_client()
+    role = args.role or (
+        "reviewer" if args.path.startswith("/review") else "admin" if args.path.startswith("/admin") else
+        "applicant" if args.path.startswith("/me") else "anonymous"
+    )  # fmt: skip
+    if role != "anonymous":
+        email = population[f"{role}_email"]
+        response = client.post("/auth/login", data={"email": email, "password": population["password"]})
+        assert response.status_code in (302, 303), f"login failed: {response.status_code}"
+        if "/auth/two-factor" in response.headers.get("Location", ""):
+            import pyotp
+
+            location = response.headers["Location"]
+            response = client.post(location, data={"code": pyotp.TOTP(population["totp_secret"]).now()})
+            if response.status_code not in (302, 303):
+                # A code is accepted once per 30 s step (replay protection): wait for the next one.
+                time.sleep(30 - time.time() % 30 + 1)
+                response = client.post(location, data={"code": pyotp.TOTP(population["totp_secret"]).now()})
+            assert response.status_code in (302, 303), f"second factor refused: {response.status_code}"
+    path = args.path.replace("{queue_offering}", str(population.get("queue_offering_id", "")))
+
+    baseline = create_baseline(url).test_client()
+    b1, _status = cpu_per_request(baseline, "/b1", args.requests)
+    page, status = cpu_per_request(client, path, args.requests)
+    print(f"B1 /b1: {b1:.2f} ms CPU per request")
+    print(f"{path} as {role}: {page:.2f} ms CPU per request (status {status}); B1/page = {b1 / page:.0%}")
+    if args.sql:
+        print_statements(app, client, path)
+    if args.tree:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(args.requests):
+            client.get(path).close()
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Throttling of password and second-factor guesses (ASVS 2.2.1).
+
+Failed attempts are counted in a moving window, per account and per client address,
+with the ``limits`` library that Flask-Limiter is built on, in the storage named by
+``RATELIMIT_STORAGE_URI`` (Redis in production, so every worker and every server shares
+the counts). Each application keeps its own storage: the Flask-Limiter object is a
+process-wide singleton whose storage is whatever the last ``init_app`` configured.
+
+Keys never contain an email or an address: both are replaced by a keyed digest.
+"""
+
+import hashlib
+import hmac
+import math
+import time
+
+from flask import current_app, request
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from portal.auth.validators import normalize_email
+
+_EXTENSION = "portal.auth.throttle"
+
+
+def enabled():
+    """Whether throttling is on (``RATELIMIT_ENABLED``, read at each request)."""
+    return bool(current_app.config.get("RATELIMIT_ENABLED"))
+
+
+def _strategy():
+    """This application's moving-window limiter, built once per storage URI."""
+    app = current_app._get_current_object()
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    cached = app.extensions.get(_EXTENSION)
+    if cached is None or cached[0] != uri:
+        options = app.config.get("RATELIMIT_STORAGE_OPTIONS") or {}
+        cached = (uri, MovingWindowRateLimiter(storage_from_string(uri, **options)))
+        app.extensions[_EXTENSION] = cached
+    return cached[1]
+
+
+def _digest(purpose, value):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def account_key(email):
+    """The bucket of an account: a keyed digest of the normalised address (known or not)."""
+    address = normalize_email(email) or (email or "").strip().lower()
+    return _digest("account", address)
+
+
+def address_key():
+    """The bucket of the client address (after ProxyFix, when proxies are configured)."""
+    return _digest("ip", request.remote_addr or "-")
+
+
+class Limits:
+    """The limits of one kind of guess, e.g. ``Limits("login")``: per account and per address."""
+
+    def __init__(self, name, account_setting, address_setting):
+        self.name = name
+        self.account_setting = account_setting
+        self.address_setting = address_setting
+
+    def _checks(self, account):
+        """(limit, bucket) pairs that apply to a guess about ``account``."""
+        config = current_app.config
+        pairs = [(parse(config[self.account_setting]), ("account", account))]
+        if self.address_setting and config.get(self.address_setting):
+            pairs.append((parse(config[self.address_setting]), ("address", address_key())))
+        return pairs
+
+    def retry_after(self, account):
+        """Seconds to wait when a limit is reached for ``account`` or this address, else None."""
+        if not enabled():
+            return None
+        strategy = _strategy()
+        waits = []
+        for limit, (kind, bucket) in self._checks(account):
+            if not strategy.test(limit, self.name, kind, bucket):
+                reset_at, _remaining = strategy.get_window_stats(limit, self.name, kind, bucket)
+                waits.append(max(1, math.ceil(reset_at - time.time())))
+        return max(waits) if waits else None
+
+    def failed(self, account):
+        """Count one failed guess against ``account`` and this address."""
+        if not enabled():
+            return
+        strategy = _strategy()
+        for limit, (kind, bucket) in self._checks(account):
+            strategy.hit(limit, self.name, kind, bucket)
+
+
+login = Limits("login", "LOGIN_ACCOUNT_LIMIT", "LOGIN_ADDRESS_LIMIT")
+second_factor = Limits("second-factor", "TWO_FACTOR_ACCOUNT_LIMIT", None)

@@ -1,0 +1,360 @@
+"""Personal data operations (law 09-08): what we hold on a person, erasure, retention purge.
+
+Erasure keeps the programme's anonymous statistics right: the rows stay (applications
+with their offering, status and dates; reviews' scores; status history), only what
+identifies or describes the person goes. Operations flush, never commit; files of
+deleted documents are removed from disk only once the transaction commits, so a
+rollback never leaves a row pointing at a missing file.
+"""
+
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, event, exists, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portal.applications.models import Application, Interest, StatusChange
+from portal.applications.workflow import ACTIVE, Status, transition
+from portal.auth.models import User
+from portal.auth.passwords import verify_password
+from portal.auth.sessions import end_all_sessions
+from portal.catalog.models import Offering
+from portal.extensions import db
+from portal.notifications.models import OutboxEmail
+from portal.review.models import Review
+from portal.timeutil import utcnow
+
+# What replaces a required text that identified or described a person.
+ANONYMISED = "—"
+ANONYMOUS_EMAIL = "deleted-{id}@invalid"
+# Decisions whose note is the reviewer's message to the applicant (shown to them).
+_NOTES_FOR_APPLICANT = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
+_FILES_TO_DELETE = "portal_files_to_delete"
+
+WRONG_PASSWORD = _l("Mot de passe actuel incorrect.")
+
+
+class PrivacyError(Exception):
+    """A rule refused the operation; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, field, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+# Access: everything about one applicant -------------------------------------------------
+
+
+def _when(value):
+    """ISO 8601 text of a stored value (datetimes are naive UTC)."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _city(city):
+    return None if city is None else city.name_fr
+
+
+def personal_data(user):
+    """Every piece of data the portal holds on ``user``, as a JSON-ready dict."""
+    profile = user.profile
+    applications = db.session.scalars(
+        select(Application)
+        .options(
+            joinedload(Application.offering).joinedload(Offering.track),
+            joinedload(Application.offering).joinedload(Offering.city),
+            selectinload(Application.documents),
+            selectinload(Application.history),
+        )
+        .where(Application.applicant_id == user.id)
+        .order_by(Application.id)
+    ).all()
+    interests = db.session.scalars(
+        select(Interest)
+        .options(joinedload(Interest.track), joinedload(Interest.city))
+        .where(Interest.applicant_id == user.id)
+        .order_by(Interest.id)
+    ).all()
+    emails = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.user_id == user.id).order_by(OutboxEmail.id)
+    ).all()
+    return {
+        "generated_at": _when(utcnow()),
+        "account": {
+            "email": user.email,
+            "role": user.role,
+            "language": user.locale,
+            "created_at": _when(user.created_at),
+            "email_confirmed_at": _when(user.email_confirmed_at),
+            "last_login_at": _when(user.last_login_at),
+            "consent": {"given_at": _when(user.consent_at), "notice_version": user.consent_version},
+        },
+        "profile": None if profile is None else _profile_data(profile),
+        "applications": [_application_data(a) for a in applications],
+        "interests": [
+            {
+                "track": i.track.code,
+                "city": _city(i.city),
+                "created_at": _when(i.created_at),
+                "notified_at": _when(i.notified_at),
+            }
+            for i in interests
+        ],
+        "emails": [
+            {
+                "subject": e.subject,
+                "template": e.template,
+                "status": e.status,
+                "created_at": _when(e.created_at),
+                "sent_at": _when(e.sent_at),
+            }
+            for e in emails
+        ],
+    }
+
+
+def _profile_data(profile):
+    return {
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "first_name_ar": profile.first_name_ar,
+        "last_name_ar": profile.last_name_ar,
+        "cin": profile.cin,
+        "birth_date": _when(profile.birth_date),
+        "phone": profile.phone,
+        "city": _city(profile.city),
+        "education_level": profile.education_level,
+        "association": {
+            "name": profile.association_name,
+            "registration": profile.association_registration,
+            "city": _city(profile.association_city),
+            "field": profile.association_field,
+            "role": profile.association_role,
+            "years": profile.association_years,
+            "description": profile.association_description,
+        },
+    }
+
+
+def _application_data(application):
+    offering = application.offering
+    return {
+        "reference": application.reference,
+        "track": offering.track.code,
+        "track_title": offering.track.title_fr,
+        "city": _city(offering.city),
+        "academic_year": application.academic_year,
+        "status": application.status,
+        "motivation": application.motivation,
+        "expected_benefit": application.expected_benefit,
+        "submitted_at": _when(application.submitted_at),
+        "decided_at": _when(application.decided_at),
+        "confirmation_deadline": _when(application.confirmation_deadline),
+        "history": [
+            {
+                "from": change.from_status,
+                "to": change.to_status,
+                "at": _when(change.created_at),
+                "message": change.note if change.to_status in _NOTES_FOR_APPLICANT else None,
+            }
+            for change in application.history
+        ],
+        "documents": [
+            {
+                "kind": d.kind,
+                "name": d.original_name,
+                "content_type": d.content_type,
+                "size": d.size,
+                "sha256": d.sha256,
+                "uploaded_at": _when(d.uploaded_at),
+            }
+            for d in application.documents
+        ],
+    }
+
+
+# Erasure -------------------------------------------------------------------------------
+
+
+def is_anonymised(user):
+    """Whether ``user`` was already erased or purged."""
+    return user.email == ANONYMOUS_EMAIL.format(id=user.id)
+
+
+def erase_account(user, current_password):
+    """Delete an applicant's account at their request; flush.
+
+    Active applications are withdrawn through the workflow first (seats are freed and
+    wait-listed candidates promoted), then the person's data is erased. Raises
+    PrivacyError when ``current_password`` is wrong (nothing changes then) and a
+    WorkflowError when an application changed meanwhile.
+    """
+    if not verify_password(user.password_hash, current_password or ""):
+        raise PrivacyError("current_password", WRONG_PASSWORD)
+    active = db.session.scalars(
+        select(Application)
+        .where(
+            Application.applicant_id == user.id,
+            Application.status.in_([s.value for s in ACTIVE]),
+        )
+        .order_by(Application.id)
+    ).all()
+    for application in active:
+        transition(application, Status.WITHDRAWN, user)
+    anonymise_user(user)
+
+
+def anonymise_user(user):
+    """Erase what identifies ``user`` and their applications; the statistics stay; flush.
+
+    The account cannot log in any more and its sessions end. Emails not yet sent to it
+    are dropped (their address is gone); sent ones keep only their subject and dates.
+    """
+    applications = db.session.scalars(select(Application).where(Application.applicant_id == user.id)).all()
+    for application in applications:
+        anonymise_application(application)
+    profile = user.profile
+    if profile is not None:
+        profile.first_name = ANONYMISED
+        profile.last_name = ANONYMISED
+        profile.first_name_ar = None
+        profile.last_name_ar = None
+        profile.cin = None
+        profile.phone = None
+        profile.birth_date = None
+        profile.association_name = ANONYMISED
+        profile.association_registration = ANONYMISED
+        profile.association_role = ANONYMISED
+        profile.association_description = None
+    user.email = ANONYMOUS_EMAIL.format(id=user.id)
+    user.password_hash = None
+    user.active = False
+    user.email_confirmed_at = None
+    # Every open session ends: the rows go, and the identifier's auth_version changes.
+    user.auth_version = (user.auth_version or 1) + 1
+    end_all_sessions(user)
+    db.session.execute(delete(Interest).where(Interest.applicant_id == user.id))
+    db.session.execute(
+        delete(OutboxEmail)
+        .where(OutboxEmail.user_id == user.id, OutboxEmail.status.in_(("pending", "sending")))
+        .execution_options(synchronize_session=False)
+    )
+    for email in db.session.scalars(select(OutboxEmail).where(OutboxEmail.user_id == user.id)).all():
+        email.to_address = user.email
+        email.body_text = ""
+        email.body_html = ""
+        email.last_error = None
+    db.session.flush()
+
+
+def anonymise_application(application):
+    """Erase an application's free texts, documents, review comments and messages; flush.
+
+    Its offering, status, dates, scores and history of statuses stay for the statistics.
+    Returns False when it was already anonymised.
+    """
+    if application.motivation == ANONYMISED and not application.documents:
+        return False
+    application.motivation = ANONYMISED
+    application.expected_benefit = ANONYMISED
+    for document in list(application.documents):
+        _delete_file_after_commit(document.stored_name)
+        application.documents.remove(document)
+    db.session.execute(
+        Review.__table__.update().where(Review.application_id == application.id).values(comment=None)
+    )
+    db.session.execute(
+        StatusChange.__table__.update().where(StatusChange.application_id == application.id).values(note=None)
+    )
+    db.session.flush()
+    return True
+
+
+def _delete_file_after_commit(stored_name):
+    """Remove an uploaded file once the current transaction commits (kept on rollback)."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
+    path = (folder / stored_name).resolve()
+    if folder in path.parents:
+        db.session.info.setdefault(_FILES_TO_DELETE, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_files(session):
+    for path in session.info.pop(_FILES_TO_DELETE, []):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_files(session, previous_transaction):
+    # Only the outermost rollback cancels the deletions (a savepoint's does not).
+    if previous_transaction.parent is None:
+        session.info.pop(_FILES_TO_DELETE, None)
+
+
+# Retention -------------------------------------------------------------------------------
+
+
+@dataclass
+class PurgeResult:
+    """What one purge changed."""
+
+    applications: int = 0
+    accounts: int = 0
+    cutoff: datetime | None = None
+
+
+def months_before(moment, months):
+    """``moment`` minus a number of calendar months (the day clamped to the month's end)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise ValueError(moment)  # unreachable: every month has a 28th
+
+
+def purge_expired(now=None):
+    """Anonymise applications of offerings closed more than RETENTION_MONTHS ago; flush.
+
+    Their applicants are anonymised too unless they have an application to an offering
+    still within the retention period. Idempotent: a second run changes nothing.
+    """
+    now = now or utcnow()
+    cutoff = months_before(now, int(current_app.config["RETENTION_MONTHS"]))
+    closed_on = func.coalesce(Offering.closed_at, Offering.closes_at)
+    expired = select(Offering.id).where(Offering.status == "closed", closed_on < cutoff)
+    result = PurgeResult(cutoff=cutoff)
+    applications = db.session.scalars(
+        select(Application)
+        .options(selectinload(Application.documents))
+        .where(Application.offering_id.in_(expired))
+        .order_by(Application.id)
+    ).all()
+    for application in applications:
+        if anonymise_application(application):
+            result.applications += 1
+    recent = exists().where(Application.applicant_id == User.id, Application.offering_id.not_in(expired))
+    applicants = db.session.scalars(
+        select(User)
+        .where(User.id.in_(select(Application.applicant_id).where(Application.offering_id.in_(expired))))
+        .where(~recent)
+        .order_by(User.id)
+    ).all()
+    for user in applicants:
+        if not is_anonymised(user):
+            anonymise_user(user)
+            result.accounts += 1
+    return result

@@ -1,0 +1,65 @@
+"""Applicants' own data: download it (/me/data.json) and delete the account (/me/delete)."""
+
+import json
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal import permissions
+from portal.applications.workflow import WorkflowError
+from portal.auth.sessions import end_session
+from portal.extensions import db
+from portal.privacy import bp, operations
+from portal.privacy.forms import DeleteAccountForm
+from portal.timeutil import utcnow
+
+
+def _applicant_or_404():
+    """The logged-in applicant; staff accounts have no applicant data here (404)."""
+    if not permissions.is_applicant(current_user):
+        abort(404)
+    return current_user._get_current_object()
+
+
+@bp.get("/me/data.json")
+@login_required
+def export():
+    """All the data the portal holds on the applicant, as a JSON file to download."""
+    user = _applicant_or_404()
+    body = json.dumps(operations.personal_data(user), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="mes-donnees-{utcnow():%Y%m%d}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    """Confirm with the current password, then erase the account and log out."""
+    user = _applicant_or_404()
+    form = DeleteAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.erase_account(user, form.current_password.data)
+        except operations.PrivacyError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+            status = 422
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error.message), "warning")
+            return redirect(url_for("privacy.delete_account"))
+        else:
+            end_session()
+            db.session.commit()
+            flash(
+                _("Votre compte est supprimé. Vos données personnelles ont été effacées."),
+                "success",
+            )
+            return redirect(url_for("catalog.home"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("privacy/delete.html", form=form), status

@@ -1,0 +1,233 @@
+"""ASVS 2.1 and 2.4: password length, any characters, no truncation, common passwords refused,
+argon2id parameters at or above OWASP's minimum, hashes upgraded at login (issue point 1)."""
+
+import html
+import re
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+
+from portal.admin.invites import make_invite_token
+from portal.auth.models import User
+from portal.auth.passwords import COMMON_PASSWORDS_FILE, hash_password
+from portal.extensions import db
+from tests import factories
+
+GOOD = "une phrase de passe assez longue"
+# On the bundled list ("leavemealone"), typed with capitals: the check ignores case.
+COMMON = "LeaveMeAlone"
+OWASP_MIN_MEMORY_KIB = 19 * 1024
+OWASP_MIN_TIME_COST = 2
+
+
+def field_error(page, name):
+    """The error text shown next to field ``name`` (None when there is none)."""
+    match = re.search(rf'<div id="{name}-error" class="invalid-feedback d-block">(.*?)</div>', page, re.S)
+    return html.unescape(match.group(1)).strip() if match else None
+
+
+def registration(city, password, email="nouvelle@example.org"):
+    """Valid registration form data with ``password``."""
+    return {
+        "first_name": "Amina",
+        "last_name": "El Idrissi",
+        "cin": "AB123456",
+        "birth_date": "1990-05-17",
+        "phone": "0612345678",
+        "city_id": str(city.id),
+        "education_level": "licence",
+        "association_name": "Association Espoir",
+        "association_registration": "REC-2019-0042",
+        "association_city_id": str(city.id),
+        "association_field": "education",
+        "association_role": "Trésorière",
+        "association_years": "4",
+        "email": email,
+        "password": password,
+        "password_confirm": password,
+        "locale": "fr",
+        "consent": "y",
+    }
+
+
+def hash_parameters(password_hash):
+    """(variant, m, t, p) read from an encoded argon2 hash."""
+    match = re.match(r"^\$(argon2(?:id|i|d))\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$", password_hash)
+    assert match, password_hash
+    return match.group(1), int(match.group(2)), int(match.group(3)), int(match.group(4))
+
+
+def stored_user(email):
+    db.session.rollback()
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def login(client, email, password):
+    return client.post("/auth/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def city(app):
+    obj = factories.city("Rabat")
+    db.session.commit()
+    return obj
+
+
+# Length and characters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "exactly12chr",
+        "   des espaces   partout   ",
+        "🔐 ma clé secrète 🌙✨",
+        "كلمة سر طويلة جدا",
+        "x" * 128,
+    ],
+)
+def test_any_password_of_12_to_128_characters_is_accepted_and_logs_in(app, client, city, password):
+    response = client.post("/auth/register", data=registration(city, password))
+    assert response.status_code == 302, field_error(response.get_data(as_text=True), "password")
+    user = stored_user("nouvelle@example.org")
+    assert user is not None
+    assert login(app.test_client(), user.email, password).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("x" * 11, "au moins 12 caractères"), ("x" * 129, "au plus 128 caractères"), ("🔐" * 11, "au moins 12")],
+)
+def test_password_shorter_than_12_or_longer_than_128_characters_is_refused(
+    app, client, city, password, message
+):
+    response = client.post("/auth/register", data=registration(city, password))
+    assert response.status_code == 200
+    assert message in field_error(response.get_data(as_text=True), "password")
+    assert stored_user("nouvelle@example.org") is None
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "a" * 127 + "b",
+        # Multi-byte characters: 128 characters are 512 bytes, still all of them count.
+        "🔐" * 127 + "🌙",
+        # Beyond bcrypt's 72 bytes: only the last character differs.
+        "correct horse battery staple " * 4 + "zzzzzzzzzzz!",
+    ],
+)
+def test_password_is_never_truncated(app, client, password):
+    assert len(password) <= 128
+    user = factories.user(password_hash=hash_password(password))
+    db.session.commit()
+    refused = login(client, user.email, password[:-1])
+    assert refused.status_code == 200
+    assert "Adresse email ou mot de passe incorrect" in refused.get_data(as_text=True)
+    assert login(client, user.email, password).status_code == 302
+
+
+# Common passwords ----------------------------------------------------------------------
+
+
+def test_bundled_list_holds_the_10000_most_common_passwords_lower_cased():
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    entries = [line for line in lines if line and not line.startswith("#")]
+    assert header and "zxcvbn" in header[0]
+    assert len(entries) == len(set(entries)) == 10_000
+    assert entries[:3] == ["123456", "password", "12345678"]
+    assert all(entry == entry.lower() for entry in entries)
+    assert COMMON.lower() in entries
+
+
+@pytest.mark.parametrize("password", [COMMON, "QWERTY123456", "1qaz2wsx3edc", "finalfantasy"])
+def test_common_password_is_refused_at_registration_whatever_its_case(app, client, city, password):
+    response = client.post("/auth/register", data=registration(city, password))
+    assert response.status_code == 200
+    assert "plus courants" in field_error(response.get_data(as_text=True), "password")
+    assert stored_user("nouvelle@example.org") is None
+
+
+def test_common_password_is_refused_at_reset(app, client):
+    from portal.auth.tokens import make_reset_token
+
+    user = factories.user()
+    db.session.commit()
+    link = f"/auth/reset/{make_reset_token(user)}"
+    before = user.password_hash
+    response = client.post(link, data={"password": COMMON, "password_confirm": COMMON})
+    assert response.status_code == 200
+    assert "plus courants" in field_error(response.get_data(as_text=True), "password")
+    assert stored_user(user.email).password_hash == before
+    assert client.post(link, data={"password": GOOD, "password_confirm": GOOD}).status_code == 302
+
+
+def test_common_password_is_refused_at_change(app, client):
+    user = factories.user(role="reviewer")
+    db.session.commit()
+    factories.login(client, user)
+    before = user.password_hash
+    change = {"locale": "fr", "current_password": factories.PASSWORD}
+    response = client.post(
+        "/me/profile", data={**change, "new_password": COMMON, "new_password_confirm": COMMON}
+    )
+    assert response.status_code == 200
+    assert "plus courants" in field_error(response.get_data(as_text=True), "new_password")
+    assert stored_user(user.email).password_hash == before
+    accepted = client.post("/me/profile", data={**change, "new_password": GOOD, "new_password_confirm": GOOD})
+    assert accepted.status_code == 302
+    assert stored_user(user.email).password_hash != before
+
+
+def test_common_password_is_refused_when_an_invited_staff_member_chooses_one(app, client):
+    invited = User(email="invited@example.org", role="reviewer", password_hash=None)
+    db.session.add(invited)
+    db.session.commit()
+    link = f"/admin/invite/{make_invite_token(invited)}"
+    response = client.post(link, data={"password": COMMON, "confirm": COMMON})
+    assert response.status_code == 200
+    assert "plus courants" in field_error(response.get_data(as_text=True), "password")
+    assert stored_user("invited@example.org").password_hash is None
+    assert client.post(link, data={"password": GOOD, "confirm": GOOD}).status_code == 302
+    assert stored_user("invited@example.org").password_hash is not None
+
+
+# Hashes --------------------------------------------------------------------------------
+
+
+def test_stored_hash_is_argon2id_at_or_above_the_owasp_minimum(app, client, city):
+    assert client.post("/auth/register", data=registration(city, GOOD)).status_code == 302
+    stored = stored_user("nouvelle@example.org").password_hash
+    variant, memory_kib, time_cost, parallelism = hash_parameters(stored)
+    assert variant == "argon2id"
+    assert memory_kib >= OWASP_MIN_MEMORY_KIB
+    assert time_cost >= OWASP_MIN_TIME_COST
+    assert parallelism >= 1
+    assert GOOD not in stored
+
+
+def test_hash_made_with_weaker_parameters_is_upgraded_at_login(app, client):
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(factories.PASSWORD)
+    user = factories.user(password_hash=weak)
+    db.session.commit()
+    assert hash_parameters(weak)[1:3] == (8 * 1024, 1)
+
+    assert factories.login(client, user).status_code == 302
+
+    upgraded = stored_user(user.email).password_hash
+    assert upgraded != weak
+    _, memory_kib, time_cost, _ = hash_parameters(upgraded)
+    assert memory_kib >= OWASP_MIN_MEMORY_KIB and time_cost >= OWASP_MIN_TIME_COST
+    # The upgraded hash still opens the account.
+    assert factories.login(app.test_client(), user).status_code == 302
+
+
+def test_wrong_password_does_not_upgrade_the_hash(app, client):
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(factories.PASSWORD)
+    user = factories.user(password_hash=weak)
+    db.session.commit()
+    assert login(client, user.email, "not the password at all").status_code == 200
+    assert stored_user(user.email).password_hash == weak
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -1,0 +1,152 @@
+"""A small populated portal shared by the access-control, access-matrix and CSRF tests.
+
+Six visitors: anonymous, the applicant who owns the application (``owner``), another
+applicant, a reviewer of the owner's offering, a reviewer of another offering, and an
+administrator. Objects that an action would change for good (the offering closed by
+``close``, the user deactivated by ``deactivate``...) are spares, so the order in
+which routes are tried does not change what the others answer.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from portal.applications.models import Document, Interest
+from portal.extensions import db
+from portal.notifications.models import OutboxEmail
+from tests import factories
+from tests.conftest import PortalClient
+
+ROLES = ("anonymous", "owner", "other_applicant", "reviewer", "other_reviewer", "admin")
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+_TOKEN_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+_VALUE = re.compile(r'value="([^"]+)"')
+
+
+@dataclass
+class World:
+    """Every object the tests fill URL parameters with."""
+
+    offering: object
+    other_offering: object
+    spare_offering: object
+    owner: object
+    other_applicant: object
+    reviewer: object
+    other_reviewer: object
+    admin: object
+    target_user: object
+    application: object
+    other_application: object
+    withdraw_application: object
+    document: object
+    other_document: object
+    interest: object
+    email: object
+    city: object
+    track: object
+
+    def user(self, role):
+        """The user playing ``role`` (None for anonymous)."""
+        return None if role == "anonymous" else getattr(self, role)
+
+
+def add_document(application, kind="membership", content=PDF):
+    """A stored PDF for ``application`` (file on disk under UPLOAD_FOLDER and its row)."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = secrets.token_hex(16) + ".pdf"
+    (folder / stored).write_bytes(content)
+    doc = Document(
+        application_id=application.id,
+        kind=kind,
+        original_name="attestation.pdf",
+        stored_name=stored,
+        content_type="application/pdf",
+        size=len(content),
+        sha256="0" * 64,
+    )
+    db.session.add(doc)
+    db.session.flush()
+    return doc
+
+
+def build_world():
+    """Create the objects; the caller's requests commit them (PortalClient commits first)."""
+    city = factories.city("Rabat")
+    track = factories.track()
+    offering = factories.offering(track=track, city=city)
+    other_offering = factories.offering(city=city)
+    spare_offering = factories.offering(city=city)
+    owner = factories.user(profile={"city": city})
+    other_applicant = factories.user(profile={"city": city})
+    application = factories.application(owner, offering)
+    other_application = factories.application(other_applicant, other_offering)
+    withdraw_application = factories.application(owner, spare_offering)
+    document = add_document(application)
+    other_document = add_document(other_application)
+    interest = Interest(applicant_id=owner.id, track_id=track.id, city_id=factories.city("Fes").id)
+    db.session.add(interest)
+    email = OutboxEmail(
+        to_address=owner.email,
+        template="confirm_email",
+        locale="fr",
+        subject="Sujet",
+        body_text="Texte",
+        body_html="<p>Texte</p>",
+        status="failed",
+        user_id=owner.id,
+    )
+    db.session.add(email)
+    world = World(
+        offering=offering,
+        other_offering=other_offering,
+        spare_offering=spare_offering,
+        owner=owner,
+        other_applicant=other_applicant,
+        reviewer=factories.reviewer(offering),
+        other_reviewer=factories.reviewer(other_offering),
+        admin=factories.user(role="admin"),
+        target_user=factories.user(role="reviewer"),
+        application=application,
+        other_application=other_application,
+        withdraw_application=withdraw_application,
+        document=document,
+        other_document=other_document,
+        interest=interest,
+        email=email,
+        city=city,
+        track=track,
+    )
+    db.session.flush()
+    return world
+
+
+def new_client(app):
+    """A test client whose requests each run in their own app context (see PortalClient)."""
+    app.test_client_class = PortalClient
+    return app.test_client()
+
+
+def clients_for(app, world, roles=ROLES):
+    """One client per role, logged in through the real login form."""
+    clients = {}
+    for role in roles:
+        client = new_client(app)
+        user = world.user(role)
+        if user is not None:
+            response = factories.login(client, user)
+            assert response.status_code == 302, f"{role} could not log in"
+        clients[role] = client
+    return clients
+
+
+def csrf_token(client, path="/auth/login"):
+    """The CSRF token of a form on ``path``, as the page gives it to this client."""
+    html = client.get(path).get_data(as_text=True)
+    tag = _TOKEN_INPUT.search(html)
+    assert tag, f"no CSRF token on {path}"
+    return _VALUE.search(tag.group(0)).group(1)
