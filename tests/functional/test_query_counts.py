@@ -1,0 +1,50 @@
+"""Main pages run the same number of SQL statements whatever the amount of data (no N+1).
+
+Each page is requested once with the seeded catalogue and once with ten times as many
+offerings, applicants and staff; the statement count must not change.
+"""
+
+import pytest
+
+from portal.catalog.operations import seed_catalogue
+from portal.extensions import db
+from tests import factories
+from tests.functional.test_admin import admin_client
+
+
+def grow(times):
+    """Add ``times`` × (10 offerings with applications, 10 applicants, 2 reviewers)."""
+    for _ in range(times):
+        for _ in range(10):
+            offering = factories.offering()
+            factories.application(offering_=offering)
+        factories.reviewer(offering)
+        factories.reviewer(offering)
+    db.session.commit()
+
+
+def count(client, query_counter, path):
+    client.get(path)  # warm caches (locale, compiled templates) outside the count
+    with query_counter() as counter:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return counter.count
+
+
+@pytest.mark.parametrize("path", ["/", "/tracks", "/tracks/NUM-TRANS"])
+def test_public_pages(app, client, query_counter, path):
+    seed_catalogue()
+    grow(1)
+    small = count(client, query_counter, path)
+    grow(9)
+    assert count(client, query_counter, path) == small
+
+
+@pytest.mark.parametrize("path", ["/admin/offerings", "/admin/users"])
+def test_admin_lists(app, query_counter, path):
+    seed_catalogue()
+    client, _admin = admin_client(app)
+    grow(1)
+    small = count(client, query_counter, path)
+    grow(9)
+    assert count(client, query_counter, path) == small
