@@ -39,7 +39,7 @@ test: $(VENV)/.dev translations
 	$(BIN)/pytest
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 		echo "== again on PostgreSQL"; \
-		PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(BIN)/pytest; \
+		PORTAL_TEST_DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" PORTAL_TEST_REDIS_DB=8 $(BIN)/pytest; \
 	fi
 
 ## Serve under gunicorn (gunicorn.conf.py, PORT default 8000) with the email worker, on the make run database.

@@ -2,6 +2,7 @@
 are shared by every instance through Redis, and the client address comes from ProxyFix
 only when proxies are configured (issue point 2)."""
 
+import os
 import time
 
 import pytest
@@ -15,7 +16,8 @@ from portal.extensions import db, limiter
 from tests import factories
 from tests.conftest import PortalClient
 
-REDIS_DB = 7
+# Its own Redis database, flushed by the test; PORTAL_TEST_REDIS_DB keeps two runs apart.
+REDIS_DB = int(os.environ.get("PORTAL_TEST_REDIS_DB", "7"))
 REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
 WRONG = "this is not the password"
 
