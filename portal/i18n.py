@@ -1,7 +1,7 @@
 """Language helpers shared by every feature: the locale of a request, localized columns."""
 
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 
@@ -19,12 +19,57 @@ def select_locale():
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def current_locale():
+    """The Babel locale being rendered (None outside an application context).
+
+    Reads the locale Flask-Babel keeps for the request (or sets under ``force_locale``)
+    with one lookup: pages ask for it once per translated word or localized column.
+    """
+    try:
+        state = g.get("_flask_babel")
+    except RuntimeError:
+        return None
+    locale = getattr(state, "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
 def current_language():
     """Two-letter code of the language being rendered (``fr`` outside a request)."""
+    locale = current_locale()
+    return locale.language if locale is not None else "fr"
+
+
+# Flask-Babel's catalogues by language: the files do not change while the process runs.
+_catalogues = {}
+
+
+def translations():
+    """The gettext catalogue of the language being rendered."""
+    locale = current_locale()
+    if locale is None:
+        return get_translations()
     try:
-        return str(get_locale() or "fr")[:2]
-    except RuntimeError:
-        return "fr"
+        return _catalogues[locale.language]
+    except KeyError:
+        catalogue = _catalogues[locale.language] = get_translations()
+        return catalogue
+
+
+def install_template_gettext(app):
+    """Give templates ``_``/``gettext``/``ngettext`` that read the catalogue in one lookup.
+
+    Same behaviour as Flask-Babel's (Jinja's "newstyle" gettext: autoescaped, with
+    ``%(name)s`` variables), without its three context lookups per call.
+    """
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+    # Jinja's ``_`` looks ``gettext`` up in the context on every call; bind it directly.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
 
 
 def is_rtl(language=None):

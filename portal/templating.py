@@ -1,8 +1,14 @@
 """Template globals and filters: language direction, status labels, permissions, dates."""
 
+from datetime import datetime
+from functools import lru_cache
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime, to_user_timezone
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from portal import permissions
 from portal.i18n import current_language, is_rtl
@@ -59,9 +65,54 @@ ASSOCIATION_FIELDS = {
 }
 
 
+# Labels and formatted values depend only on the language (and the value): a page of
+# fifty rows asks for the same few of them again and again.
+_labels = {}
+
+
 def status_label(status):
-    """Translated label of an application status."""
-    return STATUS_LABELS.get(status, status)
+    """Translated label of an application status, in the language being rendered."""
+    label = STATUS_LABELS.get(status)
+    if label is None:
+        return status
+    key = (current_language(), status)
+    try:
+        return _labels[key]
+    except KeyError:
+        text = _labels[key] = str(label)
+        return text
+
+
+def status_badge(status):
+    """A status badge: colour, a symbol and the label, so it never relies on colour alone."""
+    colour, symbol = STATUS_STYLES.get(status, ("secondary", "•"))
+    return Markup(
+        '<span class="badge text-bg-{} status-badge" data-status="{}"><span aria-hidden="true">{}</span> {}</span>'
+    ).format(colour, status, symbol, status_label(status))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day, fmt, language):
+    return babel_format_date(day, fmt, locale=language)
+
+
+def format_day(value, fmt="medium"):
+    """A date, or the local (portal time zone) date of a UTC datetime, in the current language."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return _format_day(value, fmt, current_language())
+
+
+@lru_cache(maxsize=1024)
+def _format_score(value, language):
+    return babel_format_decimal(value, format="#,##0.0", locale=language)
+
+
+def format_score(value):
+    """A mean review score with one decimal, in the current language's digits and separator."""
+    return _format_score(value, current_language())
 
 
 def init_app(app):
@@ -75,10 +126,12 @@ def init_app(app):
         EDUCATION_LABELS=EDUCATION_LABELS,
         ASSOCIATION_FIELDS=ASSOCIATION_FIELDS,
         can=permissions,
+        status_badge=status_badge,
+        format_score=format_score,
     )
     app.jinja_env.filters.update(
         status_label=status_label,
-        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        date=format_day,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
     )
 

@@ -16,9 +16,11 @@ class Application(db.Model):
 
     __table_args__ = (
         UniqueConstraint("applicant_id", "offering_id"),
-        # The review queue filters by offering and status and sorts by date or score.
-        Index("ix_application_offering_status_submitted", "offering_id", "status", "submitted_at"),
-        Index("ix_application_offering_score", "offering_id", "mean_score"),
+        # The review queue filters by offering and status and sorts by date or by score; the
+        # waitlist is ranked by score. Each sort reads its page off one of these in order
+        # (SQLite puts NULLs last in DESC, like the queue's ``NULLS LAST``; PostgreSQL sorts
+        # the offering's rows of one status after the index has narrowed them).
+        Index("ix_application_offering_status_submitted", "offering_id", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +47,17 @@ class Application(db.Model):
     history: Mapped[list["StatusChange"]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="StatusChange.id"
     )
+
+
+# Declared outside the class: a DESC column needs the mapped attribute (see __table_args__).
+Index(
+    "ix_application_offering_status_score",
+    Application.offering_id,
+    Application.status,
+    Application.mean_score.desc(),
+    Application.submitted_at,
+    Application.id,
+)
 
 
 class Document(db.Model):

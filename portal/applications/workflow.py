@@ -10,7 +10,7 @@ import enum
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -191,18 +191,30 @@ def waitlist_order():
 
 
 def waitlist_rank(application):
-    """1-based position of a wait-listed application in its offering's waitlist."""
+    """1-based position of a wait-listed application in its offering's waitlist, else None.
+
+    One COUNT of the candidates ranked ahead (the order of ``waitlist_order``), served by
+    the (offering, status, mean score, submission) index instead of loading the waitlist.
+    """
     from portal.applications.models import Application
 
-    ids = db.session.scalars(
-        select(Application.id)
-        .where(Application.offering_id == application.offering_id, Application.status == S.WAITLISTED)
-        .order_by(*waitlist_order())
-    ).all()
-    try:
-        return ids.index(application.id) + 1
-    except ValueError:
+    if application.status != S.WAITLISTED:
         return None
+    score, submitted_at = application.mean_score, application.submitted_at
+    earlier = or_(
+        Application.submitted_at < submitted_at,
+        and_(Application.submitted_at == submitted_at, Application.id < application.id),
+    )
+    if score is None:
+        # Unscored candidates come last: every scored one is ahead.
+        ahead = or_(Application.mean_score.is_not(None), earlier)
+    else:
+        ahead = or_(Application.mean_score > score, and_(Application.mean_score == score, earlier))
+    return 1 + db.session.scalar(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.offering_id == application.offering_id, Application.status == S.WAITLISTED, ahead)
+    )
 
 
 def promote_waitlist(offering):

@@ -8,8 +8,8 @@ logged; the CIN search is a POST so the number stays out of URLs and access logs
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal import permissions
@@ -24,11 +24,6 @@ from portal.templating import status_label
 from portal.timeutil import utcnow
 
 _BULK_RESULT_KEY = "review_bulk_result"
-
-
-@bp.context_processor
-def _review_helpers():
-    return {"format_score": lambda value: format_decimal(value, format="#,##0.0")}
 
 
 def _require_staff():

@@ -3,8 +3,8 @@
 CPU time per request (insensitive to other load on the machine, unlike requests/s) for
 the page and for the baseline's B1, and optionally a pyinstrument profile of the page:
 
-    .venv/bin/python bench/profile.py --applications 100000 --path /tracks
-    .venv/bin/python bench/profile.py --url sqlite:///bench/results/x.db --as admin --path /admin --tree
+    .venv/bin/python bench/profile_page.py --applications 100000 --path /tracks
+    .venv/bin/python bench/profile_page.py --url sqlite:///bench/results/x.db --as admin --path /admin --tree
 
 Without ``--url`` a SQLite database is generated under bench/results/profile/ (reused
 when it already holds the requested number of applications).
@@ -110,6 +110,9 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--tree", action="store_true", help="print a pyinstrument profile of the page")
     parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request, timed")
+    parser.add_argument(
+        "--flat", action="store_true", help="print the functions with the most own time (cProfile)"
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.INFO)
     os.environ.setdefault("PORTAL_INSTANCE_PATH", str(ROOT / "bench" / "results" / "profile" / "instance"))
@@ -167,6 +170,16 @@ def main(argv=None):
             client.get(path).close()
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
+    if args.flat:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.requests):
+            client.get(path).close()
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 
 
 if __name__ == "__main__":
