@@ -85,10 +85,15 @@ def status_label(status):
 
 def status_badge(status):
     """A status badge: colour, a symbol and the label, so it never relies on colour alone."""
-    colour, symbol = STATUS_STYLES.get(status, ("secondary", "•"))
-    return Markup(
-        '<span class="badge text-bg-{} status-badge" data-status="{}"><span aria-hidden="true">{}</span> {}</span>'
-    ).format(colour, status, symbol, status_label(status))
+    key = ("badge", current_language(), status)
+    try:
+        return _labels[key]
+    except KeyError:
+        colour, symbol = STATUS_STYLES.get(status, ("secondary", "•"))
+        badge = _labels[key] = Markup(
+            '<span class="badge text-bg-{} status-badge" data-status="{}"><span aria-hidden="true">{}</span> {}</span>'
+        ).format(colour, status, symbol, status_label(status))
+        return badge
 
 
 @lru_cache(maxsize=4096)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal import permissions
 from portal.applications.models import Application, StatusChange
@@ -62,7 +62,7 @@ def offerings_for(user):
     """The offerings ``user`` examines, with track and city, for filters and seat counters."""
     stmt = (
         select(Offering)
-        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .options(joinedload(Offering.track), joinedload(Offering.city), selectinload(Offering.reviewers))
         .order_by(Offering.academic_year.desc(), Offering.id)
     )
     return db.session.scalars(_scope(stmt, user, Offering.id)).unique().all()
@@ -167,11 +167,12 @@ def queue(user, filters):
     if filters.status:
         ids = ids.where(Application.status == filters.status)
     ids = _order(_search(ids, filters), filters.sort if filters.sort in SORTS else SORTS[0])
+    # The page's offerings (track, city, reviewers) are those offerings_for() loaded: the
+    # rows find them in the session instead of joining them again fifty times.
     rows = select(Application).options(
         joinedload(Application.applicant).joinedload(User.profile),
-        joinedload(Application.offering).options(
-            joinedload(Offering.track), joinedload(Offering.city), selectinload(Offering.reviewers)
-        ),
+        defer(Application.motivation),
+        defer(Application.expected_benefit),
     )
     per_page = current_app.config["PAGE_SIZE"]
     page = _PageOfIds(
