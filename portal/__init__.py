@@ -85,7 +85,7 @@ def register_extensions(app):
     """Bind the extensions to the application."""
     import portal.models  # noqa: F401 - every table in the metadata (Alembic, tests)
     from portal import database, i18n
-    from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from portal.extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     database.init_app(app)
@@ -95,6 +95,7 @@ def register_extensions(app):
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"

@@ -114,3 +114,17 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 
     PAGE_SIZE = 50
+
+    # Cache (Flask-Caching) of what many requests would compute alike: each worker keeps
+    # its own in memory by default; several workers or hosts share one with
+    # PORTAL_CACHE_TYPE=RedisCache and PORTAL_CACHE_REDIS_URL=redis://host:6379/1.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 60
+    CACHE_KEY_PREFIX = "portal:"
+    # Public pages for visitors (home, catalogue, a track) are rendered once per language,
+    # address and state of the open offerings (any change of seats, or an offering opened
+    # or closed, renders them again), and at least this often. 0 turns it off.
+    VISITOR_PAGE_CACHE_SECONDS = 30
+    # The administrators' dashboard aggregates every application: its figures are computed
+    # at most this often per filter (the page says when they were). 0 turns it off.
+    DASHBOARD_CACHE_SECONDS = 60

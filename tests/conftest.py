@@ -127,6 +127,9 @@ def _app(smtp_server):
             "SESSION_IDLE_MINUTES": 100 * 365 * 24 * 60,
             "SESSION_ABSOLUTE_HOURS": 100 * 365 * 24,
             "OUTBOX_BACKOFF_SECONDS": 1,
+            # Tests change data between two looks at the dashboard; tests/functional/
+            # test_caching.py turns the cache of its figures back on.
+            "DASHBOARD_CACHE_SECONDS": 0,
         }
     )
     mail.init_app(app)

@@ -120,23 +120,35 @@ def applications_per_day(filters, offering=None, max_days=92):
     """``[(day, n)]`` for every day of the range, zeros included (days in UTC).
 
     The range is the offering's application window when one offering is selected, else
-    the span of the matching applications; the last ``max_days`` days at most.
+    the span of the matching applications; the last ``max_days`` days at most. Only the
+    rows of that range are grouped.
     """
-    day = func.date(Application.submitted_at)
-    rows = db.session.execute(
-        filtered_applications(filters, day, func.count(Application.id)).group_by(day).order_by(day)
-    ).all()
-    counts = {_as_date(d): n for d, n in rows if d is not None}
     today = utcnow().date()
     if offering is not None:
         start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
-    elif counts:
-        start, end = min(counts), max(counts)
     else:
-        return []
+        latest = db.session.scalar(filtered_applications(filters, func.max(Application.submitted_at)))
+        if latest is None:
+            return []
+        end = _as_date(latest)
+        start = end - timedelta(days=max_days - 1)
     if end < start:
         end = start
     start = max(start, end - timedelta(days=max_days - 1))
+    day = func.date(Application.submitted_at)
+    rows = db.session.execute(
+        filtered_applications(filters, day, func.count(Application.id))
+        .where(
+            Application.submitted_at >= datetime.combine(start, time()),
+            Application.submitted_at < datetime.combine(end + timedelta(days=1), time()),
+        )
+        .group_by(day)
+        .order_by(day)
+    ).all()
+    counts = {_as_date(d): n for d, n in rows if d is not None}
+    if offering is None and counts:
+        # The span of the matching applications, not the 92 days before the latest one.
+        start = min(counts)
     return [
         (start + timedelta(days=i), counts.get(start + timedelta(days=i), 0))
         for i in range((end - start).days + 1)

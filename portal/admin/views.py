@@ -5,6 +5,7 @@ anonymous visitors the login page), except the invitation page, which an invited
 staff member opens before having a password.
 """
 
+import json
 from datetime import timedelta
 
 from flask import (
@@ -39,9 +40,11 @@ from portal.admin.invites import read_invite_token
 from portal.admin.operations import AdminError
 from portal.applications.workflow import Status
 from portal.auth.models import ROLES, User
+from portal.caching import cached_html
 from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year
 from portal.extensions import db, login_manager
+from portal.i18n import current_language
 from portal.notifications.models import OutboxEmail
 from portal.safety import query_int
 from portal.timeutil import utcnow
@@ -101,6 +104,17 @@ def _get_or_404(model, object_id):
 def dashboard():
     """Counts by city, track and status, seats, applications per day, demand, outbox."""
     filters = queries.ApplicationFilters.from_args(request.args)
+    # The figures read every application (0.2 s at 100,000 on SQLite): the content is
+    # rendered at most once per DASHBOARD_CACHE_SECONDS for each language and filter.
+    key = f"admin-dashboard:{current_language()}:{json.dumps(filters.as_args(), sort_keys=True)}"
+    content = cached_html(
+        key, current_app.config["DASHBOARD_CACHE_SECONDS"], lambda: _dashboard_content(filters)
+    )
+    return render_template("admin/dashboard.html", content=content)
+
+
+def _dashboard_content(filters):
+    """Compute the dashboard's figures for ``filters`` and render them."""
     selected = db.session.get(Offering, filters.offering) if filters.offering else None
     cities = {c.id: c for c in queries.all_cities()}
     tracks = {t.id: t for t in queries.all_tracks()}
@@ -123,7 +137,7 @@ def dashboard():
     chart = charts.bar_chart([(day.isoformat(), n) for day, n in per_day]) if per_day else None
     offerings, applications_by_offering = queries.offerings_with_seats(filters)
     return render_template(
-        "admin/dashboard.html",
+        "admin/_dashboard.html",
         filters=filters,
         filter_args=filters.as_args(),
         selected=selected,
@@ -141,6 +155,7 @@ def dashboard():
         applications_by_offering=applications_by_offering,
         demand=queries.demand_ranking(track_id=filters.track),
         outbox=queries.outbox_counts(),
+        computed_at=utcnow(),
         offering_choices=queries.offering_choices(),
         years=queries.academic_years(),
     )

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.catalog import bp
 from portal.catalog.models import DOMAINS, City, Offering, Track
+from portal.catalog.visitor_cache import visitor_page
 from portal.extensions import db
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
@@ -33,12 +34,14 @@ def open_offerings(city_id=None, domain=None, track_id=None):
 
 
 @bp.get("/")
+@visitor_page
 def home():
     """Programme presentation and the offerings open now."""
     return render_template("catalog/home.html", offerings=open_offerings())
 
 
 @bp.get("/tracks")
+@visitor_page
 def tracks():
     """The catalogue of tracks, with the open offerings filtered by city and domain."""
     city_id = query_int("city")
@@ -64,6 +67,7 @@ def tracks():
 
 
 @bp.get("/tracks/<code>")
+@visitor_page
 def track(code):
     """One track and where it is offered."""
     track = db.session.scalar(select(Track).where(Track.code == code.upper()))

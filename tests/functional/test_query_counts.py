@@ -33,6 +33,8 @@ def count(client, query_counter, path):
 
 @pytest.mark.parametrize("path", ["/", "/tracks", "/tracks/NUM-TRANS"])
 def test_public_pages(app, client, query_counter, path):
+    # Count the rendering itself, not the visitor page cache (tests/functional/test_caching.py).
+    app.config["VISITOR_PAGE_CACHE_SECONDS"] = 0
     seed_catalogue()
     grow(1)
     small = count(client, query_counter, path)

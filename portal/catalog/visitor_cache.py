@@ -1,0 +1,59 @@
+"""Public pages rendered once for every visitor who asks for the same thing.
+
+At a deadline thousands of visitors open the catalogue: the page only depends on the
+language, the address (filters) and the open offerings, so it is rendered once per
+language, address and *state* of the open offerings, and served from the cache until
+that state changes or ``VISITOR_PAGE_CACHE_SECONDS`` pass. The state is one small
+aggregate query (how many offerings are open, their seats and seats held, the newest
+one): accepting, confirming or withdrawing an application, or opening or closing an
+offering, renders the pages again at once. Edits that leave it unchanged (a track's
+description, a window's dates) show within the cache duration.
+
+Only anonymous visitors without a pending flash message are served from the cache: a
+logged-in page carries the user's menu and a CSRF token.
+"""
+
+import hashlib
+from functools import wraps
+
+from flask import current_app, request, session
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.caching import cached_html
+from portal.catalog.models import Offering
+from portal.extensions import db
+from portal.i18n import current_language
+
+
+def open_offerings_state():
+    """A short string that changes whenever the open offerings or their seats change."""
+    row = db.session.execute(
+        select(
+            func.count(Offering.id),
+            func.coalesce(func.sum(Offering.seats), 0),
+            func.coalesce(func.sum(Offering.seats_held), 0),
+            func.coalesce(func.max(Offering.id), 0),
+        ).where(Offering.status == "open")
+    ).one()
+    return "-".join(str(value) for value in row)
+
+
+def _cacheable():
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def visitor_page(view):
+    """Serve ``view``'s HTML to anonymous visitors from the cache (see the module)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        seconds = current_app.config["VISITOR_PAGE_CACHE_SECONDS"]
+        if not seconds or not _cacheable():
+            return view(*args, **kwargs)
+        # The address is hashed: a key stays short whatever the query string holds.
+        address = hashlib.sha256(request.full_path.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        key = f"visitor-page:{current_language()}:{open_offerings_state()}:{address}"
+        return cached_html(key, seconds, lambda: view(*args, **kwargs))
+
+    return wrapper
