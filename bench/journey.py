@@ -1,8 +1,8 @@
 """CI journey over HTTP against the portal as deployed: gunicorn, PostgreSQL, Redis, email worker.
 
 It recreates a PostgreSQL database, migrates and seeds it (``flask db upgrade``, ``seed``),
-starts gunicorn with 3 workers and Redis rate-limit storage plus the email worker, then,
-as a visitor would over HTTP: registers → confirms the address with the link of the
+starts gunicorn with 3 workers, Redis for rate limits and the shared cache, and the email
+worker, then, as a visitor would over HTTP: sees the catalogue (served from Redis), registers → confirms the address with the link of the
 delivered email (an .eml file, no SMTP server) → logs out and in → applies to an open
 offering with a PDF → sees the application on /me. Everything is stopped at the end.
 
@@ -97,6 +97,17 @@ def report_rate_limits(url, before):
     keys = set(redis.Redis.from_url(url).scan_iter(match="LIMITS*", count=1000))
     expect(keys - before, f"no rate-limit counter appeared in Redis at {url} after a failed login")
     step(f"the failed login is counted in Redis ({len(keys - before)} new keys)")
+
+
+def check_shared_cache(port, url):
+    """The catalogue seen by visitors on two workers: rendered once, kept in Redis."""
+    import redis
+
+    pages = {Browser(port).get("/tracks")[2] for _ in range(6)}
+    expect(len(pages) == 1, f"visitors got {len(pages)} different catalogue pages")
+    keys = list(redis.Redis.from_url(url).scan_iter(match="portal:visitor-page*", count=1000))
+    expect(keys, f"the catalogue was not cached in Redis at {url}")
+    step(f"the catalogue is served from the cache shared in Redis ({len(keys)} key)")
 
 
 def limit_keys(url):
@@ -246,6 +257,8 @@ def main(argv=None):
         os.environ,
         PORTAL_SQLALCHEMY_DATABASE_URI=args.postgres,
         PORTAL_RATELIMIT_STORAGE_URI=args.redis,
+        PORTAL_CACHE_TYPE="RedisCache",
+        PORTAL_CACHE_REDIS_URL=args.redis,
         PORTAL_SECRET_KEY=secrets.token_hex(32),
         PORTAL_INSTANCE_PATH=str(work / "instance"),
         PORTAL_UPLOAD_FOLDER=str(work / "uploads"),
@@ -282,6 +295,7 @@ def main(argv=None):
         )
         step(f"gunicorn on 127.0.0.1:{server.port} with {args.workers} workers, email worker running")
         before = limit_keys(args.redis)
+        check_shared_cache(server.port, args.redis)
         journey(server.port, mail_dir)
         report_rate_limits(args.redis, before)
     except JourneyFailed as failure:
