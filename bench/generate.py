@@ -41,6 +41,9 @@ EMAIL_DOMAIN = "bench.example.org"
 BATCH = 10_000
 
 # Share of each status among the applications of the current and of the previous year.
+# Rows of a review queue page (the portal's PAGE_SIZE).
+QUEUE_PAGE = 50
+
 CURRENT_STATUSES = {
     "submitted": 35,
     "under_review": 30,
@@ -410,9 +413,15 @@ def populate(
     offering_ids = list(by_id)
     for k, applicant in enumerate(applicant_ids):
         chosen = rng.sample(offering_ids, 2 if k < doubles and len(offering_ids) > 1 else 1)
+        if k < QUEUE_PAGE and queue_offering is not None and queue_offering not in chosen:
+            chosen[0] = queue_offering
         for offering_id in chosen:
             offering = by_id[offering_id]
             status = _weighted(rng, CURRENT_STATUSES if offering["year"] == year else PREVIOUS_STATUSES)
+            if offering_id == queue_offering and queue_count < QUEUE_PAGE:
+                # The queue scenario's first page is full (50 rows) at every size, so the
+                # page compared between 1,000 and 100,000 applications is the same page.
+                status = "under_review"
             if status in SEAT_HOLDING:
                 if held[offering_id] >= offering["seats"]:
                     status = "waitlisted"

@@ -62,7 +62,12 @@ def offerings_for(user):
     """The offerings ``user`` examines, with track and city, for filters and seat counters."""
     stmt = (
         select(Offering)
-        .options(joinedload(Offering.track), joinedload(Offering.city), selectinload(Offering.reviewers))
+        .options(
+            joinedload(Offering.track),
+            joinedload(Offering.city),
+            # The permission checks only compare reviewer ids.
+            selectinload(Offering.reviewers).load_only(User.id),
+        )
         .order_by(Offering.academic_year.desc(), Offering.id)
     )
     return db.session.scalars(_scope(stmt, user, Offering.id)).unique().all()
