@@ -625,9 +625,25 @@ def prepare_database(url, applications, *, burst_applicants=0, burst_offerings=0
         )
         db.session.remove()
         create_tables(db.engine)
+        analyze(db.engine)
         db.engine.dispose()
     population.schema_drift = drift
     return population
+
+
+def analyze(engine):
+    """Gather the planner's statistics, as a running database has them.
+
+    PostgreSQL's autovacuum would; right after a bulk insert there are none and the
+    queue's queries are planned badly (bitmap heap scans, 10-20 ms, instead of
+    index-only scans under 2 ms).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
 
 
 def schema_drift():
