@@ -8,11 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     EmailField,
-    IntegerField,
     PasswordField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -22,7 +19,6 @@ from wtforms.validators import (
     Email,
     EqualTo,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     StopValidation,
@@ -31,10 +27,16 @@ from wtforms.validators import (
 from portal.auth.models import ROLES
 from portal.auth.passwords import password_problem
 from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
-from portal.safety import clamp_int
+from portal.forms import (
+    CHOOSE,
+    REQUIRED,
+    ChoiceField,
+    LocalDateField,
+    WholeNumberField,
+    max_length,
+    optional_int,
+)
 
-REQUIRED = _l("Ce champ est obligatoire.")
-CHOOSE = _l("— Choisir —")
 MAX_SEATS = 10000
 
 OFFERING_STATUS_LABELS = {
@@ -54,11 +56,6 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def optional_int(value):
-    """Coerce a select's value to int; the empty "choose" option is None."""
-    return None if value in ("", None) else int(value)
-
-
 def _required():
     return DataRequired(message=REQUIRED)
 
@@ -66,10 +63,6 @@ def _required():
 def _input_required():
     # Unlike DataRequired, keeps a parse error ("abc") and accepts 0 as a value.
     return InputRequired(message=REQUIRED)
-
-
-def _max(length):
-    return Length(max=length, message=_l("%(max)d caractères au maximum."))
 
 
 class NoControlCharacters:
@@ -86,37 +79,6 @@ class NoControlCharactersInText:
     def __call__(self, form, field):
         if field.data and re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", field.data):
             raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
-
-
-class ChoiceField(SelectField):
-    """A select whose wrong or tampered values get a translated message, never a crash."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._bad_value = False
-        # templates/_forms.html styles fields by type: render it as the select it is.
-        self.type = "SelectField"
-
-    def process_formdata(self, valuelist):
-        """Coerce the submitted value; remember a value that cannot be coerced."""
-        self._bad_value = False
-        if valuelist:
-            if valuelist[0] in ("", None):
-                self.data = None
-                return
-            try:
-                self.data = self.coerce(valuelist[0])
-            except (ValueError, TypeError):
-                self.data = None
-                self._bad_value = True
-
-    def pre_validate(self, form):
-        """Refuse values outside the choices (empty is left to DataRequired)."""
-        if self.data in (None, "") and not self._bad_value:
-            return
-        values = [choice[0] for choice in (self.choices or [])]
-        if self._bad_value or self.data not in values:
-            raise StopValidation(_l("Choisissez une valeur dans la liste."))
 
 
 class MultiChoiceField(SelectMultipleField):
@@ -140,21 +102,6 @@ class MultiChoiceField(SelectMultipleField):
         values = {choice[0] for choice in (self.choices or [])}
         if getattr(self, "_bad_value", False) or any(d not in values for d in self.data or []):
             raise StopValidation(_l("Choisissez des valeurs dans la liste."))
-
-
-class WholeNumberField(IntegerField):
-    """An integer with a translated message when what was typed is not one."""
-
-    def process_formdata(self, valuelist):
-        """Parse the number; what was typed stays visible when it is not one."""
-        if not valuelist or valuelist[0] in ("", None):
-            self.data = None
-            return
-        try:
-            self.data = clamp_int(int(str(valuelist[0]).strip()))
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Saisissez un nombre entier.")) from error
 
 
 class LocalDateTimeField(StringField):
@@ -191,25 +138,10 @@ class LocalDateTimeField(StringField):
         return to_user_timezone(self.data).strftime("%Y-%m-%dT%H:%M")
 
 
-class LocalDateField(DateField):
-    """A date (YYYY-MM-DD) with a translated message."""
-
-    def process_formdata(self, valuelist):
-        """Parse the date; an unreadable one gets a clear message."""
-        text = " ".join(valuelist).strip() if valuelist else ""
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = datetime.strptime(text, "%Y-%m-%d").date()
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Date invalide : utilisez le format AAAA-MM-JJ.")) from error
-
-
-def _text(max_length, required=True):
+def _text(length, required=True):
+    """Validators of a one-line text of at most ``length`` characters."""
     first = [_required()] if required else [Optional()]
-    return [*first, NoControlCharacters(), _max(max_length)]
+    return [*first, NoControlCharacters(), max_length(length)]
 
 
 class CityForm(FlaskForm):
@@ -232,17 +164,17 @@ class TrackForm(FlaskForm):
     description_fr = TextAreaField(
         _l("Description en français"),
         filters=[strip],
-        validators=[Optional(), NoControlCharactersInText(), _max(5000)],
+        validators=[Optional(), NoControlCharactersInText(), max_length(5000)],
     )
     description_ar = TextAreaField(
         _l("Description en arabe"),
         filters=[strip],
-        validators=[Optional(), NoControlCharactersInText(), _max(5000)],
+        validators=[Optional(), NoControlCharactersInText(), max_length(5000)],
     )
     description_en = TextAreaField(
         _l("Description en anglais"),
         filters=[strip],
-        validators=[Optional(), NoControlCharactersInText(), _max(5000)],
+        validators=[Optional(), NoControlCharactersInText(), max_length(5000)],
     )
 
     def __init__(self, *args, **kwargs):
@@ -259,7 +191,7 @@ class NewTrackForm(TrackForm):
     code = StringField(
         _l("Code"),
         filters=[strip, lambda v: v.upper() if isinstance(v, str) else v],
-        validators=[_required(), _max(32)],
+        validators=[_required(), max_length(32)],
     )
 
     def validate_code(self, field):
@@ -316,7 +248,7 @@ class OfferingForm(OfferingEditForm):
     academic_year = StringField(
         _l("Année de formation"),
         filters=[strip],
-        validators=[_required(), _max(9)],
+        validators=[_required(), max_length(9)],
         description=_l("Par exemple 2026-2027."),
     )
 
@@ -340,7 +272,7 @@ class InviteForm(FlaskForm):
         filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[
             _required(),
-            _max(254),
+            max_length(254),
             Email(message=_l("Adresse électronique invalide."), check_deliverability=False),
         ],
     )

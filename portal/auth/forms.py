@@ -1,115 +1,47 @@
 """Account forms: registration, login, confirmation, password reset and profile."""
 
-from datetime import datetime
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
-    SelectField,
     StringField,
 )
 from wtforms.validators import (
     DataRequired,
     EqualTo,
-    Length,
     NumberRange,
     Optional,
-    StopValidation,
 )
 
 from portal.auth import validators as v
 from portal.auth.operations import PROFILE_FIELDS
 from portal.catalog.models import EDUCATION_LEVELS, City
 from portal.extensions import db
+from portal.forms import (
+    CHOOSE,
+    REQUIRED,
+    ChoiceField,
+    LocalDateField,
+    WholeNumberField,
+    max_length,
+    optional_int,
+)
 from portal.i18n import current_language
 from portal.templating import ASSOCIATION_FIELDS, EDUCATION_LABELS, LANGUAGE_NAMES
-
-REQUIRED = _l("Ce champ est obligatoire.")
-CHOOSE = _l("— Choisir —")
 
 
 def _required():
     return v.Required(REQUIRED)
 
 
-def _max(length):
-    return Length(max=length, message=_l("%(max)d caractères au maximum."))
-
-
-def _text(max_length):
-    """Validators of a required one-line text of at most ``max_length`` characters."""
-    return [_required(), v.PlainText(), _max(max_length)]
-
-
-class ChoiceField(SelectField):
-    """A select whose wrong or tampered values get a translated message, never a crash."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("validate_choice", True)
-        super().__init__(*args, **kwargs)
-        self._bad_value = False
-
-    def process_formdata(self, valuelist):
-        """Coerce the submitted value; remember a value that cannot be coerced."""
-        self._bad_value = False
-        if valuelist:
-            if valuelist[0] in ("", None):
-                self.data = None
-                return
-            try:
-                self.data = self.coerce(valuelist[0])
-            except (ValueError, TypeError):
-                self.data = None
-                self._bad_value = True
-
-    def pre_validate(self, form):
-        """Refuse values outside the choices (empty is left to DataRequired)."""
-        if self.data in (None, "") and not self._bad_value:
-            return
-        values = [choice[0] for choice in (self.choices or [])]
-        if self._bad_value or self.data not in values:
-            raise StopValidation(_l("Choisissez une valeur dans la liste."))
-
-
-class LocalDateField(DateField):
-    """A date (YYYY-MM-DD from the browser's date picker) with a translated message."""
-
-    def process_formdata(self, valuelist):
-        """Parse the date; an unreadable one gets a clear message."""
-        if not valuelist:
-            return
-        text = " ".join(valuelist).strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = datetime.strptime(text, "%Y-%m-%d").date()
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Date invalide : utilisez le format AAAA-MM-JJ.")) from error
-
-
-class WholeNumberField(IntegerField):
-    """An integer with a translated message when what was typed is not one."""
-
-    def process_formdata(self, valuelist):
-        """Parse the number; keep what was typed for redisplay when it is not one."""
-        if not valuelist or valuelist[0] in ("", None):
-            self.data = None
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Saisissez un nombre entier.")) from error
+def _text(length):
+    """Validators of a required one-line text of at most ``length`` characters."""
+    return [_required(), v.PlainText(), max_length(length)]
 
 
 def city_choices():
@@ -124,10 +56,6 @@ def language_choices():
     return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
 
 
-def _optional_int(value):
-    return None if value in ("", None) else int(value)
-
-
 class ApplicantFieldsForm(FlaskForm):
     """The applicant and association fields shared by registration and the profile."""
 
@@ -140,12 +68,12 @@ class ApplicantFieldsForm(FlaskForm):
     first_name_ar = StringField(
         _l("Prénom en arabe (facultatif)"),
         filters=[v.strip, v.blank_to_none],
-        validators=[Optional(), v.PlainText(), _max(80), v.ArabicName()],
+        validators=[Optional(), v.PlainText(), max_length(80), v.ArabicName()],
     )
     last_name_ar = StringField(
         _l("Nom en arabe (facultatif)"),
         filters=[v.strip, v.blank_to_none],
-        validators=[Optional(), v.PlainText(), _max(80), v.ArabicName()],
+        validators=[Optional(), v.PlainText(), max_length(80), v.ArabicName()],
     )
     cin = StringField(
         _l("Numéro de CIN"), filters=[v.strip], validators=[_required(), v.PlainText(), v.Cin()]
@@ -154,14 +82,14 @@ class ApplicantFieldsForm(FlaskForm):
     phone = StringField(
         _l("Téléphone"), filters=[v.strip], validators=[_required(), v.PlainText(), v.MoroccanPhone()]
     )
-    city_id = ChoiceField(_l("Ville de résidence"), coerce=_optional_int, validators=[_required()])
+    city_id = ChoiceField(_l("Ville de résidence"), coerce=optional_int, validators=[_required()])
     education_level = ChoiceField(_l("Niveau d'études"), validators=[_required()])
     association_name = StringField(_l("Nom de l'association"), filters=[v.strip], validators=_text(200))
     association_registration = StringField(
         _l("Numéro du récépissé de dépôt"), filters=[v.strip], validators=_text(64)
     )
     association_city_id = ChoiceField(
-        _l("Ville de l'association"), coerce=_optional_int, validators=[_required()]
+        _l("Ville de l'association"), coerce=optional_int, validators=[_required()]
     )
     association_field = ChoiceField(_l("Domaine d'action"), validators=[_required()])
     association_role = StringField(
@@ -194,7 +122,7 @@ class RegistrationForm(ApplicantFieldsForm):
     """Creating an applicant account."""
 
     email = EmailField(
-        _l("Adresse email"), filters=[v.strip], validators=[_required(), _max(254), v.EmailAddress()]
+        _l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254), v.EmailAddress()]
     )
     password = PasswordField(_l("Mot de passe"), validators=[_required(), v.PasswordPolicy()])
     password_confirm = PasswordField(
@@ -221,8 +149,8 @@ class RegistrationForm(ApplicantFieldsForm):
 class LoginForm(FlaskForm):
     """Email and password; ``next`` is checked by ``safe_next`` before use."""
 
-    email = EmailField(_l("Adresse email"), filters=[v.strip], validators=[_required(), _max(254)])
-    password = PasswordField(_l("Mot de passe"), validators=[_required(), _max(1024)])
+    email = EmailField(_l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254)])
+    password = PasswordField(_l("Mot de passe"), validators=[_required(), max_length(1024)])
     next = HiddenField()
 
 
@@ -230,7 +158,7 @@ class EmailForm(FlaskForm):
     """One email address (forgotten password, new confirmation link)."""
 
     email = EmailField(
-        _l("Adresse email"), filters=[v.strip], validators=[_required(), _max(254), v.EmailAddress()]
+        _l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254), v.EmailAddress()]
     )
 
 
@@ -262,14 +190,14 @@ class _AccountSettingsMixin:
         _l("Confirmez le nouveau mot de passe"),
         validators=[EqualTo("new_password", message=_l("Les deux mots de passe ne sont pas identiques."))],
     )
-    current_password = PasswordField(_l("Mot de passe actuel"), validators=[_max(1024)])
+    current_password = PasswordField(_l("Mot de passe actuel"), validators=[max_length(1024)])
 
 
 class ProfileForm(_AccountSettingsMixin, ApplicantFieldsForm):
     """An applicant's profile: every registration field but consent, plus the settings."""
 
     email = EmailField(
-        _l("Adresse email"), filters=[v.strip], validators=[_required(), _max(254), v.EmailAddress()]
+        _l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254), v.EmailAddress()]
     )
 
     def __init__(self, *args, **kwargs):
@@ -291,7 +219,7 @@ class SecondFactorForm(FlaskForm):
     code = StringField(
         _l("Code à 6 chiffres ou code de secours"),
         filters=[v.strip],
-        validators=[_required(), _max(64)],
+        validators=[_required(), max_length(64)],
     )
     next = HiddenField()
 
@@ -302,6 +230,6 @@ class EnrolmentForm(FlaskForm):
     code = StringField(
         _l("Code à 6 chiffres affiché par l'application"),
         filters=[v.strip],
-        validators=[_required(), _max(64)],
+        validators=[_required(), max_length(64)],
     )
     next = HiddenField()

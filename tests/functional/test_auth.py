@@ -12,36 +12,15 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import find_link, message_text
+from tests.security import formdata
 
 PASSWORD = "un mot de passe solide"
 
 
 def registration(city, **overrides):
-    """Valid registration form data; ``None`` as a value drops the field."""
-    data = {
-        "first_name": "Amina",
-        "last_name": "El Idrissi",
-        "first_name_ar": "أمينة",
-        "last_name_ar": "الإدريسي",
-        "cin": "ab123456",
-        "birth_date": "1990-05-17",
-        "phone": "06 12 34 56 78",
-        "city_id": str(city.id),
-        "education_level": "licence",
-        "association_name": "Association Espoir Jeunesse",
-        "association_registration": "REC-2019-0042",
-        "association_city_id": str(city.id),
-        "association_field": "education",
-        "association_role": "Trésorière",
-        "association_years": "4",
-        "email": "Amina.New@Example.org",
-        "password": PASSWORD,
-        "password_confirm": PASSWORD,
-        "locale": "fr",
-        "consent": "y",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    """Valid registration form data, the address in mixed case; ``None`` drops a field."""
+    defaults = {"email": "Amina.New@Example.org", "password": PASSWORD, "password_confirm": PASSWORD}
+    return formdata.registration(city, **{**defaults, **overrides})
 
 
 def field_error(page, name):

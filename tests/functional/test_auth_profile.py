@@ -10,6 +10,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.extensions import db
 from tests import factories
 from tests.conftest import find_link
+from tests.security import formdata
 
 NEW_PASSWORD = "une toute nouvelle phrase"
 
@@ -20,33 +21,7 @@ def field_error(page, name):
     return html.unescape(match.group(1)).strip() if match else None
 
 
-def profile_form(user, **overrides):
-    """The profile form as the page would post it, with the stored values."""
-    p = user.profile
-    data = {
-        "first_name": p.first_name,
-        "last_name": p.last_name,
-        "first_name_ar": p.first_name_ar or "",
-        "last_name_ar": p.last_name_ar or "",
-        "cin": p.cin,
-        "birth_date": p.birth_date.isoformat(),
-        "phone": p.phone,
-        "city_id": str(p.city_id),
-        "education_level": p.education_level,
-        "association_name": p.association_name,
-        "association_registration": p.association_registration,
-        "association_city_id": str(p.association_city_id),
-        "association_field": p.association_field,
-        "association_role": p.association_role,
-        "association_years": str(p.association_years),
-        "email": user.email,
-        "locale": user.locale,
-        "new_password": "",
-        "new_password_confirm": "",
-        "current_password": "",
-    }
-    data.update(overrides)
-    return data
+profile_form = formdata.profile
 
 
 def stored(user_id):

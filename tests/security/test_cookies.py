@@ -11,6 +11,7 @@ from portal.auth.models import User
 from portal.extensions import db, limiter
 from tests import factories
 from tests.conftest import PortalClient
+from tests.security import formdata
 
 NEW_PASSWORD = "une toute nouvelle phrase"
 HTTPS = "https://portal.example"
@@ -90,32 +91,7 @@ def test_production_session_cookie_is_secure_host_prefixed_httponly_lax(producti
 # Re-authentication for sensitive changes (ASVS 3.7.1) --------------------------------------
 
 
-def profile_form(user, **overrides):
-    p = user.profile
-    data = {
-        "first_name": p.first_name,
-        "last_name": p.last_name,
-        "first_name_ar": "",
-        "last_name_ar": "",
-        "cin": p.cin,
-        "birth_date": p.birth_date.isoformat(),
-        "phone": p.phone,
-        "city_id": str(p.city_id),
-        "education_level": p.education_level,
-        "association_name": p.association_name,
-        "association_registration": p.association_registration,
-        "association_city_id": str(p.association_city_id),
-        "association_field": p.association_field,
-        "association_role": p.association_role,
-        "association_years": str(p.association_years),
-        "email": user.email,
-        "locale": user.locale,
-        "new_password": "",
-        "new_password_confirm": "",
-        "current_password": "",
-    }
-    data.update(overrides)
-    return data
+profile_form = formdata.profile
 
 
 def snapshot(user_id):
