@@ -197,6 +197,28 @@ class PortalClient(FlaskClient):
             db.session.expire_all()
 
 
+def another_worker(app, tmp_path, name, **config):
+    """A second application on the test's database, as another gunicorn worker or host.
+
+    It has its own folders and ``config`` on top; dispose of its engine after use.
+    """
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": False,
+            "STAFF_TWO_FACTOR_REQUIRED": False,
+            "UPLOAD_FOLDER": str(tmp_path / name / "uploads"),
+            "MAIL_FILE_FOLDER": str(tmp_path / name / "mail"),
+            **config,
+        }
+    )
+    # Each request in its own context of that instance, the test's transaction committed first.
+    other.test_client_class = PortalClient
+    return other
+
+
 @pytest.fixture
 def client(app):
     """A test client (see PortalClient)."""

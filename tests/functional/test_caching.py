@@ -127,8 +127,7 @@ def test_workers_share_the_cache_through_redis(app, tmp_path, monkeypatch):
     """With RedisCache, what one worker rendered is served by another (several hosts)."""
     import redis
 
-    from portal import create_app
-    from tests.conftest import PortalClient
+    from tests.conftest import another_worker
 
     url = f"redis://127.0.0.1:6379/{int(os.environ.get('PORTAL_TEST_REDIS_DB', '7')) + 1}"
     connection = redis.Redis.from_url(url)
@@ -136,23 +135,9 @@ def test_workers_share_the_cache_through_redis(app, tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
 
     def worker(name):
-        other = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": app.config["SECRET_KEY"],
-                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                "WTF_CSRF_ENABLED": False,
-                "STAFF_TWO_FACTOR_REQUIRED": False,
-                "RATELIMIT_ENABLED": False,
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": url,
-                "DASHBOARD_CACHE_SECONDS": 60,
-                "UPLOAD_FOLDER": str(tmp_path / name / "uploads"),
-                "MAIL_FILE_FOLDER": str(tmp_path / name / "mail"),
-            }
+        return another_worker(
+            app, tmp_path, name, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=url, DASHBOARD_CACHE_SECONDS=60
         )
-        other.test_client_class = PortalClient
-        return other
 
     admin = factories.user(role="admin")
     offering = factories.offering()

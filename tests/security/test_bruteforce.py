@@ -9,12 +9,12 @@ import pytest
 import redis
 from limits import parse
 
-from portal import create_app, register_proxy_fix
+from portal import register_proxy_fix
 from portal.auth import throttle
 from portal.config import Config
 from portal.extensions import db, limiter
 from tests import factories
-from tests.conftest import PortalClient
+from tests.conftest import another_worker
 
 # Its own Redis database, flushed by the test; PORTAL_TEST_REDIS_DB keeps two runs apart.
 REDIS_DB = int(os.environ.get("PORTAL_TEST_REDIS_DB", "7"))
@@ -158,22 +158,7 @@ def redis_db():
 
 def instance(app, tmp_path, name):
     """Another application process-alike on the same database, counting in Redis."""
-    other = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
-            "STAFF_TWO_FACTOR_REQUIRED": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": REDIS_URI,
-            "UPLOAD_FOLDER": str(tmp_path / name / "uploads"),
-            "MAIL_FILE_FOLDER": str(tmp_path / name / "mail"),
-        }
-    )
-    # Each request in its own context of that instance, the test's transaction committed first.
-    other.test_client_class = PortalClient
-    return other
+    return another_worker(app, tmp_path, name, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=REDIS_URI)
 
 
 def test_two_instances_share_the_account_limit_through_redis(app, tmp_path, redis_db, monkeypatch):
