@@ -725,7 +725,11 @@ class Target:
     notes: list = field(default_factory=list)
 
 
-def portal_env(run_dir, target, secret, **extra):
+# Set by --no-cache: P1 and P4 then render their pages on every request.
+NO_CACHE = {"PORTAL_VISITOR_PAGE_CACHE_SECONDS": "0", "PORTAL_DASHBOARD_CACHE_SECONDS": "0"}
+
+
+def portal_env(run_dir, target, secret, no_cache=False, **extra):
     """PORTAL_* settings of the portal under benchmark."""
     env = {
         "PORTAL_SECRET_KEY": secret,
@@ -736,6 +740,8 @@ def portal_env(run_dir, target, secret, **extra):
         # answer 429 to most of them.
         "PORTAL_RATELIMIT_ENABLED": "false",
     }
+    if no_cache:
+        env.update(NO_CACHE)
     env.update(extra)
     return env
 
@@ -767,7 +773,7 @@ def generate(target, suffix, applications, **kw):
 def run_target(target, args, run_dir, logs):
     """Generate the databases of ``target`` and run the selected phases on it."""
     small, mid, big = args.sizes
-    env = portal_env(run_dir, target, secrets.token_hex(32))
+    env = portal_env(run_dir, target, secrets.token_hex(32), no_cache=args.no_cache)
     databases = {}
 
     def database(suffix, applications, **kw):
@@ -1172,6 +1178,11 @@ def parse_args(argv):
     )
     parser.add_argument("--only", default="pages,exports,burst", help="phases to run: pages,exports,burst")
     parser.add_argument("--quick", action="store_true", help="a short smoke run (small data, short rounds)")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="turn off the visitor page and dashboard caches (every request renders its page)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.warmup = 2, 1, 1
@@ -1198,6 +1209,11 @@ def main(argv=None):
     os.environ["PORTAL_INSTANCE_PATH"] = str(run_dir / "instance")
     log(f"Benchmark run {stamp}: results and server logs in {run_dir.relative_to(ROOT)}")
     log(f"CPU cores: {os.cpu_count()}; sizes {', '.join(f'{s:,}' for s in args.sizes)} applications")
+    log(
+        "Caches: off (--no-cache): every request renders its page"
+        if args.no_cache
+        else "Caches: as shipped (visitor pages until the open offerings change, the dashboard for 60 s)"
+    )
 
     def sqlite_url(suffix):
         return f"sqlite:///{run_dir / f'portal-{suffix}.db'}"
