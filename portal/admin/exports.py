@@ -10,10 +10,10 @@ formula are neutralised.
 import csv
 import io
 import tempfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from sqlalchemy.orm import aliased
 
 from portal.applications.models import Application
@@ -111,6 +111,9 @@ def _rows(filters):
     education = {k: str(v) for k, v in EDUCATION_LABELS.items()}
     fields = {k: str(v) for k, v in ASSOCIATION_FIELDS.items()}
     statuses = {}
+    # The portal's time zone, looked up once: Flask-Babel's to_user_timezone() looks it up
+    # again for every one of the 100,000 rows.
+    local = get_timezone()
     result = db.session.execute(export_statement(filters))
     for batch in result.partitions():
         for row in batch:
@@ -119,7 +122,9 @@ def _rows(filters):
             if status not in statuses:
                 statuses[status] = str(status_label(status))
             row[1] = statuses[status]
-            row[2] = to_user_timezone(row[2]).replace(tzinfo=None, microsecond=0) if row[2] else None
+            if row[2]:
+                moment = local.normalize(row[2].replace(tzinfo=UTC).astimezone(local))
+                row[2] = moment.replace(tzinfo=None, microsecond=0)
             row[14] = education.get(row[14], row[14])
             row[18] = fields.get(row[18], row[18])
             if row[21] is not None:
