@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from portal.admin.models import record
 from portal.auth.models import ROLES, User
+from portal.auth.operations import reset_two_factor
 from portal.auth.sessions import end_all_sessions
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
@@ -437,6 +438,21 @@ def reactivate_user(actor, user):
         raise AdminError(_l("Ce compte est déjà actif."))
     user.active = True
     record(actor, "user_reactivated", "user", user.id, before={"active": False}, after={"active": True})
+    db.session.flush()
+
+
+def reset_second_factor(actor, user):
+    """Forget a staff member's authenticator and recovery codes (a lost phone); flush.
+
+    Their open sessions end, and the next login asks them to enrol a new authenticator.
+    Nobody resets their own: another administrator checks who is asking.
+    """
+    if user.id == actor.id:
+        raise AdminError(_l("Vous ne pouvez pas réinitialiser votre propre double authentification."))
+    if user.totp_enabled_at is None:
+        raise AdminError(_l("Ce compte n'a pas de double authentification à réinitialiser."))
+    reset_two_factor(user)
+    record(actor, "two_factor_reset", "user", user.id, before={"enrolled": True}, after={"enrolled": False})
     db.session.flush()
 
 

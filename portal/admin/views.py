@@ -524,6 +524,21 @@ def deactivate_user(user_id):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/reset-two-factor")
+def reset_second_factor(user_id):
+    """Forget a staff member's authenticator: they enrol a new one at their next login."""
+    user = _get_or_404(User, user_id)
+    try:
+        operations.reset_second_factor(current_user, user)
+    except AdminError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("La double authentification de %(email)s est réinitialisée.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>/reactivate")
 def reactivate_user(user_id):
     """Reactivate an account."""

@@ -103,6 +103,7 @@ MATRIX = {
     ("POST", "/admin/users/invite"): (LOGIN, 404, 404, 404, 404, 422),
     ("POST", "/admin/users/<int:user_id>/role"): (LOGIN, 404, 404, 404, 404, 302),
     ("POST", "/admin/users/<int:user_id>/deactivate"): (LOGIN, 404, 404, 404, 404, 302),
+    ("POST", "/admin/users/<int:user_id>/reset-two-factor"): (LOGIN, 404, 404, 404, 404, 302),
     ("POST", "/admin/users/<int:user_id>/reactivate"): (LOGIN, 404, 404, 404, 404, 302),
     # The invitation link is the proof: public, and a bad token is refused whoever asks.
     ("GET", "/admin/invite/<token>"): (400, 400, 400, 400, 400, 400),

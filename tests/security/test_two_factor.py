@@ -13,6 +13,7 @@ import segno
 from sqlalchemy import func, select
 
 from portal.admin.invites import make_invite_token
+from portal.admin.models import AuditEvent
 from portal.applications.models import Document
 from portal.auth import throttle
 from portal.auth.models import RecoveryCode, User, UserSession
@@ -298,3 +299,43 @@ def test_qr_code_encodes_the_provisioning_uri_of_the_secret(required, client):
     expected = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     assert f'src="{expected}"' in page
     assert base64.b32decode(secret)  # a valid base-32 secret
+
+
+def test_an_administrator_resets_a_lost_authenticator(required, clock):
+    reviewer, admin = staff(), staff("admin")
+    lost_phone = required.test_client()
+    enrol(lost_phone, reviewer)
+    assert lost_phone.get("/review").status_code == 200
+    console = required.test_client()
+    enrol(console, admin)
+    users = console.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{reviewer.id}/reset-two-factor" in users
+    # Nobody resets their own: their row has no buttons.
+    assert f"/admin/users/{admin.id}/reset-two-factor" not in users
+
+    done = console.post(f"/admin/users/{reviewer.id}/reset-two-factor")
+    assert done.status_code == 302 and done.location == "/admin/users"
+    assert "est réinitialisée" in console.get("/admin/users").get_data(as_text=True)
+    user = stored(reviewer.id)
+    assert user.totp_secret is None and user.totp_enabled_at is None
+    codes = select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == reviewer.id)
+    assert db.session.scalar(codes) == 0
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "two_factor_reset")).one()
+    assert (event.actor_id, event.object_id) == (admin.id, str(reviewer.id))
+    # The session that was open ends; the next login asks for a new authenticator.
+    assert lost_phone.get("/review").location.startswith("/auth/login")
+    again = required.test_client()
+    assert factories.login(again, reviewer).location == "/auth/two-factor"
+    assert again.get("/auth/two-factor").location == "/auth/two-factor/setup"
+    # A second reset has nothing to forget, and says so.
+    console.post(f"/admin/users/{reviewer.id}/reset-two-factor")
+    assert "pas de double authentification" in console.get("/admin/users").get_data(as_text=True)
+
+
+def test_administrators_cannot_reset_their_own_second_factor(required):
+    admin = staff("admin")
+    console = required.test_client()
+    enrol(console, admin)
+    console.post(f"/admin/users/{admin.id}/reset-two-factor")
+    assert stored(admin.id).totp_enabled_at is not None
+    assert "votre propre double authentification" in console.get("/admin/users").get_data(as_text=True)
