@@ -54,6 +54,7 @@ ADMIN_POSTS = [
     "/admin/users/{user}/role",
     "/admin/users/{user}/deactivate",
     "/admin/users/{user}/reactivate",
+    "/admin/users/{user}/reset-two-factor",
     "/admin/outbox/{email}/retry",
 ]
 
