@@ -38,6 +38,7 @@ from bench.run import (  # noqa: E402
     has_field,
     login,
     multipart,
+    recreate_postgres,
 )
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_ci_journey"
@@ -62,22 +63,14 @@ def expect(condition, message):
 
 def recreate_database(url):
     """Drop and create the journey's PostgreSQL database (loopback only)."""
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(url)
-    expect(
-        parsed.host in ("127.0.0.1", "localhost", None),
-        f"PostgreSQL must be on the loopback, not {parsed.host}",
-    )
-    expect("journey" in (parsed.database or ""), "the journey's database name must contain 'journey'")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    host = make_url(url).host
+    expect(host in ("127.0.0.1", "localhost", None), f"PostgreSQL must be on the loopback, not {host}")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        admin.dispose()
+        recreate_postgres(url, marker="journey")
+    except RuntimeError as error:
+        raise JourneyFailed(str(error)) from error
 
 
 def check_redis(url):

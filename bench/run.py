@@ -436,33 +436,28 @@ def check_page(browser, path, expected=200, min_rows=0):
 def run_rounds(scenarios, args, threads):
     """Warm up every available scenario, then run the rounds, alternating scenarios."""
     live = [s for s in scenarios if s.available]
-    for scenario in live:
-        scenario.server.wait_idle()
-        wrk(
+
+    def drive(scenario, seconds):
+        return wrk(
             scenario.server.port,
             scenario.path,
-            args.warmup,
+            seconds,
             connections=scenario.connections,
             threads=threads,
             cookie=scenario.cookie,
             expected=scenario.expected,
             post=scenario.post,
         )
+
+    for scenario in live:
+        scenario.server.wait_idle()
+        drive(scenario, args.warmup)
     for number in range(1, args.rounds + 1):
         line = []
         for scenario in live:
             scenario.server.wait_idle()
             cpu_before = scenario.server.cpu_seconds()
-            result = wrk(
-                scenario.server.port,
-                scenario.path,
-                args.duration,
-                connections=scenario.connections,
-                threads=threads,
-                cookie=scenario.cookie,
-                expected=scenario.expected,
-                post=scenario.post,
-            )
+            result = drive(scenario, args.duration)
             result["cpu_ms"] = (
                 (scenario.server.cpu_seconds() - cpu_before) * 1000 / max(result["requests"], 1)
             )
@@ -666,14 +661,14 @@ def postgres_database(url, suffix):
     return parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(hide_password=False)
 
 
-def recreate_postgres(url):
-    """Drop and create the database of ``url`` (only benchmark databases on the loopback)."""
+def recreate_postgres(url, marker="bench"):
+    """Drop and create the database of ``url``: only one whose name contains ``marker``."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if "bench" not in (parsed.database or ""):
-        raise RuntimeError(f"refusing to recreate {parsed.database!r}: its name must contain 'bench'")
+    if marker not in (parsed.database or ""):
+        raise RuntimeError(f"refusing to recreate {parsed.database!r}: its name must contain {marker!r}")
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

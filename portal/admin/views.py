@@ -490,6 +490,19 @@ def invite():
     return _users_page(form, status=422)
 
 
+def _user_action(act, done_message):
+    """Run ``act`` (one operation on a user), commit, flash the outcome; back to the users."""
+    try:
+        act()
+    except AdminError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message(), "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id):
     """Give a user another role."""
@@ -498,60 +511,40 @@ def change_role(user_id):
     if not form.validate_on_submit():
         flash(_("Choisissez une valeur dans la liste."), "error")
         return redirect(url_for("admin.users"))
-    try:
-        operations.change_role(current_user, user, form.role.data)
-    except AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Rôle de %(email)s : %(role)s.", email=user.email, role=ROLE_LABELS[user.role]), "success")
-    return redirect(url_for("admin.users"))
+    return _user_action(
+        lambda: operations.change_role(current_user, user, form.role.data),
+        lambda: _("Rôle de %(email)s : %(role)s.", email=user.email, role=ROLE_LABELS[user.role]),
+    )
 
 
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate_user(user_id):
     """Deactivate an account and end its sessions."""
     user = _get_or_404(User, user_id)
-    try:
-        operations.deactivate_user(current_user, user)
-    except AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Le compte %(email)s est désactivé.", email=user.email), "success")
-    return redirect(url_for("admin.users"))
+    return _user_action(
+        lambda: operations.deactivate_user(current_user, user),
+        lambda: _("Le compte %(email)s est désactivé.", email=user.email),
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
 def reset_second_factor(user_id):
     """Forget a staff member's authenticator: they enrol a new one at their next login."""
     user = _get_or_404(User, user_id)
-    try:
-        operations.reset_second_factor(current_user, user)
-    except AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("La double authentification de %(email)s est réinitialisée.", email=user.email), "success")
-    return redirect(url_for("admin.users"))
+    return _user_action(
+        lambda: operations.reset_second_factor(current_user, user),
+        lambda: _("La double authentification de %(email)s est réinitialisée.", email=user.email),
+    )
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 def reactivate_user(user_id):
     """Reactivate an account."""
     user = _get_or_404(User, user_id)
-    try:
-        operations.reactivate_user(current_user, user)
-    except AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Le compte %(email)s est réactivé.", email=user.email), "success")
-    return redirect(url_for("admin.users"))
+    return _user_action(
+        lambda: operations.reactivate_user(current_user, user),
+        lambda: _("Le compte %(email)s est réactivé.", email=user.email),
+    )
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
