@@ -154,6 +154,9 @@ def log_out(journey):
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
+        # Bootstrap marks the menu ``.show`` once its opening animation ends: a click while
+        # it still slides can miss the button (seen once on a loaded machine).
+        page.locator("#main-nav.show").wait_for(state="visible")
     logout = page.locator("header form[action$='/auth/logout'] button")
     logout.wait_for(state="visible")
     with page.expect_navigation():
