@@ -25,7 +25,9 @@ NEW_PASSWORD = "a long new staff password"
 
 
 def audit(action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
 
 
 def user_by_email(email):

@@ -213,7 +213,10 @@ def test_exports_of_personal_data_are_audited(app):
     office.get("/admin/export.xlsx")
     db.session.rollback()
     formats = [
-        e.after["format"] for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))
+        e.after["format"]
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+        )
     ]
     assert formats == ["csv", "xlsx"]
 
