@@ -177,6 +177,18 @@ def app(_app, smtp_server):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def throttled(app):
+    """Throttling of guesses on, in a fresh in-memory storage (``app`` restores the config)."""
+    from portal.auth import throttle
+
+    app.config["RATELIMIT_ENABLED"] = True
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    app.extensions.pop(throttle._EXTENSION, None)
+    yield app
+    app.extensions.pop(throttle._EXTENSION, None)
+
+
 class PortalClient(FlaskClient):
     """Test client whose requests run as in production, each in its own app context.
 

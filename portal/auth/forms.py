@@ -16,6 +16,7 @@ from wtforms.validators import (
     EqualTo,
     NumberRange,
     Optional,
+    Regexp,
 )
 
 from portal.auth import validators as v
@@ -233,3 +234,23 @@ class EnrolmentForm(FlaskForm):
         validators=[_required(), max_length(64)],
     )
     next = HiddenField()
+
+
+def current_password_field():
+    """The current password, typed again to confirm a sensitive action."""
+    return PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[DataRequired(_l("Saisissez votre mot de passe actuel.")), max_length(1024)],
+    )
+
+
+class EndSessionsForm(FlaskForm):
+    """Log out another device: the password again, and which session (an id, or "others")."""
+
+    current_password = current_password_field()
+    # Set by the button pressed: each device's "log out" button, or "log out all the others".
+    end = StringField(validators=[DataRequired(), Regexp(r"^(others|[0-9]{1,18})$")])
+
+    def target(self):
+        """The id of the session to end, or None for all the other sessions."""
+        return None if self.end.data == "others" else int(self.end.data)

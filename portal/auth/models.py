@@ -129,7 +129,8 @@ class UserSession(db.Model):
     """One login: the cookie holds a random token, only its SHA-256 is stored.
 
     Deleting the row ends the session wherever its cookie is (logout, password change,
-    deactivation). ``second_factor_at`` records when this login passed the TOTP step.
+    deactivation, the user's own "log out this device"). ``second_factor_at`` records when
+    this login passed the TOTP step.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +139,8 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     second_factor_at: Mapped[datetime | None]
+    # "Firefox · Android": enough for the user to recognise the device on /me/sessions.
+    device: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 

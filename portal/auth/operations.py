@@ -41,6 +41,7 @@ PROFILE_FIELDS = (
 CIN_TAKEN = _l(
     "Ce numéro de CIN est déjà associé à un compte. Si c'est le vôtre, connectez-vous ou réinitialisez votre mot de passe."
 )
+WRONG_PASSWORD = _l("Mot de passe actuel incorrect.")
 WRONG_CURRENT_PASSWORD = _l(
     "Mot de passe actuel incorrect. Il est nécessaire pour modifier l'email, le téléphone, la CIN ou le mot de passe."
 )
@@ -255,6 +256,17 @@ def update_account(user, current_password, locale, profile=None, email=None, new
 # Second factor ---------------------------------------------------------------------------
 
 WRONG_CODE = _l("Code incorrect ou déjà utilisé. Saisissez le code affiché en ce moment par l'application.")
+
+
+def end_other_sessions(user, current_password, session_id=None):
+    """Log ``user`` out of their other devices (or only ``session_id``) once the password is
+    typed again (ASVS 3.3.4); flush. Returns how many sessions ended.
+
+    Raises AccountError("current_password", ...) when the password is wrong.
+    """
+    if not passwords.verify_password(user.password_hash, current_password or ""):
+        raise AccountError("current_password", WRONG_PASSWORD)
+    return sessions.end_other_sessions(user, session_id)
 
 
 def enable_two_factor(user, secret, code):

@@ -31,6 +31,44 @@ TOKEN_KEY = "_sid"  # noqa: S105 - the name of a session key, not a secret
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+# Substrings of the User-Agent header, first match wins: Edge and Opera also announce
+# "Chrome", and every Chromium-based browser also announces "Safari".
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+# iPhones and iPads also say "like Mac OS X"; Android also says "Linux".
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_device(user_agent):
+    """A label like "Firefox · Android" for a User-Agent header; None when nothing is recognised.
+
+    Only this short label is stored: the raw header identifies a device far more
+    precisely than the user needs to recognise it.
+    """
+    user_agent = user_agent or ""
+    parts = [
+        next((name for marker, name in table if marker in user_agent), None)
+        for table in (_BROWSERS, _SYSTEMS)
+    ]
+    return " · ".join(part for part in parts if part) or None
+
+
 def _token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -155,6 +193,7 @@ def start_session(user, second_factor=False):
         created_at=now,
         last_seen_at=now,
         second_factor_at=now if second_factor else None,
+        device=describe_device(request.headers.get("User-Agent")),
     )
     db.session.add(row)
     db.session.flush()
@@ -172,6 +211,41 @@ def end_session():
     logout_user()
     _reset_session()
     g.pop("portal_session", None)
+
+
+def active_sessions(user):
+    """The sessions of ``user`` still within their timeouts, the most recently used first."""
+    from portal.auth.models import UserSession
+
+    now = utcnow()
+    idle, absolute = _limits()
+    return db.session.scalars(
+        select(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.last_seen_at >= now - idle,
+            UserSession.created_at >= now - absolute,
+        )
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ).all()
+
+
+def end_other_sessions(user, session_id=None):
+    """End the sessions of ``user`` but this request's (only ``session_id`` if given); flush.
+
+    Returns how many ended: 0 when ``session_id`` is this session, another user's or gone.
+    """
+    from portal.auth.models import UserSession
+
+    this = current_session()
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if this is not None:
+        statement = statement.where(UserSession.id != this.id)
+    if session_id is not None:
+        statement = statement.where(UserSession.id == session_id)
+    ended = db.session.execute(statement).rowcount
+    db.session.flush()
+    return ended
 
 
 def end_all_sessions(user):

@@ -9,6 +9,7 @@ from portal.auth import account_bp, bp, operations, throttle, tokens, two_factor
 from portal.auth.forms import (
     ConfirmForm,
     EmailForm,
+    EndSessionsForm,
     EnrolmentForm,
     LoginForm,
     ProfileForm,
@@ -17,7 +18,13 @@ from portal.auth.forms import (
     SecondFactorForm,
     StaffProfileForm,
 )
-from portal.auth.sessions import current_session, end_session, load_request_session, start_session
+from portal.auth.sessions import (
+    active_sessions,
+    current_session,
+    end_session,
+    load_request_session,
+    start_session,
+)
 from portal.extensions import db
 from portal.safety import safe_next
 
@@ -267,6 +274,49 @@ def profile():
                 )
             return redirect(url_for("account.profile"))
     return render_template("auth/profile.html", form=form, is_applicant=isinstance(form, ProfileForm))
+
+
+# Devices logged in (/me/sessions) ------------------------------------------------------
+
+
+@account_bp.route("/me/sessions", methods=["GET", "POST"])
+@login_required
+def sessions():
+    """The devices logged in to the account; log out one or all of the others (password again)."""
+    user = current_user._get_current_object()
+    this = current_session()
+    rows = active_sessions(user)
+    form = EndSessionsForm()
+    status = 200
+    if form.validate_on_submit():
+        target = form.target()
+        if target is not None and target not in {row.id for row in rows if row.id != this.id}:
+            # Ended meanwhile (from another tab or by its timeout), or never one of this
+            # user's other sessions: the same answer either way, and nothing changes.
+            flash(_("Cette session était déjà fermée."), "info")
+            return redirect(url_for("account.sessions"))
+        # Each wrong password counts as a failed login of the account.
+        account = throttle.account_key(user.email)
+        wait = throttle.login.retry_after(account)
+        if wait:
+            return _too_many_attempts(wait)
+        try:
+            operations.end_other_sessions(user, form.current_password.data, target)
+        except operations.AccountError as error:
+            db.session.rollback()
+            throttle.login.failed(account)
+            _field_error(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            if target is None:
+                flash(_("Vous êtes déconnecté(e) de tous vos autres appareils."), "success")
+            else:
+                flash(_("Cet appareil est déconnecté."), "success")
+            return redirect(url_for("account.sessions"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/sessions.html", form=form, rows=rows, this=this), status
 
 
 # Second factor (staff) -------------------------------------------------------------------

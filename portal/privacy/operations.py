@@ -14,15 +14,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, event, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.applications.models import Application, Interest, StatusChange
 from portal.applications.workflow import ACTIVE, Status, transition
 from portal.auth.models import User
+from portal.auth.operations import WRONG_PASSWORD
 from portal.auth.passwords import verify_password
-from portal.auth.sessions import end_all_sessions
+from portal.auth.sessions import active_sessions, end_all_sessions
 from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
@@ -35,8 +35,6 @@ ANONYMOUS_EMAIL = "deleted-{id}@invalid"
 # Decisions whose note is the reviewer's message to the applicant (shown to them).
 _NOTES_FOR_APPLICANT = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
 _FILES_TO_DELETE = "portal_files_to_delete"
-
-WRONG_PASSWORD = _l("Mot de passe actuel incorrect.")
 
 
 class PrivacyError(Exception):
@@ -87,6 +85,7 @@ def personal_data(user):
     emails = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.user_id == user.id).order_by(OutboxEmail.id)
     ).all()
+    devices = active_sessions(user)
     return {
         "generated_at": _when(utcnow()),
         "account": {
@@ -108,6 +107,10 @@ def personal_data(user):
                 "notified_at": _when(i.notified_at),
             }
             for i in interests
+        ],
+        "sessions": [
+            {"device": d.device, "created_at": _when(d.created_at), "last_seen_at": _when(d.last_seen_at)}
+            for d in devices
         ],
         "emails": [
             {

@@ -7,6 +7,7 @@ are recorded and written to screenshots/axe-summary.md at the end of the run.
 import pytest
 
 from tests.browser.helpers import Journey, choose_language, log_in, record_axe
+from tests.factories import PASSWORD
 
 LANGUAGES = ["fr", "ar"]
 
@@ -54,9 +55,22 @@ def test_public_pages_have_no_serious_violation(browser_page, people, language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_applicant_pages_have_no_serious_violation(browser_page, people, language):
+def test_applicant_pages_have_no_serious_violation(app, browser_page, people, language):
     journey = _journey(browser_page, language, people["applicant"])
-    pages = [("apply", f"/apply/{people['apply_to']}"), ("applicant dashboard", "/me")]
+    # A second device, so that the devices page shows its form and its "log out" buttons.
+    phone = app.test_client()
+    phone.environ_base["HTTP_USER_AGENT"] = (
+        "Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36"
+    )
+    assert (
+        phone.post("/auth/login", data={"email": people["applicant"], "password": PASSWORD}).status_code
+        == 302
+    )
+    pages = [
+        ("apply", f"/apply/{people['apply_to']}"),
+        ("applicant dashboard", "/me"),
+        ("devices", "/me/sessions"),
+    ]
     assert audit_pages(journey, pages) == {}
 
 

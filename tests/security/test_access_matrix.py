@@ -52,6 +52,9 @@ MATRIX = {
     ("GET", "/me/profile"): (LOGIN, 200, 200, 200, 200, 200),
     # An empty POST is an invalid applicant profile (re-rendered); the staff form keeps its values.
     ("POST", "/me/profile"): (LOGIN, 200, 200, 302, 302, 302),
+    # Everyone logged in sees their own devices; an empty form is refused next to the field.
+    ("GET", "/me/sessions"): (LOGIN, 200, 200, 200, 200, 200),
+    ("POST", "/me/sessions"): (LOGIN, 422, 422, 422, 422, 422),
     # Applicant area: staff are sent to their queue or dashboard.
     ("GET", "/me"): (LOGIN, 200, 200, 302, 302, 302),
     ("GET", "/apply/<int:offering_id>"): (LOGIN, 302, 200, 404, 404, 404),

@@ -10,7 +10,6 @@ import redis
 from limits import parse
 
 from portal import register_proxy_fix
-from portal.auth import throttle
 from portal.config import Config
 from portal.extensions import db, limiter
 from tests import factories
@@ -20,16 +19,6 @@ from tests.conftest import another_worker
 REDIS_DB = int(os.environ.get("PORTAL_TEST_REDIS_DB", "7"))
 REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
 WRONG = "this is not the password"
-
-
-@pytest.fixture
-def throttled(app):
-    """Throttling on, in a fresh in-memory storage (the app fixture restores the config)."""
-    app.config["RATELIMIT_ENABLED"] = True
-    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
-    app.extensions.pop(throttle._EXTENSION, None)
-    yield app
-    app.extensions.pop(throttle._EXTENSION, None)
 
 
 def attempt(client, email, password=WRONG, **headers):

@@ -10,7 +10,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.auth import throttle
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
@@ -72,26 +71,21 @@ def test_deactivated_account_with_its_right_password_answers_like_a_wrong_passwo
     assert masked(deactivated, "gone@example.org") == masked(wrong, "here@example.org")
 
 
-def test_throttled_login_answers_the_same_for_known_and_unknown_accounts(app):
+def test_throttled_login_answers_the_same_for_known_and_unknown_accounts(throttled):
+    app = throttled
     app.test_client_class = PortalClient
-    app.config["RATELIMIT_ENABLED"] = True
-    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
     app.config["LOGIN_ACCOUNT_LIMIT"] = "2 per 15 minutes"
-    app.extensions.pop(throttle._EXTENSION, None)
-    try:
-        factories.user(email="known@example.org")
-        db.session.commit()
-        answers = {}
-        for email in ("known@example.org", "unknown@example.org"):
-            client = app.test_client()
-            for _ in range(2):
-                client.post("/auth/login", data={"email": email, "password": "some wrong password"})
-            answers[email] = client.post("/auth/login", data={"email": email, "password": "whatever it is"})
-        known, unknown = answers["known@example.org"], answers["unknown@example.org"]
-        assert known.status_code == unknown.status_code == 429
-        assert known.get_data() == unknown.get_data()
-    finally:
-        app.extensions.pop(throttle._EXTENSION, None)
+    factories.user(email="known@example.org")
+    db.session.commit()
+    answers = {}
+    for email in ("known@example.org", "unknown@example.org"):
+        client = app.test_client()
+        for _ in range(2):
+            client.post("/auth/login", data={"email": email, "password": "some wrong password"})
+        answers[email] = client.post("/auth/login", data={"email": email, "password": "whatever it is"})
+    known, unknown = answers["known@example.org"], answers["unknown@example.org"]
+    assert known.status_code == unknown.status_code == 429
+    assert known.get_data() == unknown.get_data()
 
 
 def registration(city, email, cin, csrf_token):

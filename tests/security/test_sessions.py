@@ -273,3 +273,188 @@ def test_a_session_cookie_of_one_user_cannot_be_pointed_at_another(app, browser)
     tampered = app.session_interface.get_signing_serializer(app).dumps(data)
     # Even signed with the key, the session row belongs to someone else.
     assert refused(replay(app, tampered))
+
+
+# ASVS 3.3.4: users see their logged-in devices and log out the others ------------------
+
+PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A146B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+LAPTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+
+def device_login(app, user, user_agent):
+    """A new browser with its own User-Agent, logged in as ``user`` through the form."""
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = user_agent
+    assert factories.login(client, user).status_code == 302
+    return client
+
+
+def session_ids(user_id):
+    db.session.rollback()
+    return set(db.session.scalars(select(UserSession.id).where(UserSession.user_id == user_id)))
+
+
+def end(client, target, password=factories.PASSWORD):
+    return client.post("/me/sessions", data={"end": str(target), "current_password": password})
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label"),
+    [
+        (PHONE, "Chrome · Android"),
+        (LAPTOP, "Firefox · Windows"),
+        (IPHONE, "Safari · iPhone"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0",
+            "Edge · Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 13) SamsungBrowser/25.0 Chrome/121.0 Mobile Safari/537.36",
+            "Samsung Internet · Android",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15",
+            "Safari · macOS",
+        ),
+        ("curl/8.5.0", None),
+        ("", None),
+    ],
+)
+def test_a_session_keeps_only_a_short_label_of_its_device(app, user_agent, label):
+    user = factories.user()
+    db.session.commit()
+    device_login(app, user, user_agent)
+    db.session.rollback()
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert row.device == label
+
+
+def test_the_devices_page_lists_this_and_the_other_sessions(app):
+    user = factories.user()
+    db.session.commit()
+    phone = device_login(app, user, PHONE)
+    device_login(app, user, LAPTOP)
+    page = phone.get("/me/sessions")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert (
+        body.count("Chrome · Android") == 1 and body.count("Firefox · Windows") == 2
+    )  # + its button's label
+    this_device = body.index("Cet appareil")
+    assert body.index("Chrome · Android") < this_device < body.index("Firefox · Windows")
+    assert body.count('name="end"') == 2  # "all the others" and the laptop; none for this phone
+    # Someone else's sessions are not listed.
+    device_login(app, factories.user(), IPHONE)
+    assert "Safari · iPhone" not in phone.get("/me/sessions").get_data(as_text=True)
+    # The profile page leads there.
+    assert 'href="/me/sessions"' in phone.get("/me/profile").get_data(as_text=True)
+
+
+def test_logging_out_another_device_needs_the_password(app):
+    user = factories.user()
+    db.session.commit()
+    phone = device_login(app, user, PHONE)
+    laptop = device_login(app, user, LAPTOP)
+    [laptop_id] = session_ids(user.id) - {min(session_ids(user.id))}
+
+    wrong = end(phone, laptop_id, password="not my password")
+    assert wrong.status_code == 422
+    body = wrong.get_data(as_text=True)
+    assert 'id="current_password-error"' in body and "Mot de passe actuel incorrect." in body
+    assert "Firefox · Windows" in body  # the list is still there
+    missing = end(phone, laptop_id, password="")
+    assert missing.status_code == 422 and "Saisissez votre mot de passe actuel." in missing.get_data(
+        as_text=True
+    )
+    assert logged_in(laptop.get("/me/profile"))
+
+    done = end(phone, laptop_id)
+    assert done.status_code == 302 and done.location == "/me/sessions"
+    assert "Cet appareil est déconnecté." in phone.get("/me/sessions").get_data(as_text=True)
+    assert refused(laptop.get("/me/profile"))
+    assert logged_in(phone.get("/me/profile"))
+    assert len(session_ids(user.id)) == 1
+
+
+def test_logging_out_all_the_other_devices_keeps_this_one(app):
+    user = factories.user()
+    stranger = factories.user()
+    db.session.commit()
+    phone = device_login(app, user, PHONE)
+    others = [device_login(app, user, LAPTOP), device_login(app, user, IPHONE)]
+    theirs = device_login(app, stranger, LAPTOP)
+
+    assert end(phone, "others").status_code == 302
+    assert "Vous êtes déconnecté(e) de tous vos autres appareils." in phone.get("/me/sessions").get_data(
+        as_text=True
+    )
+    assert all(refused(client.get("/me/profile")) for client in others)
+    assert logged_in(phone.get("/me/profile")) and logged_in(theirs.get("/me/profile"))
+    assert "Votre compte n'est ouvert sur aucun autre appareil." in phone.get("/me/sessions").get_data(
+        as_text=True
+    )
+
+
+def test_another_users_session_or_this_one_cannot_be_ended_from_here(app):
+    user = factories.user()
+    stranger = factories.user()
+    db.session.commit()
+    phone = device_login(app, user, PHONE)
+    theirs = device_login(app, stranger, LAPTOP)
+    [their_id] = session_ids(stranger.id)
+    [this_id] = session_ids(user.id)
+    for target in (their_id, this_id, 999_999_999):
+        response = end(phone, target)
+        assert response.status_code == 302 and response.location == "/me/sessions"
+        assert "Cette session était déjà fermée." in phone.get("/me/sessions").get_data(as_text=True)
+    assert logged_in(theirs.get("/me/profile")) and logged_in(phone.get("/me/profile"))
+    assert session_ids(stranger.id) == {their_id} and session_ids(user.id) == {this_id}
+    # Anything but an id or "others" is refused without touching a session.
+    for target in ("-1", "1 OR 1=1", "x" * 40, ""):
+        assert end(phone, target).status_code == 422
+    assert session_ids(user.id) == {this_id}
+
+
+def test_sessions_past_their_timeouts_are_not_listed(app, browser, clock):
+    user = factories.user()
+    db.session.commit()
+    clock.set(NOW)
+    device_login(app, user, LAPTOP)
+    # The laptop stays idle past the 30 minutes.
+    clock.set(NOW + timedelta(minutes=31))
+    browser.environ_base["HTTP_USER_AGENT"] = PHONE
+    factories.login(browser, user)
+    body = browser.get("/me/sessions").get_data(as_text=True)
+    assert "Chrome · Android" in body and "Firefox · Windows" not in body
+
+
+def test_wrong_passwords_on_the_devices_page_count_as_failed_logins(throttled):
+    user = factories.user()
+    db.session.commit()
+    phone = device_login(throttled, user, PHONE)
+    device_login(throttled, user, LAPTOP)
+    for _ in range(10):
+        assert end(phone, "others", password="guess").status_code == 422
+    blocked = end(phone, "others")
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert len(session_ids(user.id)) == 2
+
+
+def test_the_devices_page_runs_the_same_queries_for_two_devices_or_twenty(app, query_counter):
+    user = factories.user()
+    db.session.commit()
+    phone = device_login(app, user, PHONE)
+
+    def statements():
+        phone.get("/me/sessions")
+        with query_counter() as counter:
+            assert phone.get("/me/sessions").status_code == 200
+        return counter.count
+
+    device_login(app, user, LAPTOP)
+    few = statements()
+    for _ in range(18):
+        device_login(app, user, IPHONE)
+    assert phone.get("/me/sessions").get_data(as_text=True).count("Safari · iPhone") == 18 * 2
+    assert statements() == few

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from portal.admin.invites import make_invite_token
 from portal.admin.models import AuditEvent
 from portal.applications.models import Document
-from portal.auth import throttle
 from portal.auth.models import RecoveryCode, User, UserSession
 from portal.extensions import db
 from tests import factories
@@ -246,22 +245,16 @@ def test_the_second_factor_gives_a_new_session_identifier(required, client):
     assert pending not in hashes and before in hashes and len(hashes) == 2
 
 
-def test_wrong_codes_are_throttled(required, client):
-    required.config["RATELIMIT_ENABLED"] = True
-    required.config["RATELIMIT_STORAGE_URI"] = "memory://"
-    required.extensions.pop(throttle._EXTENSION, None)
-    try:
-        reviewer = staff()
-        secret, _ = enrol(client, reviewer)
-        browser = required.test_client()
-        factories.login(browser, reviewer)
-        for _ in range(10):
-            assert browser.post("/auth/two-factor", data={"code": "000000"}).status_code == 422
-        right = code_at(secret, NOW + timedelta(seconds=30))
-        response = browser.post("/auth/two-factor", data={"code": right})
-        assert response.status_code == 429 and "Trop de tentatives" in response.get_data(as_text=True)
-    finally:
-        required.extensions.pop(throttle._EXTENSION, None)
+def test_wrong_codes_are_throttled(required, throttled, client):
+    reviewer = staff()
+    secret, _ = enrol(client, reviewer)
+    browser = required.test_client()
+    factories.login(browser, reviewer)
+    for _ in range(10):
+        assert browser.post("/auth/two-factor", data={"code": "000000"}).status_code == 422
+    right = code_at(secret, NOW + timedelta(seconds=30))
+    response = browser.post("/auth/two-factor", data={"code": right})
+    assert response.status_code == 429 and "Trop de tentatives" in response.get_data(as_text=True)
 
 
 def test_applicants_are_not_asked_for_a_second_factor(required, client):
