@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import render_template, request
+from flask import make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -38,6 +38,13 @@ def render_error(code, title=None, text=None):
     default_title, default_text = MESSAGES.get(code, MESSAGES[500])()
     title, text = title or default_title, text or default_text
     return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def too_many_attempts(retry_after):
+    """The translated 429 page, telling the client when to try again."""
+    response = make_response(render_error(429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def init_app(app):

@@ -96,3 +96,16 @@ class Limits:
 
 login = Limits("login", "LOGIN_ACCOUNT_LIMIT", "LOGIN_ADDRESS_LIMIT")
 second_factor = Limits("second-factor", "TWO_FACTOR_ACCOUNT_LIMIT", None)
+
+
+def password_retry_after(user):
+    """Seconds before logged-in ``user`` may type their password again on a form, else None.
+
+    The login form's budget: guessing the password from an open session gains nothing.
+    """
+    return login.retry_after(account_key(user.email))
+
+
+def password_failed(user):
+    """Count a wrong password typed by logged-in ``user`` (to confirm an action) as a failed login."""
+    login.failed(account_key(user.email))

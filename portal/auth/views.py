@@ -1,6 +1,6 @@
 """Account pages: register, confirm, log in and out, reset the password, edit the profile."""
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -43,13 +43,6 @@ def home_for(user):
 def _field_error(form, error):
     """Show an operation's refusal next to the field it is about."""
     getattr(form, error.field).errors.append(error.message)
-
-
-def _too_many_attempts(retry_after):
-    """The translated 429 page, telling the client when to try again."""
-    response = make_response(errors.render_error(429))
-    response.headers["Retry-After"] = str(retry_after)
-    return response
 
 
 # Every request: the session row first, then the second factor of staff ---------------
@@ -172,7 +165,7 @@ def login():
         account = throttle.account_key(form.email.data)
         wait = throttle.login.retry_after(account)
         if wait:
-            return _too_many_attempts(wait)
+            return errors.too_many_attempts(wait)
         user = operations.authenticate(form.email.data, form.password.data)
         if user is not None:
             start_session(user)
@@ -247,6 +240,9 @@ def profile():
         abort(404)
     if form.validate_on_submit():
         is_applicant = isinstance(form, ProfileForm)
+        wait = throttle.password_retry_after(user) if form.current_password.data else None
+        if wait:
+            return errors.too_many_attempts(wait)
         try:
             result = operations.update_account(
                 user,
@@ -258,6 +254,8 @@ def profile():
             )
         except operations.AccountError as error:
             db.session.rollback()
+            if error.field == "current_password":
+                throttle.password_failed(user)
             _field_error(form, error)
         else:
             if result.password_changed:
@@ -295,16 +293,14 @@ def sessions():
             # user's other sessions: the same answer either way, and nothing changes.
             flash(_("Cette session était déjà fermée."), "info")
             return redirect(url_for("account.sessions"))
-        # Each wrong password counts as a failed login of the account.
-        account = throttle.account_key(user.email)
-        wait = throttle.login.retry_after(account)
+        wait = throttle.password_retry_after(user)
         if wait:
-            return _too_many_attempts(wait)
+            return errors.too_many_attempts(wait)
         try:
             operations.end_other_sessions(user, form.current_password.data, target)
         except operations.AccountError as error:
             db.session.rollback()
-            throttle.login.failed(account)
+            throttle.password_failed(user)
             _field_error(form, error)
             status = 422
         else:
@@ -347,7 +343,7 @@ def second_factor_step():
         account = throttle.account_key(user.email)
         wait = throttle.second_factor.retry_after(account)
         if wait:
-            return _too_many_attempts(wait)
+            return errors.too_many_attempts(wait)
         method = operations.verify_second_factor(user, form.code.data)
         if method is not None:
             # A new session identifier for the more privileged session.
@@ -386,7 +382,7 @@ def second_factor_setup():
         account = throttle.account_key(user.email)
         wait = throttle.second_factor.retry_after(account)
         if wait:
-            return _too_many_attempts(wait)
+            return errors.too_many_attempts(wait)
         try:
             codes = operations.enable_two_factor(user, secret, form.code.data)
         except operations.AccountError as error:

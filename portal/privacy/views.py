@@ -6,8 +6,9 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal import permissions
+from portal import errors, permissions
 from portal.applications.workflow import WorkflowError
+from portal.auth import throttle
 from portal.auth.sessions import end_session
 from portal.extensions import db
 from portal.privacy import bp, operations
@@ -42,10 +43,15 @@ def delete_account():
     form = DeleteAccountForm()
     status = 200
     if form.validate_on_submit():
+        wait = throttle.password_retry_after(user)
+        if wait:
+            return errors.too_many_attempts(wait)
         try:
             operations.erase_account(user, form.current_password.data)
         except operations.PrivacyError as error:
             db.session.rollback()
+            if error.field == "current_password":
+                throttle.password_failed(user)
             getattr(form, error.field).errors.append(error.message)
             status = 422
         except WorkflowError as error:

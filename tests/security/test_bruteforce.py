@@ -10,10 +10,12 @@ import redis
 from limits import parse
 
 from portal import register_proxy_fix
+from portal.auth.models import User
 from portal.config import Config
 from portal.extensions import db, limiter
 from tests import factories
 from tests.conftest import another_worker
+from tests.security import formdata
 
 # Its own Redis database, flushed by the test; PORTAL_TEST_REDIS_DB keeps two runs apart.
 REDIS_DB = int(os.environ.get("PORTAL_TEST_REDIS_DB", "7"))
@@ -65,6 +67,30 @@ def test_unknown_account_is_throttled_like_a_known_one(throttled, client):
     for _ in range(10):
         assert attempt(client, "nobody@example.org").status_code == 200
     assert_throttled(attempt(client, "nobody@example.org"))
+
+
+@pytest.mark.parametrize("form", ["profile", "delete"])
+def test_passwords_typed_to_confirm_an_action_share_the_login_budget(throttled, client, form):
+    """A stolen open session cannot be used to guess the password on the profile or deletion form."""
+    user = factories.user(profile={"cin": "AB123456", "phone": "+212612345678", "last_name": "Benali"})
+    db.session.commit()
+    assert attempt(client, user.email, factories.PASSWORD).status_code == 302
+
+    def confirm(password):
+        if form == "profile":
+            return client.post(
+                "/me/profile", data=formdata.profile(user, phone="07 00 00 00 00", current_password=password)
+            )
+        return client.post("/me/delete", data={"current_password": password, "understood": "y"})
+
+    for _ in range(9):
+        assert "Mot de passe actuel incorrect" in confirm(WRONG).get_data(as_text=True)
+    # The login form counts against the same account.
+    assert attempt(throttled.test_client(), user.email).status_code == 200
+    assert_throttled(confirm(factories.PASSWORD))
+    assert_throttled(attempt(throttled.test_client(), user.email, factories.PASSWORD))
+    db.session.rollback()
+    assert db.session.get(User, user.id).profile.phone == "+212612345678"
 
 
 def test_account_limit_counts_in_a_moving_window(throttled, client):
