@@ -26,16 +26,18 @@ STATUS_LABELS = {
     "expired": _l("Expirée"),
 }
 
-# Bootstrap colour and an icon-like symbol, so the badge never relies on colour alone.
+# Bootstrap colour and an icon-like symbol, so the badge never relies on colour alone. The
+# symbols are plain text characters (DejaVu Sans has them all), not emoji, which computers
+# without an emoji font draw as empty boxes.
 STATUS_STYLES = {
     "submitted": ("secondary", "●"),
     "under_review": ("info", "◐"),
     "accepted": ("success", "✓"),
-    "waitlisted": ("warning", "⏳"),
+    "waitlisted": ("warning", "⋯"),
     "rejected": ("danger", "✕"),
     "confirmed": ("success", "✔"),
     "withdrawn": ("dark", "↩"),
-    "expired": ("dark", "⌛"),
+    "expired": ("dark", "⊘"),
 }
 
 DOMAIN_LABELS = {"digital": _l("Numérique et IA"), "management": _l("Gestion")}
