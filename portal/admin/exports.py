@@ -4,7 +4,8 @@ Rows are read as plain tuples in batches (``yield_per``), never as ORM objects, 
 written out batch by batch: the CSV as a generator of text chunks, the XLSX with
 openpyxl's write-only mode (rows go to a temporary file) saved into a spooled
 temporary file that is then streamed. Text cells that a spreadsheet would read as a
-formula are neutralised.
+formula are made inert: in the CSV with a leading ``'``, in the workbook as text cells
+with Excel's quote prefix, so that "+212…" still shows as typed.
 """
 
 import csv
@@ -162,11 +163,28 @@ def csv_chunks(filters):
     yield buffer.getvalue()
 
 
+def _xlsx_value(sheet, value):
+    """A workbook value; text that starts like a formula becomes a quote-prefixed text cell.
+
+    The cell shows exactly what was typed ("+212 6…", not "'+212 6…") and stays text when
+    someone edits it in Excel; openpyxl alone would store a text starting with ``=`` as a
+    formula, hence the explicit text type.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
 def xlsx_file(filters):
     """The XLSX export written into a spooled temporary file, positioned at its start.
 
-    Rows are appended as plain values (openpyxl reuses one cell per row): after
-    ``neutralise`` no text starts with ``=``, so openpyxl stores every text as text.
+    Rows are appended as plain values (openpyxl reuses one cell per row), but for texts
+    that start like a formula (see ``_xlsx_value``).
     """
     from openpyxl import Workbook
 
@@ -174,7 +192,7 @@ def xlsx_file(filters):
     sheet = workbook.create_sheet(str(_l("Candidatures")))
     sheet.append(header())
     for row in _rows(filters):
-        sheet.append([neutralise(value) for value in row])
+        sheet.append([_xlsx_value(sheet, value) for value in row])
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - closed by the stream
     workbook.save(spool)
     spool.seek(0)
