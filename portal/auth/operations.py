@@ -16,7 +16,7 @@ from portal.auth import passwords, sessions, tokens, two_factor
 from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
 from portal.extensions import db
-from portal.notifications.outbox import absolute_url, enqueue_to_user
+from portal.notifications.outbox import absolute_url, enqueue, enqueue_to_user
 from portal.timeutil import utcnow
 
 # ApplicantProfile columns a person fills in (registration and profile forms use these names).
@@ -186,6 +186,7 @@ def reset_password(user, password):
     """Set a new password from a reset link; the link proves the address, so confirm it too."""
     set_password(user, password)
     confirm_email(user)
+    notify_account_change(user, "password")
 
 
 # Profile -------------------------------------------------------------------------------
@@ -231,6 +232,8 @@ def update_account(user, current_password, locale, profile=None, email=None, new
     if "cin" in changed and _cin_taken(profile["cin"], except_user_id=user.id):
         raise AccountError("cin", CIN_TAKEN)
     result = ProfileUpdate()
+    # Notices of the changes go to the address the account had before this form.
+    previous_address = user.email
     if user.profile is not None:
         for name in PROFILE_FIELDS:
             if name in profile:
@@ -245,17 +248,14 @@ def update_account(user, current_password, locale, profile=None, email=None, new
             user.email_confirmed_at = None
             db.session.flush()
             send_confirmation(user)
+            notify_account_change(user, "email", to_address=previous_address)
         result.email_changed = True
     if "password" in changed:
         set_password(user, new_password)
+        notify_account_change(user, "password", to_address=previous_address)
         result.password_changed = True
     db.session.flush()
     return result
-
-
-# Second factor ---------------------------------------------------------------------------
-
-WRONG_CODE = _l("Code incorrect ou déjà utilisé. Saisissez le code affiché en ce moment par l'application.")
 
 
 def end_other_sessions(user, current_password, session_id=None):
@@ -267,6 +267,29 @@ def end_other_sessions(user, current_password, session_id=None):
     if not passwords.verify_password(user.password_hash, current_password or ""):
         raise AccountError("current_password", WRONG_PASSWORD)
     return sessions.end_other_sessions(user, session_id)
+
+
+def notify_account_change(user, change, to_address=None):
+    """Tell the owner that a sign-in detail of the account changed (ASVS 2.2.3); flush.
+
+    ``change`` is "password", "email", "two_factor_enabled" or "two_factor_reset". The
+    message says what changed and when, and how to take the account back; it goes to
+    ``to_address`` when given (the previous address, after an email change).
+    """
+    enqueue(
+        to_address or user.email,
+        "account_changed",
+        user.locale or "fr",
+        user_id=user.id,
+        user=user,
+        change=change,
+        when=utcnow(),
+    )
+
+
+# Second factor ---------------------------------------------------------------------------
+
+WRONG_CODE = _l("Code incorrect ou déjà utilisé. Saisissez le code affiché en ce moment par l'application.")
 
 
 def enable_two_factor(user, secret, code):
@@ -286,6 +309,7 @@ def enable_two_factor(user, secret, code):
     db.session.add_all(
         RecoveryCode(user_id=user.id, code_hash=two_factor.hash_recovery_code(c)) for c in codes
     )
+    notify_account_change(user, "two_factor_enabled")
     db.session.flush()
     return codes
 
@@ -344,4 +368,5 @@ def reset_two_factor(user):
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     sessions.end_all_sessions(user)
+    notify_account_change(user, "two_factor_reset")
     db.session.flush()

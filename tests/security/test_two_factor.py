@@ -19,6 +19,7 @@ from portal.auth.models import RecoveryCode, User, UserSession
 from portal.extensions import db
 from tests import factories
 from tests.conftest import PortalClient
+from tests.security.test_account_notices import notices
 
 NOW = datetime(2026, 11, 2, 10, 0, 0)
 
@@ -332,3 +333,25 @@ def test_administrators_cannot_reset_their_own_second_factor(required):
     console.post(f"/admin/users/{admin.id}/reset-two-factor")
     assert stored(admin.id).totp_enabled_at is not None
     assert "votre propre double authentification" in console.get("/admin/users").get_data(as_text=True)
+
+
+def account_notices():
+    """(to, subject) of every account_changed email in the outbox, oldest first (ASVS 2.2.3)."""
+    return [(to, subject) for to, subject, _ in notices()]
+
+
+def test_registering_and_resetting_an_authenticator_are_told(required):
+    reviewer = staff()
+    admin = staff("admin")
+    enrol(required.test_client(), reviewer)
+    assert account_notices() == [(reviewer.email, "La double authentification est activée sur votre compte")]
+    console = required.test_client()
+    enrol(console, admin)
+    assert console.post(f"/admin/users/{reviewer.id}/reset-two-factor").status_code == 302
+    assert stored(reviewer.id).totp_secret is None
+    told = account_notices()
+    assert told == [
+        (reviewer.email, "La double authentification est activée sur votre compte"),
+        (admin.email, "La double authentification est activée sur votre compte"),
+        (reviewer.email, "La double authentification de votre compte a été réinitialisée"),
+    ]
