@@ -16,6 +16,24 @@
     }
     form.dataset.submitted = "1";
     window.setTimeout(function () { form.dataset.submitted = ""; }, 8000);
+    // A password shown while typing goes back to hidden before it leaves the page, so
+    // that the browser never keeps it among the texts it remembers.
+    form.querySelectorAll("[data-reveal]").forEach(function (button) { reveal(button, false); });
+  });
+  // Show or hide what was typed in a password field (the buttons are hidden without script).
+  function reveal(button, show) {
+    var input = document.getElementById(button.getAttribute("data-reveal"));
+    if (!input) { return; }
+    input.type = show ? "text" : "password";
+    button.querySelector("[data-reveal-text]").textContent = show ? button.dataset.hide : button.dataset.show;
+  }
+  document.querySelectorAll("[data-reveal]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-reveal"));
+      reveal(button, input.type === "password");
+      input.focus();
+    });
   });
   // Move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("form-errors");

@@ -489,3 +489,12 @@ def test_odd_input_never_breaks_the_account_forms(app, client, value):
     assert client.get(f"/auth/confirm/{value[:100]}").status_code in (400, 404)
     assert client.get(f"/auth/reset/{value[:100]}").status_code in (400, 404)
     assert outbox_count() == 0
+
+
+def test_password_fields_carry_a_show_button_that_scripts_reveal(client):
+    """The button is in the page for portal.js, hidden (useless) without script."""
+    page = client.get("/auth/register").get_data(as_text=True)
+    for field in ("password", "password_confirm"):
+        button = re.search(rf'<button type="button"[^>]*data-reveal="{field}"[^>]*>', page)
+        assert button and " hidden" in button.group(0) and f'aria-controls="{field}"' in button.group(0)
+    assert page.count("data-reveal=") == 2  # password fields only
