@@ -88,6 +88,14 @@ def is_expired(row, now=None):
     return now - row.last_seen_at > idle or now - row.created_at > absolute
 
 
+def seconds_left(row, now=None):
+    """Whole seconds before ``row`` ends: at its idle timeout unless used again, or its absolute one."""
+    now = now or utcnow()
+    idle, absolute = _limits()
+    left = min(row.last_seen_at + idle, row.created_at + absolute) - now
+    return max(0, int(left.total_seconds()))
+
+
 def _commit_alone(statement):
     """Run one write in its own transaction (BEGIN IMMEDIATE on SQLite, even on a GET)."""
     db.session.rollback()
@@ -120,8 +128,18 @@ def current_session():
             _commit_alone(delete(UserSession).where(UserSession.id == row.id))
             row = None
         elif now - row.last_seen_at >= TOUCH_INTERVAL:
-            _commit_alone(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
-            row = db.session.get(UserSession, row.id)
+            row = touch(row)
+    g.portal_session = row
+    return row
+
+
+def touch(row):
+    """Count this moment as activity of the session ``row`` (committed on its own)."""
+    from portal.auth.models import UserSession
+
+    now = utcnow()
+    _commit_alone(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    row = db.session.get(UserSession, row.id)
     g.portal_session = row
     return row
 

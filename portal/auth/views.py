@@ -1,6 +1,6 @@
 """Account pages: register, confirm, log in and out, reset the password, edit the profile."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -23,7 +23,9 @@ from portal.auth.sessions import (
     current_session,
     end_session,
     load_request_session,
+    seconds_left,
     start_session,
+    touch,
 )
 from portal.extensions import db
 from portal.safety import safe_next
@@ -76,6 +78,26 @@ def _require_second_factor():
     target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
     endpoint = "auth.two_factor" if current_user.has_two_factor else "auth.two_factor_setup"
     return redirect(url_for(endpoint, next=target))
+
+
+@bp.app_template_global()
+def session_seconds_left():
+    """Seconds before this page's session ends if nothing happens (for the idle warning)."""
+    row = current_session()
+    return 0 if row is None else seconds_left(row)
+
+
+@bp.get("/keepalive")
+def keepalive():
+    """Keep the session open (the request counts as activity); JSON with the seconds left.
+
+    Called by the idle warning's "stay logged in" button; 401 once the session has ended.
+    """
+    row = current_session() if current_user.is_authenticated else None
+    if row is None:
+        return jsonify(seconds_left=0), 401
+    # Pressing the button is activity even within a minute of the last recorded one.
+    return jsonify(seconds_left=seconds_left(touch(row)))
 
 
 # Registration and confirmation ---------------------------------------------------------

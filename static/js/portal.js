@@ -35,6 +35,55 @@
       input.focus();
     });
   });
+  // Warn before the session ends for want of activity (templates/auth/_session_warning.html).
+  var warning = document.getElementById("session-warning");
+  if (warning && window.fetch) {
+    var WARN_BEFORE = 180; // seconds: time enough to read the warning and answer it
+    var deadline = 0;
+    var timer = null;
+    var extendable = true; // false once the session nears its absolute limit
+    var show = function (state) {
+      warning.querySelectorAll("[data-session-state]").forEach(function (part) {
+        part.hidden = part.getAttribute("data-session-state") !== state;
+      });
+      warning.querySelector("[data-session-stay]").hidden = state !== "warning";
+      warning.querySelector("[data-session-login]").hidden = state !== "ended";
+      warning.hidden = false;
+    };
+    var tick = function () {
+      var left = (deadline - Date.now()) / 1000;
+      if (left <= 0) {
+        show("ended");
+        return;
+      }
+      if (left <= WARN_BEFORE) {
+        show(extendable ? "warning" : "ending");
+        timer = window.setTimeout(tick, left * 1000);
+      } else {
+        timer = window.setTimeout(tick, (left - WARN_BEFORE) * 1000);
+      }
+    };
+    var schedule = function (secondsLeft) {
+      window.clearTimeout(timer);
+      warning.hidden = true;
+      deadline = Date.now() + secondsLeft * 1000;
+      tick();
+    };
+    warning.querySelector("[data-session-stay]").addEventListener("click", function () {
+      window.fetch(warning.getAttribute("data-keepalive"), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" }
+      }).then(function (response) {
+        return response.ok ? response.json() : { seconds_left: 0 };
+      }).then(function (data) {
+        extendable = data.seconds_left > WARN_BEFORE;
+        schedule(data.seconds_left);
+      }).catch(function () {
+        // Offline for a moment: the warning stays, the button can be pressed again.
+      });
+    });
+    schedule(parseInt(warning.getAttribute("data-seconds-left"), 10) || 0);
+  }
   // Move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("form-errors");
   if (summary) { summary.focus(); }

@@ -159,3 +159,39 @@ def test_status_badges_do_not_rely_on_colour(browser_page, people, language):
         labels.add(badge.inner_text().replace(badge.locator("[aria-hidden=true]").inner_text(), "").strip())
     # Each status has its own symbol and its own words, whatever the colours.
     assert len(symbols) == 8 and len(labels) == 8 and "" not in labels
+
+
+@pytest.mark.parametrize("language", ["fr"])
+def test_the_idle_warning_lets_the_user_stay_logged_in(app, browser_page, people, language):
+    """WCAG 2.2.1: warned before the session ends for want of activity, one button extends it."""
+    # 186 s of idle time: the warning (3 minutes before the end) comes after 6 seconds.
+    app.config["SESSION_IDLE_MINUTES"] = 3.1
+    journey = _journey(browser_page, language, people["applicant"])
+    journey.goto(f"/apply/{people['apply_to']}")
+    page = journey.page
+    page.locator("#motivation").fill("Un texte que je ne veux pas perdre.")
+    warning = page.locator("#session-warning")
+    assert warning.is_hidden()
+    warning.wait_for(state="visible", timeout=15_000)
+    assert warning.get_attribute("role") == "alert"
+    assert "votre session va se fermer" in warning.inner_text()
+    with page.expect_response(lambda r: r.url.endswith("/auth/keepalive")) as answer:
+        warning.locator("[data-session-stay]").click()
+    assert answer.value.json()["seconds_left"] >= 185
+    assert page.evaluate("() => document.getElementById('session-warning').hidden")
+    assert page.locator("#motivation").input_value() == "Un texte que je ne veux pas perdre."
+    assert browser_page.console_errors == []
+
+
+@pytest.mark.parametrize("language", ["ar"])
+def test_the_idle_warning_says_when_the_session_has_ended(app, browser_page, people, language):
+    journey = _journey(browser_page, language, people["applicant"])
+    # 4 seconds of idle time: warned at once, then told the session has ended.
+    app.config["SESSION_IDLE_MINUTES"] = 4 / 60
+    journey.goto("/me/profile")
+    ended = journey.page.locator("#session-warning [data-session-state=ended]")
+    ended.wait_for(state="visible", timeout=15_000)
+    login_link = journey.page.locator("#session-warning [data-session-login]")
+    assert login_link.is_visible() and login_link.get_attribute("target") == "_blank"
+    assert journey.page.locator("#session-warning [data-session-stay]").is_hidden()
+    assert browser_page.console_errors == []

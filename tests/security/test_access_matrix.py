@@ -50,6 +50,8 @@ MATRIX = {
     ("GET", "/auth/two-factor/setup"): (LOGIN, 404, 404, 200, 200, 200),
     ("POST", "/auth/two-factor/setup"): (LOGIN, 404, 404, 422, 422, 422),
     ("GET", "/me/profile"): (LOGIN, 200, 200, 200, 200, 200),
+    # The idle warning's "stay logged in": JSON, 401 without a session.
+    ("GET", "/auth/keepalive"): (401, 200, 200, 200, 200, 200),
     # An empty POST is an invalid applicant profile (re-rendered); the staff form keeps its values.
     ("POST", "/me/profile"): (LOGIN, 200, 200, 302, 302, 302),
     # Everyone logged in sees their own devices; an empty form is refused next to the field.

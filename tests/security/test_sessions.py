@@ -458,3 +458,41 @@ def test_the_devices_page_runs_the_same_queries_for_two_devices_or_twenty(app, q
         device_login(app, user, IPHONE)
     assert phone.get("/me/sessions").get_data(as_text=True).count("Safari · iPhone") == 18 * 2
     assert statements() == few
+
+
+# The idle warning (WCAG 2.2.1): pages say how long the session has left; a button extends it.
+
+
+def test_logged_in_pages_say_how_many_seconds_the_session_has_left(app, browser, clock):
+    user = factories.user()
+    db.session.commit()
+    assert 'id="session-warning"' not in browser.get("/tracks").get_data(as_text=True)
+    clock.set(NOW)
+    factories.login(browser, user)
+    clock.set(NOW + timedelta(seconds=30))
+    page = browser.get("/me/profile").get_data(as_text=True)
+    # Not touched within the minute: the idle deadline still counts from the login.
+    assert 'data-seconds-left="1770"' in page and 'data-keepalive="/auth/keepalive"' in page
+
+
+def test_keepalive_extends_the_session_and_answers_the_seconds_left(app, browser, clock):
+    user = factories.user()
+    db.session.commit()
+    anonymous = browser.get("/auth/keepalive")
+    assert anonymous.status_code == 401 and anonymous.get_json() == {"seconds_left": 0}
+    clock.set(NOW)
+    factories.login(browser, user)
+    # Within the minute too: pressing the button is activity.
+    clock.set(NOW + timedelta(seconds=20))
+    assert browser.get("/auth/keepalive").get_json() == {"seconds_left": 1800}
+    clock.set(NOW + timedelta(minutes=29))
+    assert browser.get("/auth/keepalive").get_json() == {"seconds_left": 1800}
+    # Kept alive, the session still ends at its absolute limit (12 hours).
+    for minutes in range(49, 12 * 60 - 15, 20):
+        clock.set(NOW + timedelta(minutes=minutes))
+        assert browser.get("/auth/keepalive").status_code == 200
+    clock.set(NOW + timedelta(hours=11, minutes=45))
+    assert browser.get("/auth/keepalive").get_json() == {"seconds_left": 15 * 60}
+    clock.set(NOW + timedelta(hours=12, seconds=1))
+    assert browser.get("/auth/keepalive").status_code == 401
+    assert refused(browser.get("/me/profile"))
