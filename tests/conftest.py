@@ -23,6 +23,7 @@ from sqlalchemy import delete, event
 
 from portal import create_app, timeutil
 from portal.extensions import db, limiter, mail
+from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 
@@ -175,6 +176,18 @@ def app(_app, smtp_server):
             limiter.reset()
         for folder in (_app.config["UPLOAD_FOLDER"], _app.config["MAIL_FILE_FOLDER"]):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def applicant(app, client):
+    """Amina, an applicant logged in on ``client``, whose profile form is valid as it stands."""
+    user = factories.user(
+        email="amina@example.org",
+        profile={"cin": "AB123456", "phone": "+212612345678", "last_name": "Benali"},
+    )
+    db.session.commit()
+    assert factories.login(client, user).status_code == 302
+    return user
 
 
 @pytest.fixture

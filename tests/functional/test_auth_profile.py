@@ -32,18 +32,6 @@ def stored(user_id):
     return user, user.profile
 
 
-@pytest.fixture
-def applicant(app, client):
-    """A logged-in applicant."""
-    user = factories.user(
-        email="amina@example.org",
-        profile={"cin": "AB123456", "phone": "+212612345678", "last_name": "Benali"},
-    )
-    db.session.commit()
-    assert factories.login(client, user).status_code == 302
-    return user
-
-
 def test_anonymous_visitor_is_sent_to_login(app, client):
     response = client.get("/me/profile")
     assert response.status_code == 302

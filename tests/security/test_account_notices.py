@@ -8,7 +8,6 @@ with the link to take the account back. Nothing else sends it.
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -27,18 +26,6 @@ def notices():
         select(OutboxEmail).where(OutboxEmail.template == "account_changed").order_by(OutboxEmail.id)
     )
     return [(row.to_address, row.subject, row.body_text) for row in rows]
-
-
-@pytest.fixture
-def applicant(app, client):
-    """A logged-in applicant with a profile the form accepts as it is."""
-    user = factories.user(
-        email="amina@example.org",
-        profile={"cin": "AB123456", "phone": "+212612345678", "last_name": "Benali"},
-    )
-    db.session.commit()
-    assert factories.login(client, user).status_code == 302
-    return user
 
 
 def change_profile(client, user, **changes):

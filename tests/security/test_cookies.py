@@ -109,17 +109,6 @@ CHANGES = {
 }
 
 
-@pytest.fixture
-def applicant(app, client):
-    user = factories.user(
-        email="amina@example.org",
-        profile={"cin": "AB123456", "phone": "+212612345678", "last_name": "Benali"},
-    )
-    db.session.commit()
-    assert factories.login(client, user).status_code == 302
-    return user
-
-
 @pytest.mark.parametrize("change", list(CHANGES))
 @pytest.mark.parametrize("current_password", ["", "not the current password"])
 def test_sensitive_change_without_the_current_password_is_refused(
