@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import database
@@ -86,6 +86,14 @@ def is_expired(row, now=None):
     now = now or utcnow()
     idle, absolute = _limits()
     return now - row.last_seen_at > idle or now - row.created_at > absolute
+
+
+def _within_timeouts(now):
+    """SQL condition: a session row still within its idle and absolute timeouts at ``now``."""
+    from portal.auth.models import UserSession
+
+    idle, absolute = _limits()
+    return and_(UserSession.last_seen_at >= now - idle, UserSession.created_at >= now - absolute)
 
 
 def seconds_left(row, now=None):
@@ -197,13 +205,7 @@ def start_session(user, second_factor=False):
     _delete_current_row()
     now = utcnow()
     # Expired rows of this user are of no use to anyone: tidy them up at each login.
-    idle, absolute = _limits()
-    db.session.execute(
-        delete(UserSession).where(
-            UserSession.user_id == user.id,
-            (UserSession.last_seen_at < now - idle) | (UserSession.created_at < now - absolute),
-        )
-    )
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, ~_within_timeouts(now)))
     token = secrets.token_urlsafe(32)
     row = UserSession(
         user_id=user.id,
@@ -235,15 +237,9 @@ def active_sessions(user):
     """The sessions of ``user`` still within their timeouts, the most recently used first."""
     from portal.auth.models import UserSession
 
-    now = utcnow()
-    idle, absolute = _limits()
     return db.session.scalars(
         select(UserSession)
-        .where(
-            UserSession.user_id == user.id,
-            UserSession.last_seen_at >= now - idle,
-            UserSession.created_at >= now - absolute,
-        )
+        .where(UserSession.user_id == user.id, _within_timeouts(utcnow()))
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
     ).all()
 
