@@ -427,6 +427,24 @@ def test_sessions_past_their_timeouts_are_not_listed(app, browser, clock):
     factories.login(browser, user)
     body = browser.get("/me/sessions").get_data(as_text=True)
     assert "Chrome · Android" in body and "Firefox · Windows" not in body
+    # Logging in tidied the laptop's expired row away.
+    assert len(session_ids(user.id)) == 1
+
+
+def test_an_expired_session_not_yet_tidied_is_not_listed(app, browser, clock):
+    user = factories.user()
+    db.session.commit()
+    clock.set(NOW)
+    device_login(app, user, LAPTOP)
+    browser.environ_base["HTTP_USER_AGENT"] = PHONE
+    factories.login(browser, user)
+    clock.set(NOW + timedelta(minutes=20))
+    browser.get("/me")
+    # The laptop is now idle for 31 minutes; its row is still there, nobody logged in since.
+    clock.set(NOW + timedelta(minutes=31))
+    body = browser.get("/me/sessions").get_data(as_text=True)
+    assert len(session_ids(user.id)) == 2
+    assert "Chrome · Android" in body and "Firefox · Windows" not in body
 
 
 def test_wrong_passwords_on_the_devices_page_count_as_failed_logins(throttled):
