@@ -232,9 +232,13 @@ def _users(role, count, password_hash, now, ids, counts, prefix, rng, cities, wi
                     "association_description": None,
                 }
             )
-    if role != "applicant" and "totp_secret" in User.__table__.c:
+    if role != "applicant" and "totp_secret_encrypted" in User.__table__.c:
+        from portal.auth import totp_secrets
+
+        # Encrypted with the key of the instance folder, which the portal under benchmark shares.
+        stored = totp_secrets.encrypt(BENCH_TOTP_SECRET)
         for row in user_rows:
-            row.update(totp_secret=BENCH_TOTP_SECRET, totp_enabled_at=row["created_at"], totp_last_step=None)
+            row.update(totp_secret_encrypted=stored, totp_enabled_at=row["created_at"], totp_last_step=None)
     _bulk(User.__table__, user_rows, counts)
     if profile_rows:
         _bulk(ApplicantProfile.__table__, profile_rows, counts)

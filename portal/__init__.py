@@ -56,6 +56,7 @@ def configure(app, config=None):
         if app.config["PRODUCTION"]:
             raise RuntimeError("PORTAL_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = _development_secret(instance)
+    _configure_totp_keys(app, instance)
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
@@ -69,6 +70,38 @@ def _development_secret(instance):
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _configure_totp_keys(app, instance):
+    """Check TOTP_ENCRYPTION_KEYS and make it a list; in development, generate one key."""
+    from portal.auth import totp_secrets
+
+    try:
+        keys = totp_secrets.parse_keys(app.config.get("TOTP_ENCRYPTION_KEYS"))
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+    if not keys:
+        if app.config["PRODUCTION"]:
+            raise RuntimeError("PORTAL_TOTP_ENCRYPTION_KEYS must be set in production")
+        keys = [_development_totp_key(instance, totp_secrets.generate_key)]
+    app.config["TOTP_ENCRYPTION_KEYS"] = keys
+
+
+def _development_totp_key(instance, generate):
+    """Read, or create on first run, the development key of the TOTP secrets in ``instance/``."""
+    path = instance / "totp_key"
+    if not path.exists():
+        # Written aside then linked into place: two processes starting at once agree on one key.
+        draft = instance / f".totp_key.{os.getpid()}"
+        draft.write_text(generate())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

@@ -1,4 +1,4 @@
-"""``flask --app portal`` commands: seed, users, reviewers, outbox, workflow."""
+"""``flask --app portal`` commands: seed, users, reviewers, outbox, workflow, TOTP keys."""
 
 import logging
 import time
@@ -26,6 +26,7 @@ def init_app(app):
     app.cli.add_command(assign_reviewer)
     app.cli.add_command(outbox)
     app.cli.add_command(workflow)
+    app.cli.add_command(totp)
     from portal.privacy.cli import privacy
 
     app.cli.add_command(privacy)
@@ -195,3 +196,22 @@ def workflow_tick():
     expired = expire_unconfirmed()
     db.session.commit()
     click.echo(f"Workflow: {len(expired)} seats expired.")
+
+
+@click.group("totp")
+def totp():
+    """Staff second factor: the keys that encrypt the TOTP secrets."""
+
+
+@totp.command("reencrypt")
+def totp_reencrypt():
+    """Encrypt every TOTP secret with the first of TOTP_ENCRYPTION_KEYS (after a key rotation)."""
+    from portal.auth.totp_secrets import UnreadableSecret, reencrypt_all
+
+    try:
+        reencrypted, current = reencrypt_all()
+    except UnreadableSecret as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}: nothing changed; put the old key back in the list.") from None
+    db.session.commit()
+    click.echo(f"TOTP secrets: {reencrypted} re-encrypted with the first key, {current} already were.")

@@ -2,9 +2,9 @@
 
 Layers, each overriding the previous one: the class below, ``instance/config.py``,
 environment variables ``PORTAL_<KEY>`` and finally the mapping given to ``create_app``
-(tests). Nothing secret has a default here: in development a secret key is generated
-into ``instance/`` on first run; in production (``PORTAL_PRODUCTION=true``) a missing
-secret key stops the application.
+(tests). Nothing secret has a default here: in development a secret key and a key that
+encrypts the TOTP secrets are generated into ``instance/`` on first run; in production
+(``PORTAL_PRODUCTION=true``) a missing one stops the application.
 """
 
 from datetime import timedelta
@@ -94,6 +94,10 @@ class Config:
     STAFF_TWO_FACTOR_REQUIRED = True
     # The account name authenticator apps show next to the codes.
     TOTP_ISSUER = "Formation Associations"
+    # Fernet keys that encrypt the TOTP secrets at rest (portal.auth.totp_secrets): a list,
+    # or one text of keys separated by commas. The first encrypts, all decrypt (rotation).
+    # Generated into instance/totp_key in development; required in production.
+    TOTP_ENCRYPTION_KEYS = None
 
     # Server-side sessions (ASVS 3.3.2): a login ends after this long without a request,
     # and in any case this long after it started.

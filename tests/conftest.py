@@ -26,6 +26,8 @@ from portal.extensions import db, limiter, mail
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+# The key that encrypts TOTP secrets in the tests (a Fernet key, used nowhere else).
+TEST_TOTP_KEY = "7tpZUGGA7h1_-F-0cb3RXD-JbNhO60RHJJIuFsFrNog="
 
 
 class Mailbox:
@@ -111,6 +113,7 @@ def _app(smtp_server):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
+            "TOTP_ENCRYPTION_KEYS": [TEST_TOTP_KEY],
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
             "MAIL_SERVER": "127.0.0.1",
@@ -231,6 +234,7 @@ def another_worker(app, tmp_path, name, **config):
         {
             "TESTING": True,
             "SECRET_KEY": app.config["SECRET_KEY"],
+            "TOTP_ENCRYPTION_KEYS": app.config["TOTP_ENCRYPTION_KEYS"],
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "WTF_CSRF_ENABLED": False,
             "STAFF_TWO_FACTOR_REQUIRED": False,

@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.auth import totp_secrets
 from portal.catalog.models import City, Offering, offering_reviewers
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -30,9 +31,10 @@ class User(UserMixin, db.Model):
     consent_version: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    # Second factor (TOTP, RFC 6238). The secret is stored once enrolment is confirmed;
+    # Second factor (TOTP, RFC 6238). The secret is stored once enrolment is confirmed,
+    # encrypted: use the ``totp_secret`` property, never this column (portal.auth.totp_secrets).
     # totp_last_step is the last time step accepted, so a code cannot be replayed.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
 
@@ -53,9 +55,18 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def totp_secret(self):
+        """The TOTP secret in clear (decrypted at each read), or None."""
+        return totp_secrets.read(self)
+
+    @totp_secret.setter
+    def totp_secret(self, secret):
+        totp_secrets.store(self, secret)
+
+    @property
     def has_two_factor(self):
-        """Whether the user confirmed a TOTP authenticator."""
-        return self.totp_enabled_at is not None and bool(self.totp_secret)
+        """Whether the user confirmed a TOTP authenticator (checked without decrypting it)."""
+        return self.totp_enabled_at is not None and self.totp_secret_encrypted is not None
 
     @property
     def is_confirmed(self):

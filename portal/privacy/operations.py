@@ -9,14 +9,16 @@ rollback never leaves a row pointing at a missing file.
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, event, exists, func, select
+from sqlalchemy import and_, delete, event, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Interest, StatusChange
 from portal.applications.workflow import ACTIVE, Status, transition
 from portal.auth.models import User
@@ -32,8 +34,9 @@ from portal.timeutil import utcnow
 # What replaces a required text that identified or described a person.
 ANONYMISED = "—"
 ANONYMOUS_EMAIL = "deleted-{id}@invalid"
-# Decisions whose note is the reviewer's message to the applicant (shown to them).
-_NOTES_FOR_APPLICANT = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
+# What replaces the token of a secret link (password reset, address confirmation,
+# invitation) in the copy of an email given to its recipient.
+REDACTED = "[redacted]"
 _FILES_TO_DELETE = "portal_files_to_delete"
 
 
@@ -63,7 +66,14 @@ def _city(city):
 
 
 def personal_data(user):
-    """Every piece of data the portal holds on ``user``, as a JSON-ready dict."""
+    """Every piece of data the portal holds on ``user``, as a JSON-ready dict.
+
+    Besides what the person gave, it holds what others wrote or did about them: the
+    reviews of their applications, the staff who looked at their file or decided on it
+    (audit trail), and the emails sent to them. Staff are named by their role and
+    professional email address, the identifier the programme knows them by. The number
+    of queries does not depend on how many applications, reviews or events there are.
+    """
     profile = user.profile
     applications = db.session.scalars(
         select(Application)
@@ -76,6 +86,15 @@ def personal_data(user):
         .where(Application.applicant_id == user.id)
         .order_by(Application.id)
     ).all()
+    reviews = {}
+    for review in db.session.scalars(
+        select(Review)
+        .options(joinedload(Review.reviewer))
+        .join(Review.application)
+        .where(Application.applicant_id == user.id)
+        .order_by(Review.application_id, Review.id)
+    ):
+        reviews.setdefault(review.application_id, []).append(review)
     interests = db.session.scalars(
         select(Interest)
         .options(joinedload(Interest.track), joinedload(Interest.city))
@@ -85,7 +104,9 @@ def personal_data(user):
     emails = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.user_id == user.id).order_by(OutboxEmail.id)
     ).all()
+    events = _audit_events_about(user, applications, emails)
     devices = active_sessions(user)
+    secret_links = _secret_link_pattern()
     return {
         "generated_at": _when(utcnow()),
         "account": {
@@ -98,7 +119,8 @@ def personal_data(user):
             "consent": {"given_at": _when(user.consent_at), "notice_version": user.consent_version},
         },
         "profile": None if profile is None else _profile_data(profile),
-        "applications": [_application_data(a) for a in applications],
+        "applications": [_application_data(a, reviews.get(a.id, ())) for a in applications],
+        "staff_actions": _staff_actions_data(events, applications),
         "interests": [
             {
                 "track": i.track.code,
@@ -114,15 +136,97 @@ def personal_data(user):
         ],
         "emails": [
             {
+                "to": e.to_address,
                 "subject": e.subject,
                 "template": e.template,
                 "status": e.status,
                 "created_at": _when(e.created_at),
                 "sent_at": _when(e.sent_at),
+                "body": secret_links.sub(rf"\1{REDACTED}", e.body_text or ""),
             }
             for e in emails
         ],
     }
+
+
+def _staff_member(user):
+    """Who acted, as the person may know it: role and professional address (None: the system)."""
+    if user is None:
+        return None
+    return {"role": user.role, "email": user.email}
+
+
+def _audit_events_about(user, applications, emails):
+    """The audit events whose object is ``user``, one of their applications, documents or emails.
+
+    Events about several people at once (an export of a list) are not recorded per
+    person, so they cannot be told apart here and are left out.
+    """
+    about = [and_(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id))]
+    if applications:
+        references = [a.reference for a in applications]
+        # Views name an application by its id, decisions by its reference.
+        keys = [str(a.id) for a in applications] + references
+        about.append(and_(AuditEvent.object_type == "application", AuditEvent.object_id.in_(keys)))
+        # A document's event names its application: it still matches once the file is replaced.
+        about.append(
+            and_(
+                AuditEvent.object_type == "document",
+                AuditEvent.after["application"].as_string().in_(references),
+            )
+        )
+    if emails:
+        about.append(
+            and_(
+                AuditEvent.object_type == "outbox_email",
+                AuditEvent.object_id.in_([str(e.id) for e in emails]),
+            )
+        )
+    return db.session.scalars(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(or_(*about))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).all()
+
+
+def _staff_actions_data(events, applications):
+    by_key = {str(a.id): a.reference for a in applications} | {a.reference: a.reference for a in applications}
+    documents = {str(d.id): d.kind for a in applications for d in a.documents}
+    actions = []
+    for audit_event in events:
+        reference = None
+        if audit_event.object_type == "application":
+            reference = by_key.get(audit_event.object_id)
+        elif audit_event.object_type == "document":
+            reference = (audit_event.after or {}).get("application")
+        action = {
+            "at": _when(audit_event.created_at),
+            "action": audit_event.action,
+            "object": audit_event.object_type,
+            "application": reference,
+            "by": _staff_member(audit_event.actor),
+            "before": audit_event.before,
+            "after": audit_event.after,
+        }
+        if audit_event.object_type == "document":
+            action["document"] = documents.get(audit_event.object_id)
+        actions.append(action)
+    return actions
+
+
+def _secret_link_pattern():
+    """A pattern of the paths of links that carry a secret token (every route with a ``token``).
+
+    The token is masked even when the stored body was already redacted after delivery: a
+    message still waiting in the outbox holds a link that works.
+    """
+    prefixes = sorted(
+        {rule.rule.split("<", 1)[0] for rule in current_app.url_map.iter_rules() if "token" in rule.arguments}
+    )
+    if not prefixes:
+        return re.compile(r"(?!)")
+    return re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[A-Za-z0-9_.\-]+")
 
 
 def _profile_data(profile):
@@ -148,7 +252,7 @@ def _profile_data(profile):
     }
 
 
-def _application_data(application):
+def _application_data(application, reviews):
     offering = application.offering
     return {
         "reference": application.reference,
@@ -162,12 +266,29 @@ def _application_data(application):
         "submitted_at": _when(application.submitted_at),
         "decided_at": _when(application.decided_at),
         "confirmation_deadline": _when(application.confirmation_deadline),
+        "mean_score": application.mean_score,
+        "reviews": [
+            {
+                "scores": {
+                    "motivation": r.score_motivation,
+                    "engagement": r.score_engagement,
+                    "fit": r.score_fit,
+                },
+                "total": r.total,
+                "recommendation": r.recommendation,
+                "comment": r.comment,
+                "by": _staff_member(r.reviewer),
+                "created_at": _when(r.created_at),
+                "updated_at": _when(r.updated_at),
+            }
+            for r in reviews
+        ],
         "history": [
             {
                 "from": change.from_status,
                 "to": change.to_status,
                 "at": _when(change.created_at),
-                "message": change.note if change.to_status in _NOTES_FOR_APPLICANT else None,
+                "message": change.note,
             }
             for change in application.history
         ],

@@ -49,6 +49,7 @@ def production(app, tmp_path, monkeypatch):
         {
             "PRODUCTION": True,
             "SECRET_KEY": "a production key " * 4,
+            "TOTP_ENCRYPTION_KEYS": app.config["TOTP_ENCRYPTION_KEYS"],
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "RATELIMIT_ENABLED": False,
             "STAFF_TWO_FACTOR_REQUIRED": False,

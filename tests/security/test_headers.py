@@ -4,6 +4,7 @@ import pytest
 
 from portal import create_app
 from tests import factories
+from tests.conftest import TEST_TOTP_KEY
 
 
 @pytest.mark.parametrize("path", ["/", "/tracks", "/privacy", "/auth/login", "/no-such-page", "/healthz"])
@@ -34,7 +35,14 @@ def test_production_configuration_hardens_cookies_and_requires_a_secret(tmp_path
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     with pytest.raises(RuntimeError):
         create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    app = create_app({"PRODUCTION": True, "SECRET_KEY": "k" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "PRODUCTION": True,
+            "SECRET_KEY": "k" * 64,
+            "TOTP_ENCRYPTION_KEYS": [TEST_TOTP_KEY],
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -2,14 +2,18 @@
 
 import os
 import uuid
+from datetime import datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from alembic.script import ScriptDirectory
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from portal import create_app
+from portal import ROOT, create_app
 from portal.extensions import db
 
 
@@ -43,3 +47,76 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path):
             differences = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert differences == []
+
+
+ENCRYPTION_REVISION = "75621f27484a"
+
+
+def _revision_before(revision):
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_revision(revision).down_revision
+
+
+def test_totp_secrets_are_encrypted_by_the_upgrade_and_decrypted_by_the_downgrade(empty_database_url):
+    from flask_migrate import downgrade, upgrade
+
+    keys = [Fernet.generate_key().decode(), Fernet.generate_key().decode()]
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    now = datetime(2026, 12, 1, 10, 0)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "x",
+            "TESTING": True,
+            "TOTP_ENCRYPTION_KEYS": keys,
+        }
+    )
+    before = _revision_before(ENCRYPTION_REVISION)
+    users = 'SELECT id, {column} FROM "user" ORDER BY id'
+    with app.app_context():
+        upgrade(revision=before)
+        with db.engine.begin() as connection:
+            for user_id, totp_secret in ((1, secret), (2, None)):
+                connection.execute(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at,'
+                        " totp_secret, totp_enabled_at)"
+                        " VALUES (:id, :email, 'reviewer', 'fr', :active, 1, :now, :secret, :enabled)"
+                    ),
+                    {
+                        "id": user_id,
+                        "email": f"staff{user_id}@ofppt.ma",
+                        "active": True,
+                        "now": now,
+                        "secret": totp_secret,
+                        "enabled": now if totp_secret else None,
+                    },
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO user_session (user_id, token_hash, created_at, last_seen_at)"
+                    " VALUES (1, :hash, :now, :now)"
+                ),
+                {"hash": "0" * 64, "now": now},
+            )
+
+        upgrade()
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("user")}
+            rows = connection.execute(text(users.format(column="totp_secret_encrypted"))).all()
+            sessions = connection.execute(text("SELECT count(*) FROM user_session")).scalar()
+        assert "totp_secret" not in columns
+        assert rows[1] == (2, None)
+        token = rows[0][1]
+        assert secret not in token
+        assert Fernet(keys[0]).decrypt(token.encode()).decode() == secret  # the first key encrypts
+        assert sessions == 1  # nothing that refers to the users was lost on the way
+
+        downgrade(revision=before)
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("user")}
+            rows = connection.execute(text(users.format(column="totp_secret"))).all()
+        assert "totp_secret_encrypted" not in columns
+        assert rows == [(1, secret), (2, None)]
+        db.engine.dispose()
