@@ -1,7 +1,7 @@
 """Account operations: each one flushes, the request commits.
 
 Several answers are deliberately identical whether an account exists or not
-(registration with a known email, forgotten password, new confirmation link): the
+(registration with a known email or CIN, forgotten password, new confirmation link): the
 difference only shows in who receives an email, never on the page.
 """
 

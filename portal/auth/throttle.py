@@ -147,11 +147,8 @@ def _spend(checks):
 
 def _target_check(email):
     """The bucket of account emails to ``email`` (typed or an account's, known or not)."""
-    return parse(current_app.config["ACCOUNT_EMAIL_TARGET_LIMIT"]), (
-        ACCOUNT_EMAILS,
-        "target",
-        account_key(email),
-    )
+    limit = parse(current_app.config["ACCOUNT_EMAIL_TARGET_LIMIT"])
+    return limit, (ACCOUNT_EMAILS, "target", account_key(email))
 
 
 class EmailRequests:

@@ -105,7 +105,7 @@ def keepalive():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create an applicant account; the answer never tells whether the email was known."""
+    """Create an applicant account; the answer never tells whether the email or CIN was known."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegistrationForm()
@@ -114,19 +114,14 @@ def register():
         wait = throttle.registration.spend(form.email.data)
         if wait:
             return errors.too_many_attempts(wait)
-        try:
-            operations.register_applicant(
-                email=form.email.data,
-                password=form.password.data,
-                profile=form.profile_data(),
-                locale=form.locale.data,
-            )
-        except operations.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            return redirect(url_for("auth.check_email", reason="register"))
+        operations.register_applicant(
+            email=form.email.data,
+            password=form.password.data,
+            profile=form.profile_data(),
+            locale=form.locale.data,
+        )
+        db.session.commit()
+        return redirect(url_for("auth.check_email", reason="register"))
     return render_template("auth/register.html", form=form)
 
 
