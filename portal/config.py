@@ -88,6 +88,15 @@ class Config:
     LOGIN_ADDRESS_LIMIT = "50 per 15 minutes"
     # Wrong second-factor codes per account.
     TWO_FACTOR_ACCOUNT_LIMIT = "10 per 15 minutes"
+    # Forms that send an account email or hash a password count every request they accept,
+    # in the same storage: per target address, for all of them together and whether it has
+    # an account or not (confirmation, reset and invitation links, "account exists"
+    # notices), and per client address for each form.
+    ACCOUNT_EMAIL_TARGET_LIMIT = "3 per hour"
+    REGISTER_ADDRESS_LIMIT = "10 per 15 minutes"
+    FORGOT_ADDRESS_LIMIT = "10 per 15 minutes"
+    CONFIRM_RESEND_ADDRESS_LIMIT = "10 per 15 minutes"
+    INVITE_ADDRESS_LIMIT = "30 per hour"
 
     # Second factor (TOTP): reviewers and administrators must enrol an authenticator app
     # and pass it at each login before any staff page opens (ASVS 4.3.1).

@@ -13,6 +13,7 @@ from portal.auth.operations import reset_two_factor
 from portal.auth.sessions import end_all_sessions
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
+from portal.notifications.outbox import enqueue_at_send, prepared_at_send
 from portal.timeutil import utcnow
 
 
@@ -356,9 +357,6 @@ def invite_staff(actor, email, role):
 
     Inviting again an address whose invitation is still pending sends a fresh link.
     """
-    from portal.admin.invites import make_invite_token, max_age
-    from portal.notifications.outbox import enqueue_to_user
-
     if role not in ("reviewer", "admin"):
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
     user = db.session.scalar(select(User).where(User.email == email))
@@ -376,16 +374,26 @@ def invite_staff(actor, email, role):
         user.role = role
         user.active = True
     record(actor, "user_invited", "user", user.id, before=before, after={"role": role})
-    enqueue_to_user(
-        user,
-        "staff_invite",
-        token=make_invite_token(user),
-        role=role,
-        inviter=actor,
-        days=max(max_age() // 86400, 1),
-    )
+    # The link is made when the email is sent, so the outbox never holds it.
+    enqueue_at_send("staff_invite", user.email, user=user)
     db.session.flush()
     return user
+
+
+@prepared_at_send("staff_invite")
+def _invitation(address):
+    """At send time: the invitation link of the pending staff account with ``address``."""
+    from portal.admin.invites import make_invite_token, max_age
+
+    user = db.session.scalar(select(User).where(User.email == address))
+    if (
+        user is None
+        or not user.active
+        or user.password_hash is not None
+        or user.role not in ("reviewer", "admin")
+    ):
+        return None
+    return user, {"token": make_invite_token(user), "role": user.role, "days": max(max_age() // 86400, 1)}
 
 
 def accept_invite(user, password):

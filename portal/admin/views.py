@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import database, permissions
+from portal import database, errors, permissions
 from portal.admin import bp, charts, exports, operations, queries
 from portal.admin.forms import (
     OFFERING_STATUS_LABELS,
@@ -39,6 +39,7 @@ from portal.admin.forms import (
 from portal.admin.invites import read_invite_token
 from portal.admin.operations import AdminError
 from portal.applications.workflow import Status
+from portal.auth import throttle
 from portal.auth.models import ROLES, User
 from portal.caching import cached_html
 from portal.catalog.models import City, Offering, Track
@@ -478,6 +479,9 @@ def invite():
     """Invite a reviewer or an administrator: the account and an emailed link."""
     form = InviteForm()
     if form.validate_on_submit():
+        wait = throttle.invitation.spend(form.email.data)
+        if wait:
+            return errors.too_many_attempts(wait)
         try:
             user = operations.invite_staff(current_user, form.email.data, form.role.data)
         except AdminError as error:

@@ -1,7 +1,7 @@
 """Account operations: each one flushes, the request commits.
 
 Several answers are deliberately identical whether an account exists or not
-(registration with a known email, forgotten password, new confirmation link): the
+(registration with a known email or CIN, forgotten password, new confirmation link): the
 difference only shows in who receives an email, never on the page.
 """
 
@@ -12,11 +12,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth import passwords, sessions, tokens, two_factor
+from portal.auth import passwords, sessions, throttle, tokens, two_factor
 from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
 from portal.extensions import db
-from portal.notifications.outbox import absolute_url, enqueue, enqueue_to_user
+from portal.notifications.outbox import (
+    absolute_url,
+    enqueue,
+    enqueue_at_send,
+    enqueue_to_user,
+    prepared_at_send,
+)
 from portal.timeutil import utcnow
 
 # ApplicantProfile columns a person fills in (registration and profile forms use these names).
@@ -71,15 +77,24 @@ def _cin_taken(cin, except_user_id=None):
     return db.session.scalar(query.limit(1)) is not None
 
 
+def _cin_owner(cin):
+    """The account whose profile has this CIN, or None."""
+    return db.session.scalar(
+        select(User)
+        .join(ApplicantProfile, ApplicantProfile.user_id == User.id)
+        .where(ApplicantProfile.cin == cin)
+    )
+
+
 # Registration and confirmation ---------------------------------------------------------
 
 
 def register_applicant(email, password, profile, locale):
     """Create an unconfirmed applicant and queue the confirmation email.
 
-    When the address already has an account nothing is created: its owner is told by
-    email instead, and None is returned so the caller answers as for a new account.
-    Raises AccountError("cin", ...) when the CIN belongs to another account.
+    When the address or the CIN already belongs to an account nothing is created: the
+    owner is told by email instead, and None is returned so the caller answers as for a
+    new account (the page never tells whose the address or the CIN is).
     """
     # Hash first on every path, so the time taken does not tell whether the email exists.
     password_hash = passwords.hash_password(password)
@@ -87,8 +102,10 @@ def register_applicant(email, password, profile, locale):
     if existing is not None:
         notify_account_exists(existing)
         return None
-    if _cin_taken(profile["cin"]):
-        raise AccountError("cin", CIN_TAKEN)
+    cin_owner = _cin_owner(profile["cin"])
+    if cin_owner is not None:
+        notify_cin_used(cin_owner)
+        return None
     user = User(
         email=email,
         password_hash=password_hash,
@@ -104,11 +121,16 @@ def register_applicant(email, password, profile, locale):
             db.session.add(user)
             db.session.flush()
     except IntegrityError:
+        # A concurrent registration took the address or the CIN first.
         existing = find_user_by_email(email)
         if existing is not None:
             notify_account_exists(existing)
             return None
-        raise AccountError("cin", CIN_TAKEN) from None
+        cin_owner = _cin_owner(profile["cin"])
+        if cin_owner is not None:
+            notify_cin_used(cin_owner)
+            return None
+        raise
     send_confirmation(user)
     return user
 
@@ -123,17 +145,46 @@ def notify_account_exists(user):
     )
 
 
+def notify_cin_used(user):
+    """Tell the owner of a CIN that someone tried to register with it (nothing about them).
+
+    The form that caused it counted against the address typed, not this one: the notice
+    is counted here, and silently not sent once this address had its share of account
+    emails, so a CIN cannot be used to flood its owner.
+    """
+    if not throttle.spend_account_email(user.email):
+        return
+    enqueue_to_user(
+        user,
+        "cin_used",
+        login_link=absolute_url("auth.login"),
+        reset_link=absolute_url("auth.forgot"),
+        contact=current_app.config["PRIVACY_CONTACT"],
+    )
+
+
 def send_confirmation(user):
-    """Queue an email with a link confirming ``user``'s current address."""
-    token = tokens.make_confirm_token(user)
-    return enqueue_to_user(user, "confirm_email", link=absolute_url("auth.confirm", token=token))
+    """Queue an email with a link confirming ``user``'s current address (rendered when sent)."""
+    return enqueue_at_send("confirm_email", user.email, user=user)
 
 
 def resend_confirmation(email):
-    """Queue a new confirmation link when ``email`` belongs to an unconfirmed active account."""
-    user = find_user_by_email(email)
-    if user is not None and user.active and not user.is_confirmed:
-        send_confirmation(user)
+    """Queue a new confirmation link for ``email``, sent if it is an unconfirmed active account's.
+
+    The same row is written whatever the address: the worker decides (see ``_confirmation``).
+    """
+    address = normalize_email(email)
+    if address is not None:
+        enqueue_at_send("confirm_email", address)
+
+
+@prepared_at_send("confirm_email")
+def _confirmation(address):
+    """At send time: the confirmation link of the active, unconfirmed account with ``address``."""
+    user = find_user_by_email(address)
+    if user is None or not user.active or user.is_confirmed:
+        return None
+    return user, {"link": absolute_url("auth.confirm", token=tokens.make_confirm_token(user))}
 
 
 def confirm_email(user):
@@ -167,11 +218,23 @@ def authenticate(email, password):
 
 
 def request_password_reset(email):
-    """Queue a reset link when ``email`` belongs to an active account; silent otherwise."""
-    user = find_user_by_email(email)
-    if user is not None and user.active:
-        token = tokens.make_reset_token(user)
-        enqueue_to_user(user, "reset_password", link=absolute_url("auth.reset", token=token))
+    """Queue a reset link for ``email``, sent if it is an active account's; silent otherwise.
+
+    The request writes the same row whether the address has an account or not, and looks
+    nothing up, so neither its time nor its SQL tells; the worker decides (``_reset_link``).
+    """
+    address = normalize_email(email)
+    if address is not None:
+        enqueue_at_send("reset_password", address)
+
+
+@prepared_at_send("reset_password")
+def _reset_link(address):
+    """At send time: a reset link for the active account with ``address``."""
+    user = find_user_by_email(address)
+    if user is None or not user.active:
+        return None
+    return user, {"link": absolute_url("auth.reset", token=tokens.make_reset_token(user))}
 
 
 def set_password(user, password):

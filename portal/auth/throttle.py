@@ -1,10 +1,17 @@
-"""Throttling of password and second-factor guesses (ASVS 2.2.1).
+"""Throttling of password and second-factor guesses (ASVS 2.2.1), and of the forms that
+send account emails or hash a password (ASVS 11.1.4).
 
 Failed attempts are counted in a moving window, per account and per client address,
 with the ``limits`` library that Flask-Limiter is built on, in the storage named by
 ``RATELIMIT_STORAGE_URI`` (Redis in production, so every worker and every server shares
 the counts). Each application keeps its own storage: the Flask-Limiter object is a
 process-wide singleton whose storage is whatever the last ``init_app`` configured.
+
+The email forms (registration, forgotten password, new confirmation link, staff
+invitation) count every request they accept, before any hashing or rendering: per client
+address for each form, and per target address for all of them together, whether the
+address has an account or not, so that nobody can flood an inbox and a refusal tells
+nothing about the address.
 
 Keys never contain an email or an address: both are replaced by a keyed digest.
 """
@@ -109,3 +116,71 @@ def password_retry_after(user):
 def password_failed(user):
     """Count a wrong password typed by logged-in ``user`` (to confirm an action) as a failed login."""
     login.failed(account_key(user.email))
+
+
+# Forms that send account emails --------------------------------------------------------
+
+ACCOUNT_EMAILS = "account-email"
+
+
+def _wait(strategy, limit, identifiers):
+    """Seconds until ``limit`` has room again in the bucket ``identifiers``."""
+    reset_at, _remaining = strategy.get_window_stats(limit, *identifiers)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _spend(checks):
+    """Count one request in every (limit, identifiers) bucket of ``checks``, unless one is full.
+
+    Returns the seconds to wait when a bucket is full (nothing is counted then), else None.
+    """
+    strategy = _strategy()
+    waits = [_wait(strategy, limit, ids) for limit, ids in checks if not strategy.test(limit, *ids)]
+    if waits:
+        return max(waits)
+    for limit, ids in checks:
+        # Another worker may have taken the last place since the test: hit() refuses then.
+        if not strategy.hit(limit, *ids):
+            waits.append(_wait(strategy, limit, ids))
+    return max(waits) if waits else None
+
+
+def _target_check(email):
+    """The bucket of account emails to ``email`` (typed or an account's, known or not)."""
+    limit = parse(current_app.config["ACCOUNT_EMAIL_TARGET_LIMIT"])
+    return limit, (ACCOUNT_EMAILS, "target", account_key(email))
+
+
+class EmailRequests:
+    """The budget of one form that sends an account email, e.g. ``EmailRequests("forgot", ...)``."""
+
+    def __init__(self, name, address_setting):
+        self.name = name
+        self.address_setting = address_setting
+
+    def spend(self, email):
+        """Count one request about ``email`` from this client address.
+
+        Returns the seconds to wait when this address used up the form's budget or
+        ``email`` its share of account emails (nothing counted then), else None.
+        """
+        if not enabled():
+            return None
+        per_address = parse(current_app.config[self.address_setting])
+        return _spend([(per_address, (self.name, "address", address_key())), _target_check(email)])
+
+
+registration = EmailRequests("register", "REGISTER_ADDRESS_LIMIT")
+password_reset = EmailRequests("forgot", "FORGOT_ADDRESS_LIMIT")
+confirmation = EmailRequests("confirm-resend", "CONFIRM_RESEND_ADDRESS_LIMIT")
+invitation = EmailRequests("invite", "INVITE_ADDRESS_LIMIT")
+
+
+def spend_account_email(email):
+    """Count one account email to ``email`` that no form asked for directly (a notice).
+
+    False when ``email`` already had its share: the caller then sends nothing, silently.
+    """
+    if not enabled():
+        return True
+    return _spend([_target_check(email)]) is None

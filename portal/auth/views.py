@@ -105,24 +105,23 @@ def keepalive():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create an applicant account; the answer never tells whether the email was known."""
+    """Create an applicant account; the answer never tells whether the email or CIN was known."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegistrationForm()
     if form.validate_on_submit():
-        try:
-            operations.register_applicant(
-                email=form.email.data,
-                password=form.password.data,
-                profile=form.profile_data(),
-                locale=form.locale.data,
-            )
-        except operations.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            return redirect(url_for("auth.check_email", reason="register"))
+        # Counted before the password is hashed: per client address and per address typed.
+        wait = throttle.registration.spend(form.email.data)
+        if wait:
+            return errors.too_many_attempts(wait)
+        operations.register_applicant(
+            email=form.email.data,
+            password=form.password.data,
+            profile=form.profile_data(),
+            locale=form.locale.data,
+        )
+        db.session.commit()
+        return redirect(url_for("auth.check_email", reason="register"))
     return render_template("auth/register.html", form=form)
 
 
@@ -159,6 +158,9 @@ def resend_confirmation():
     """Send a new confirmation link: to the logged-in user, or to an address typed in."""
     if current_user.is_authenticated:
         if not current_user.is_confirmed:
+            wait = throttle.confirmation.spend(current_user.email)
+            if wait:
+                return errors.too_many_attempts(wait)
             operations.send_confirmation(current_user)
             db.session.commit()
             flash(_("Un nouveau lien de confirmation vient d'être envoyé à votre adresse email."), "info")
@@ -166,6 +168,9 @@ def resend_confirmation():
     form = EmailForm()
     if not form.validate_on_submit():
         return render_template("auth/confirm_invalid.html", form=form), 400
+    wait = throttle.confirmation.spend(form.email.data)
+    if wait:
+        return errors.too_many_attempts(wait)
     operations.resend_confirmation(form.email.data)
     db.session.commit()
     return redirect(url_for("auth.check_email", reason="confirm"))
@@ -221,6 +226,9 @@ def forgot():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = EmailForm()
     if form.validate_on_submit():
+        wait = throttle.password_reset.spend(form.email.data)
+        if wait:
+            return errors.too_many_attempts(wait)
         operations.request_password_reset(form.email.data)
         db.session.commit()
         return redirect(url_for("auth.check_email", reason="reset"))

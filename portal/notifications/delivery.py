@@ -12,6 +12,11 @@ failed after OUTBOX_MAX_ATTEMPTS; a row that no retry can fix (bad address, a he
 that would break the message) is marked failed at once. A claim whose worker died is
 taken over after OUTBOX_CLAIM_TIMEOUT_SECONDS; every attempt of a row carries the same
 Message-ID, so a message sent twice in that rare case is recognisable as one.
+
+A row queued with ``enqueue_at_send`` is rendered here, when claimed, for the account its
+address belongs to then (with a fresh link); its body is sent but never stored. When no
+account should receive it, the row is deleted without sending anything, so the address
+typed by a visitor does not stay behind.
 """
 
 import logging
@@ -33,7 +38,7 @@ from sqlalchemy import or_, select, update
 
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
-from portal.notifications.outbox import single_line
+from portal.notifications.outbox import preparer, render_email, single_line
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -65,18 +70,23 @@ def encoded_subject(subject):
     return Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
 
 
-def build_message(email):
-    """The Flask-Mail message for an outbox row; raises rather than build an unsafe one."""
+def build_message(email, content=None):
+    """The Flask-Mail message for an outbox row; raises rather than build an unsafe one.
+
+    ``content`` is (subject, text, html) when the message was rendered just now, else the
+    row's own are sent.
+    """
     # Rows are sanitised when enqueued; checked again here because a row may come from
     # elsewhere (admin edit, older code) and a header must never be split by user data.
     address = (email.to_address or "").strip()
     if not _ADDRESS.fullmatch(address) or parseaddr(address)[1] != address:
         raise UndeliverableError("invalid recipient address")
+    subject, text, html = content or (email.subject, email.body_text, email.body_html)
     msg = Message(
-        subject=encoded_subject(single_line(email.subject)),
+        subject=encoded_subject(single_line(subject)),
         recipients=[address],
-        body=email.body_text,
-        html=email.body_html,
+        body=text,
+        html=html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
     msg.msgId = message_id(email)
@@ -142,13 +152,48 @@ class _Job:
     template: str
     message: Message | None = None
     error: Exception | None = None
+    dropped: bool = False
+
+
+def render_at_send(email):
+    """Render a row queued by ``enqueue_at_send`` for the account its address belongs to now.
+
+    Returns (subject, text, html), or None when no account should receive the message.
+    The row takes the subject, language and owner of the message; its body stays empty.
+    """
+    prepare = preparer(email.template)
+    if prepare is None:
+        raise UndeliverableError("no preparer for this kind of message")
+    found = prepare(email.to_address)
+    if found is None:
+        return None
+    user, context = found
+    if email.user_id is not None and email.user_id != user.id:
+        # Queued for an account that has given this address up since.
+        return None
+    locale = user.locale or email.locale
+    subject, text, html = render_email(email.template, locale, user=user, **context)
+    email.subject, email.locale, email.user_id = subject, locale, user.id
+    return subject, text, html
 
 
 def _prepare(email):
-    """Read a row into a job and build its message (a failure is kept, not raised)."""
+    """Read a row into a job and build its message (a failure is kept, not raised).
+
+    A row rendered at send time that no account should receive is deleted (flushed with
+    the claim) and its job marked as dropped.
+    """
     job = _Job(id=email.id, token=email.claim_token, attempts=email.attempts or 0, template=email.template)
     try:
-        job.message = build_message(email)
+        content = None
+        if email.render_at_send:
+            content = render_at_send(email)
+            if content is None:
+                db.session.delete(email)
+                job.dropped = True
+                log.info("email %s (%s) dropped: no account to receive it", job.id, job.template)
+                return job
+        job.message = build_message(email, content)
     except Exception as error:  # noqa: BLE001 - one bad row must not stop the others
         job.error = error
     return job
@@ -271,7 +316,9 @@ def _record(job, error=None):
 
 
 def _attempt(job, transport):
-    """Send a prepared job and record the outcome; True when sent."""
+    """Send a prepared job and record the outcome; True when sent, None when dropped."""
+    if job.dropped:
+        return None
     if job.error is not None:
         return _record(job, job.error)
     try:
@@ -290,7 +337,7 @@ def deliver(email):
     db.session.commit()  # no transaction (no SQLite lock) held while talking to SMTP
     transport = _Transport()
     try:
-        return _attempt(job, transport)
+        return bool(_attempt(job, transport))
     finally:
         transport.close()
 
@@ -306,9 +353,10 @@ def send_due(batch_size=None):
             if not jobs:
                 return sent, failed
             for job in jobs:
-                if _attempt(job, transport):
+                outcome = _attempt(job, transport)
+                if outcome:
                     sent += 1
-                else:
+                elif outcome is not None:
                     failed += 1
     finally:
         transport.close()

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -12,7 +12,13 @@ OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 class OutboxEmail(db.Model):
-    """One email, rendered at enqueue time in the recipient's language."""
+    """One email, rendered at enqueue time in the recipient's language, or at send time.
+
+    A message whose link carries a secret (address confirmation, password reset, staff
+    invitation) is written without subject or body and ``render_at_send`` set: the worker
+    finds the account its address belongs to when it sends it, renders it then, and never
+    stores the body (see ``outbox.enqueue_at_send``).
+    """
 
     __tablename__ = "outbox_email"
     __table_args__ = (Index("ix_outbox_email_status_due", "status", "next_attempt_at"),)
@@ -33,3 +39,4 @@ class OutboxEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     user_id: Mapped[int | None] = mapped_column(index=True)
+    render_at_send: Mapped[bool] = mapped_column(default=False, server_default=false())

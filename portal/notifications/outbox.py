@@ -3,6 +3,13 @@
 Each message is a pair of templates, ``templates/email/<name>.txt`` and ``.html``; the
 subject is the first line of the text template, after ``Subject:``. Rendering happens
 at enqueue time, inside the transaction of the cause, so the worker needs no request.
+
+Messages whose link carries a secret (address confirmation, password reset, staff
+invitation) are the exception: ``enqueue_at_send`` writes a row naming the message and
+the address only, and the worker asks the function registered with ``prepared_at_send``
+which account, if any, the address belongs to when it sends the message. So the body
+with its link is never stored, and a request writes the same row whether the address
+has an account or not (no difference in time or in SQL that would tell).
 """
 
 import re
@@ -75,6 +82,8 @@ def render_email(template, locale, **context):
 
 def enqueue(to_address, template, locale, user_id=None, **context):
     """Add one email to the outbox (flushed with the caller's transaction)."""
+    if template in _PREPARERS:
+        raise ValueError(f"{template} carries a secret link: queue it with enqueue_at_send")
     subject, text, html = render_email(template, locale, **context)
     email = OutboxEmail(
         to_address=single_line(to_address),
@@ -94,3 +103,51 @@ def enqueue_to_user(user, template, **context):
     """Add an email to ``user`` in their preferred language."""
     context.setdefault("user", user)
     return enqueue(user.email, template, user.locale or "fr", user_id=user.id, **context)
+
+
+# Template name -> function(address) returning (user, context) or None; see prepared_at_send.
+_PREPARERS = {}
+
+
+def prepared_at_send(template):
+    """Register the function that prepares ``template`` messages when the worker sends them.
+
+    The function receives the row's address and returns ``(user, context)``: the account to
+    write to and what the templates need besides ``user``, links included. It returns None
+    when no account should receive the message (none has the address any more, or it is
+    not in the state the message is about); the row is then dropped.
+    """
+
+    def register(function):
+        _PREPARERS[template] = function
+        return function
+
+    return register
+
+
+def preparer(template):
+    """The function registered for ``template`` by ``prepared_at_send``, or None."""
+    return _PREPARERS.get(template)
+
+
+def enqueue_at_send(template, to_address, user=None):
+    """Queue a ``template`` message for ``to_address``, rendered by the worker when sent; flush.
+
+    The row has the same shape whoever the address belongs to: ``user`` (when the caller
+    knows the account already) only sets its language and owner.
+    """
+    if template not in _PREPARERS:
+        raise ValueError(f"no preparer registered for {template}")
+    email = OutboxEmail(
+        to_address=single_line(to_address),
+        template=template,
+        locale=(user.locale if user is not None else None) or current_app.config["BABEL_DEFAULT_LOCALE"],
+        subject="",
+        body_text="",
+        body_html="",
+        user_id=None if user is None else user.id,
+        render_at_send=True,
+    )
+    db.session.add(email)
+    db.session.flush()
+    return email

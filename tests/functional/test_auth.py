@@ -296,17 +296,27 @@ def test_duplicate_email_answers_as_a_new_registration_and_tells_the_owner(app, 
     ]
 
 
-def test_duplicate_cin_is_refused_whatever_its_case(app, client, city):
-    factories.user(profile={"cin": "AB123456"})
+def test_duplicate_cin_answers_as_a_new_registration_and_tells_its_owner(
+    app, client, city, deliver, smtp_server
+):
+    factories.user(email="owner@example.org", profile={"cin": "AB123456", "first_name": "Salma"})
     db.session.commit()
     response = register(client, city, cin="ab123456")
-    page = response.get_data(as_text=True)
-    assert "déjà associé à un compte" in field_error(page, "cin")
+    assert (response.status_code, response.location) == (302, "/auth/check-email?reason=register")
     assert user_count() == 1
     assert (
         db.session.scalar(select(func.count()).select_from(User).where(User.email == "amina.new@example.org"))
         == 0
     )
+    deliver()
+    [notice] = smtp_server.wait_for(1)
+    assert notice["To"] == "owner@example.org"
+    assert notice["Subject"] == "Votre numéro de CIN a été utilisé pour une inscription"
+    text = message_text(notice)
+    assert "Bonjour Salma" in text and "/auth/forgot" in text
+    # Nothing about the person who typed the CIN.
+    assert "amina" not in text.lower() and "El Idrissi" not in text
+    assert smtp_server.to("amina.new@example.org") == []
 
 
 def test_logged_in_user_is_sent_away_from_register(app, client, city):

@@ -9,12 +9,15 @@ from sqlalchemy import func, select
 from portal.applications import workflow
 from portal.applications.models import Application
 from portal.applications.workflow import Status
+from portal.auth.operations import send_confirmation
+from portal.auth.passwords import hash_password
 from portal.extensions import db, mail
 from portal.notifications.delivery import claim_due, deliver, send_due
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import enqueue, enqueue_to_user
 from tests import factories
-from tests.conftest import free_port, message_text
+from tests.conftest import find_link, free_port, message_html, message_text
+from tests.security import formdata
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 DOMAIN = "formation-associations.ma"
@@ -382,3 +385,143 @@ def test_worker_command_runs_one_pass_sending_and_expiring(app, runner, smtp_ser
         db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.status != "sent"))
         == 0
     )
+
+
+# Messages with a secret link: rendered when sent, never stored -----------------------------
+
+
+def _stored_text():
+    """Everything the outbox table holds, row by row, as one string per row."""
+    return [
+        " ".join(str(getattr(e, column.key)) for column in OutboxEmail.__table__.columns) for e in _rows()
+    ]
+
+
+def _secret(link):
+    """The token part of a link (its last path segment)."""
+    return link.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_links_with_a_token_reach_the_recipient_but_are_never_stored(app, smtp_server):
+    """Confirmation, reset and invitation: the database never holds a usable link."""
+    client = app.test_client()
+    city = factories.city()
+    admin = factories.user(role="admin", email="admin@ofppt.ma")
+    factories.user(email="known@example.org")
+    db.session.commit()
+    assert client.post("/auth/register", data=formdata.registration(city)).status_code == 302
+    assert client.post("/auth/forgot", data={"email": "known@example.org"}).status_code == 302
+    staff = app.test_client()
+    assert factories.login(staff, admin).status_code == 302
+    response = staff.post("/admin/users/invite", data={"email": "new.reviewer@ofppt.ma", "role": "reviewer"})
+    assert response.status_code == 302
+    # Before delivery, nothing to use either.
+    assert all(
+        "/auth/confirm/" not in row and "/auth/reset/" not in row and "/admin/invite/" not in row
+        for row in _stored_text()
+    )
+
+    assert send_due() == (3, 0)
+    messages = {m["To"]: m for m in smtp_server.wait_for(3)}
+    expected = [
+        ("amina.new@example.org", "/auth/confirm/"),
+        ("known@example.org", "/auth/reset/"),
+        ("new.reviewer@ofppt.ma", "/admin/invite/"),
+    ]
+    links = [find_link(messages[to], path) for to, path in expected]
+    for (to, _), link in zip(expected, links, strict=True):
+        assert _secret(link) in message_html(messages[to])
+    stored = " ".join(_stored_text())
+    for link in links:
+        assert _secret(link) not in stored
+    rows = _rows()
+    assert {e.status for e in rows} == {"sent"}
+    assert {e.body_text for e in rows} == {""} and {e.body_html for e in rows} == {""}
+    # The rows say what was sent, to whom, in which language: the admin page lists them.
+    assert sorted(e.subject for e in rows) == [
+        "Choisissez un nouveau mot de passe",
+        "Confirmez votre adresse email",
+        "Invitation au portail de formation des acteurs associatifs",
+    ]
+    assert all(e.user_id is not None for e in rows)
+    page = staff.get("/admin/outbox?status=sent").get_data(as_text=True)
+    assert "Confirmez votre adresse email" in page and "new.reviewer@ofppt.ma" in page
+    # The links work.
+    assert app.test_client().get(links[0]).status_code == 200
+    assert app.test_client().get(links[1]).status_code == 200
+    assert app.test_client().get(links[2]).status_code == 200
+
+
+def test_the_data_export_lists_a_confirmation_email_without_its_link(app, smtp_server):
+    client = app.test_client()
+    city = factories.city()
+    db.session.commit()
+    client.post("/auth/register", data=formdata.registration(city))
+    assert send_due() == (1, 0)
+    link = find_link(smtp_server.wait_for(1)[0], "/auth/confirm/")
+    assert client.post(link).status_code == 302  # confirmed and logged in
+    export = client.get("/me/data.json")
+    assert export.status_code == 200
+    [email] = export.get_json()["emails"]
+    assert email["subject"] == "Confirmez votre adresse email" and email["status"] == "sent"
+    assert _secret(link) not in export.get_data(as_text=True)
+
+
+def test_a_row_for_an_address_without_account_is_dropped_without_a_trace(app, smtp_server, caplog):
+    app.test_client().post("/auth/forgot", data={"email": "nobody@example.org"})
+    app.test_client().post("/auth/confirm/resend", data={"email": "nobody@example.org"})
+    assert len(_rows()) == 2
+    with caplog.at_level("INFO"):
+        assert send_due() == (0, 0)
+    assert _rows() == []
+    assert smtp_server.wait_for(1, timeout=0.3) == []
+    assert "nobody" not in caplog.text
+
+
+def test_rendered_at_send_time_for_the_account_as_it_is_then(app, smtp_server):
+    """A link asked for before a change is made after it: a reset link still works, a
+    confirmation for an address confirmed since is not sent, and one queued for an account
+    that gave its address up is not sent to whoever has the address now."""
+    reset = factories.user(email="reset@example.org", locale="ar")
+    confirmed = factories.user(email="confirmed@example.org", email_confirmed_at=None)
+    moved = factories.user(email="moved@example.org", email_confirmed_at=None)
+    db.session.commit()
+    client = app.test_client()
+    client.post("/auth/forgot", data={"email": "reset@example.org"})
+    client.post("/auth/confirm/resend", data={"email": "confirmed@example.org"})
+    send_confirmation(moved)
+    reset.password_hash = hash_password("un autre mot de passe ici")
+    confirmed.email_confirmed_at = T0
+    moved.email = "elsewhere@example.org"
+    factories.user(email="moved@example.org", email_confirmed_at=None)
+    db.session.commit()
+
+    assert send_due() == (1, 0)
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "reset@example.org"
+    # In the account's language, with a link made after the password change.
+    assert "كلمة" in message["Subject"]
+    assert app.test_client().get(find_link(message, "/auth/reset/")).status_code == 200
+    assert [e.to_address for e in _rows()] == ["reset@example.org"]
+
+
+def test_a_failed_attempt_renders_a_fresh_message_next_time(app, smtp_server, clock):
+    clock.set(T0)
+    factories.user(email="known@example.org")
+    db.session.commit()
+    app.test_client().post("/auth/forgot", data={"email": "known@example.org"})
+    smtp_server.refuse = True
+    assert send_due() == (0, 1)
+    [email] = _rows()
+    assert email.status == "pending" and email.body_text == "" and email.subject
+    smtp_server.refuse = False
+    clock.set(T0 + timedelta(minutes=5))
+    assert send_due() == (1, 0)
+    [message] = smtp_server.wait_for(1)
+    assert app.test_client().get(find_link(message, "/auth/reset/")).status_code == 200
+
+
+def test_a_message_with_a_secret_link_cannot_be_rendered_when_queued(app):
+    user = factories.user()
+    with pytest.raises(ValueError, match="enqueue_at_send"):
+        enqueue_to_user(user, "reset_password", link="http://portal.test/auth/reset/x")

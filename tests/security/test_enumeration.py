@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import PortalClient, message_text
 
@@ -170,3 +171,83 @@ def test_new_confirmation_link_answers_the_same_for_known_and_unknown_addresses(
         )
         answers.append((response.status_code, response.location))
     assert answers[0] == answers[1] == (302, "/auth/check-email?reason=confirm")
+
+
+def test_registration_with_another_persons_cin_answers_like_a_new_one(csrf, deliver, smtp_server):
+    """The page does not say the CIN has an account; its owner is told, with nothing about the other."""
+    city = factories.city("Rabat")
+    factories.user(email="cin.owner@example.org", profile={"cin": "AB222", "first_name": "Salma"})
+    db.session.commit()
+    fresh, impostor = csrf.test_client(), csrf.test_client()
+
+    new = fresh.post(
+        "/auth/register",
+        data=registration(city, "someone.new@example.org", "AB111", token(fresh, "/auth/register")),
+    )
+    taken = impostor.post(
+        "/auth/register",
+        data=registration(city, "impostor@example.org", "ab222", token(impostor, "/auth/register")),
+    )
+
+    assert (taken.status_code, taken.location) == (new.status_code, new.location) == (302, new.location)
+    assert masked(impostor.get(taken.location)) == masked(fresh.get(new.location))
+    db.session.rollback()
+    assert (
+        db.session.scalar(select(func.count()).select_from(User).where(User.email == "impostor@example.org"))
+        == 0
+    )
+    deliver()
+    smtp_server.wait_for(2)
+    assert smtp_server.to("impostor@example.org") == []
+    [notice] = smtp_server.to("cin.owner@example.org")
+    assert notice["Subject"] == "Votre numéro de CIN a été utilisé pour une inscription"
+    text = message_text(notice)
+    assert "/auth/login" in text and "/auth/forgot" in text
+    for detail in ("impostor", "Amina", "El Idrissi", "REC-2019-0042", "0612345678"):
+        assert detail not in text
+
+
+def forgot_statements(client, query_counter, email):
+    """The SQL statements (without their values) that posting ``email`` on /auth/forgot runs."""
+    with query_counter() as queries:
+        response = client.post("/auth/forgot", data={"email": email})
+    assert (response.status_code, response.location) == (302, "/auth/check-email?reason=reset")
+    return list(queries.statements)
+
+
+def test_forgotten_password_runs_the_same_statements_for_known_and_unknown_addresses(
+    app, client, query_counter, deliver, smtp_server
+):
+    """Nothing about the account is looked up or prepared in the request: the time cannot tell."""
+    factories.user(email="known@example.org")
+    db.session.commit()
+    known = forgot_statements(client, query_counter, "Known@Example.org")
+    unknown = forgot_statements(app.test_client(), query_counter, "unknown@example.org")
+    assert known == unknown
+    # One row written, no account looked up (SQLite adds the BEGIN of its write transaction).
+    assert [s.split()[0] for s in known if not s.startswith("BEGIN")] == ["INSERT"]
+
+    # The worker sends the link to the account, and nothing (leaving nothing) for the other.
+    assert deliver() == (1, 0)
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "known@example.org" and "/auth/reset/" in message_text(message)
+    assert smtp_server.wait_for(2, timeout=0.3) == [message]
+    db.session.rollback()
+    assert db.session.scalars(select(OutboxEmail.to_address)).all() == ["known@example.org"]
+
+
+def test_new_confirmation_link_runs_the_same_statements_for_known_and_unknown_addresses(
+    app, query_counter, deliver, smtp_server
+):
+    factories.user(email="pending@example.org", email_confirmed_at=None)
+    db.session.commit()
+    statements = []
+    for email in ("pending@example.org", "unknown@example.org"):
+        with query_counter() as queries:
+            response = app.test_client().post("/auth/confirm/resend", data={"email": email})
+        assert response.status_code == 302
+        statements.append(list(queries.statements))
+    assert statements[0] == statements[1]
+    assert deliver() == (1, 0)
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "pending@example.org" and "/auth/confirm/" in message_text(message)

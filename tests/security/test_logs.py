@@ -89,7 +89,8 @@ def test_cin_and_phone_never_reach_logs_urls_or_error_pages(app, caplog, clock, 
     duplicate = formdata.registration(
         city, cin=CIN_TYPED, phone=PHONE_TYPED, email="someone.else@example.org"
     )
-    assert client().post("/auth/register", data=duplicate).status_code == 200  # CIN taken: field error
+    # CIN taken: the same answer as a new account, and a notice to the CIN's owner.
+    assert client().post("/auth/register", data=duplicate).status_code == 302
     deliver()
     link = find_link(smtp_server.wait_for(1)[0], "/auth/confirm/")
     assert applicant.get(link).status_code == 200
