@@ -7,7 +7,7 @@ rendered afresh (with a new link) by the worker, those sent or failed keep only 
 subject, so the database holds no usable link.
 
 Revision ID: ad768a2d4fea
-Revises: c3a91f5d2e10
+Revises: 75621f27484a
 Create Date: 2026-12-02 10:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ad768a2d4fea"
-down_revision = "c3a91f5d2e10"
+down_revision = "75621f27484a"
 branch_labels = None
 depends_on = None
 
