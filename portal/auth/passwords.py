@@ -65,16 +65,15 @@ def is_common(password):
 def personal_words(user_inputs):
     """The lower-cased words a password should not be made of: each value and its pieces.
 
-    ``user_inputs`` are what the portal knows of the person (email, names); empty values
-    are skipped.
+    ``user_inputs`` are what the portal knows of the person (email, names); empty and
+    very short values are skipped.
     """
     words = set()
     for value in user_inputs:
         value = (value or "").strip().lower()
-        if not value:
-            continue
-        words.add(value)
-        words.update(piece for piece in re.split(r"[\W_]+", value) if len(piece) >= PERSONAL_WORD_MIN)
+        words.update(
+            piece for piece in [value, *re.split(r"[\W_]+", value)] if len(piece) >= PERSONAL_WORD_MIN
+        )
     return words
 
 
