@@ -22,13 +22,13 @@ MAX_IMAGE_PIXELS = 50_000_000
 # are counted: a scanned attestation has a few dozen objects, a 250 KB manual 600 objects
 # and 4,000 values.
 PDF_MAX_OBJECTS = 5_000
-PDF_MAX_VALUES = 100_000
+PDF_MAX_VALUES = 50_000
 # Inflating a compressed stream: at most this much output for one that is not an image
 # (page contents, fonts...), 8 bytes a pixel plus one a row for an image (four 16-bit
 # components), and this much in all (an A4 page scanned at 300 dpi in colour is 26 MB);
 # produced CHUNK bytes at a time and counted, never kept.
 PDF_STREAM_MAX_BYTES = 16 * 1024 * 1024
-PDF_INFLATE_MAX_BYTES = 128 * 1024 * 1024
+PDF_INFLATE_MAX_BYTES = 64 * 1024 * 1024
 CHUNK = 256 * 1024
 # What pypdf decodes itself (object and cross-reference streams, other filters) is
 # bounded by its own limits, lowered here: those streams are small in a real document.
@@ -44,8 +44,9 @@ PDF_LIMITS = {
     "image_maximum_buffer_size": 16 * 1024 * 1024,
     "stream_decoding_work_maximum_length": 32 * 1024 * 1024,
     "maximum_declared_stream_length": 8 * 1024 * 1024,
-    "array_maximum_element_count": 50_000,
-    "dictionary_maximum_element_count": 50_000,
+    # One object read past PDF_MAX_VALUES is at most this big.
+    "array_maximum_element_count": 20_000,
+    "dictionary_maximum_element_count": 20_000,
     "page_tree_maximum_entries": 10_000,
     # Never run an outside program on an upload.
     "jbig2dec_binary": None,

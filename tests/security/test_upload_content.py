@@ -376,6 +376,15 @@ CASES = {
         "application/pdf",
         "pdf_too_heavy",
     ),
+    "pdf-too-many-values": (
+        lambda: one_page_pdf(
+            b"/V [4 0 R 5 0 R 6 0 R 7 0 R] ",
+            b"",
+            *[b"[" + b" 1" * (filecheck.PDF_MAX_VALUES // 3) + b"]"] * 4,
+        ),
+        "application/pdf",
+        "pdf_too_heavy",
+    ),
     "pdf-too-many-objects": (
         lambda: many_objects_pdf(filecheck.PDF_MAX_OBJECTS + 10),
         "application/pdf",
