@@ -113,7 +113,7 @@ def create_user(email, role, password):
         raise click.ClickException(f"A user with email {email} already exists.")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password)
+    problem = password_problem(password, [email])
     if problem:
         raise click.ClickException(str(problem))
     user = User(email=email, role=role, password_hash=hash_password(password), email_confirmed_at=utcnow())

@@ -26,6 +26,7 @@ from wtforms.validators import (
 
 from portal.auth.models import ROLES
 from portal.auth.passwords import password_problem
+from portal.auth.validators import personal_inputs
 from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
 from portal.forms import (
     CHOOSE,
@@ -305,8 +306,13 @@ class SetPasswordForm(FlaskForm):
         ],
     )
 
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The invited user: their email is refused as a password.
+        self.account = account
+
     def validate_password(self, field):
         """The portal's password policy."""
-        problem = password_problem(field.data or "")
+        problem = password_problem(field.data or "", personal_inputs(self))
         if problem:
             raise StopValidation(problem)

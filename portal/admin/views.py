@@ -557,7 +557,7 @@ def accept_invite(token):
     user = read_invite_token(token)
     if user is None:
         return render_template("admin/accept_invite.html", form=None), 400
-    form = SetPasswordForm()
+    form = SetPasswordForm(account=user)
     if form.validate_on_submit():
         operations.accept_invite(user, form.password.data)
         db.session.commit()

@@ -7,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portal.applications.filecheck import document_problem
 from portal.applications.uploads import detect_type, stream_size
 from portal.safety import MultilineText
 
@@ -22,7 +23,10 @@ def _clean_text(value):
 
 
 class DocumentFile:
-    """Validator: a PDF, JPEG or PNG (by content) of at most MAX_UPLOAD_BYTES, not empty."""
+    """Validator: a PDF, JPEG or PNG of at most MAX_UPLOAD_BYTES, not empty, that parses safely.
+
+    The type comes from the first bytes; filecheck then reads the whole file as that type.
+    """
 
     field_flags = {"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
 
@@ -38,8 +42,12 @@ class DocumentFile:
             raise ValidationError(
                 _l("Le fichier dépasse la taille maximale de %(mb)s Mo.", mb=f"{limit / (1024 * 1024):g}")
             )
-        if detect_type(upload.stream) is None:
+        content_type = detect_type(upload.stream)
+        if content_type is None:
             raise ValidationError(_l("Format non accepté : envoyez un fichier PDF, JPEG ou PNG."))
+        problem = document_problem(upload.stream, content_type)
+        if problem:
+            raise ValidationError(problem)
 
 
 class ApplicationForm(FlaskForm):

@@ -1,8 +1,9 @@
 """Uploaded documents: type detection by content, safe storage, clean-up on rollback.
 
 A file's type is decided by its first bytes, never by its name or the type the browser
-declares. Files are stored under UPLOAD_FOLDER with a random name (no part of it comes
-from the user); the original name is kept only, sanitized, as the download name.
+declares; filecheck then reads the whole file as that type before it is accepted. Files
+are stored under UPLOAD_FOLDER with a random name (no part of it comes from the user);
+the original name is kept only, sanitized, as the download name.
 Files written during a transaction are removed again if that transaction rolls back,
 so the disk never holds a document without its database row.
 """

@@ -168,7 +168,11 @@ class ConfirmForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    """Choosing a new password from a reset link."""
+    """Choosing a new password from a reset link (``account``: whose link it is)."""
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
 
     password = PasswordField(_l("Nouveau mot de passe"), validators=[_required(), v.PasswordPolicy()])
     password_confirm = PasswordField(
@@ -181,7 +185,15 @@ class ResetPasswordForm(FlaskForm):
 
 
 class _AccountSettingsMixin:
-    """Language, password change and the current password that guards sensitive changes."""
+    """Language, password change and the current password that guards sensitive changes.
+
+    ``account`` is the user editing their settings: their email and names are refused as
+    a new password.
+    """
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
 
     locale = ChoiceField(_l("Langue préférée"), validators=[_required()])
     new_password = PasswordField(

@@ -241,7 +241,7 @@ def reset(token):
     user = tokens.read_reset_token(token)
     if user is None or not user.active:
         return render_template("auth/reset_invalid.html"), 400
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(account=user)
     if form.validate_on_submit():
         operations.reset_password(user, form.password.data)
         start_session(user)
@@ -263,9 +263,9 @@ def profile():
     # A password change keeps this browser logged in, at the same level it was.
     verified = row is not None and row.second_factor_at is not None
     if user.profile is not None:
-        form = ProfileForm(obj=user.profile, email=user.email, locale=user.locale)
+        form = ProfileForm(obj=user.profile, email=user.email, locale=user.locale, account=user)
     elif permissions.is_staff(user):
-        form = StaffProfileForm(locale=user.locale)
+        form = StaffProfileForm(locale=user.locale, account=user)
     else:
         abort(404)
     if form.validate_on_submit():

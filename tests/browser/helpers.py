@@ -13,9 +13,8 @@ from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
 from tests import factories
 from tests.browser.conftest import SCREENSHOTS
+from tests.samples import PDF
 
-# The smallest file the portal recognises as a PDF (it checks the first bytes).
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 MOTIVATION = (
     "Notre association accompagne les jeunes du quartier et je souhaite apprendre à "
     "numériser nos activités pour mieux suivre nos bénéficiaires et nos projets."

@@ -13,10 +13,8 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import PortalClient, find_link, message_text
+from tests.samples import PDF, PNG
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
 MOTIVATION = (
     "Je coordonne les bénévoles de notre association et je veux apprendre à numériser nos outils. " * 2
 )

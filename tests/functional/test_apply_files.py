@@ -12,18 +12,16 @@ from portal.applications import uploads
 from portal.applications.models import Application
 from portal.applications.operations import submit_application
 from portal.extensions import db
-from tests import factories
+from tests import factories, samples
 from tests.functional.test_apply import (
     BENEFIT,
-    JPEG,
     MOTIVATION,
-    PDF,
-    PNG,
     counts,
     page_text,
     post_application,
     stored_files,
 )
+from tests.samples import JPEG, PDF, PNG
 
 FIVE_MB = 5 * 1024 * 1024
 BAD_FORMAT = "Format non accepté : envoyez un fichier PDF, JPEG ou PNG."
@@ -88,7 +86,7 @@ def test_missing_membership_file_is_required(app, client, applicant_and_offering
 
 def test_a_file_of_exactly_5mb_is_accepted(app, client, applicant_and_offering):
     _, offering = applicant_and_offering
-    content = PDF + b"0" * (FIVE_MB - len(PDF))
+    content = samples.pdf_of_size(FIVE_MB)
     assert post_application(client, offering, membership=(content, "a.pdf")).status_code == 302
     [doc] = db.session.scalars(select(Application)).one().documents
     assert doc.size == FIVE_MB

@@ -12,7 +12,8 @@ from portal.extensions import db
 from portal.review.models import Review
 from tests import factories
 from tests.conftest import message_text
-from tests.functional.test_apply import PDF, page_text
+from tests.functional.test_apply import page_text
+from tests.samples import PDF
 
 NOW = datetime(2026, 10, 15, 10, 0)
 

@@ -4,9 +4,9 @@ import io
 from datetime import timedelta
 
 from portal.timeutil import utcnow
+from tests.samples import PDF
 
 PASSWORD = "Zitoune verte sous la pluie 2026"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 MOTIVATION = (
     "Je coordonne les bénévoles de notre association et je veux apprendre à numériser nos outils. " * 2
 )

@@ -19,9 +19,9 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import PortalClient
+from tests.samples import PDF
 
 ROLES = ("anonymous", "owner", "other_applicant", "reviewer", "other_reviewer", "admin")
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 _TOKEN_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
 _VALUE = re.compile(r'value="([^"]+)"')
 
