@@ -3,7 +3,7 @@
 Usage: ``.venv/bin/python bench/lighthouse.py [--runs 3] [--languages fr,ar] [--pages home,me]``
 
 It migrates and seeds (``seed --demo``) a database in ``--instance`` (default
-/tmp/portal-lighthouse), makes the fingerprinted static copies (``flask digest compile``),
+bench/results/lighthouse-instance), makes the fingerprinted static copies (``flask digest compile``),
 starts gunicorn with ``gunicorn.conf.py`` as ``make serve`` does (staff second factor off,
 so that a password login reaches /review and /admin), logs the demo accounts in through
 the real login form, runs Lighthouse ``--runs`` times on each page in each language, and
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LIGHTHOUSE_VERSION = "12.2.3"
 LIGHTHOUSE_DIR = ROOT / "bench" / "results" / f"lighthouse-{LIGHTHOUSE_VERSION}"
-PASSWORD = "demo-password-2026"
+PASSWORD = "demo-password-2026"  # noqa: S105 - the demo accounts' (README)
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
 # name: (path or None when found at run time, demo account or None for a visitor)
@@ -195,7 +195,8 @@ def figures(report):
             audit_ref["id"]
             for name in CATEGORIES
             for audit_ref in report["categories"][name]["auditRefs"]
-            if audit_ref["weight"] and (audits[audit_ref["id"]]["score"] or 0) < 1
+            if audit_ref["weight"]
+            and (audits[audit_ref["id"]]["score"] or 0) < 1
             and audits[audit_ref["id"]]["scoreDisplayMode"] in ("binary", "numeric")
             and name != "performance"
         }
@@ -209,9 +210,15 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page and language")
     parser.add_argument("--languages", default="fr,ar")
     parser.add_argument("--pages", default=",".join(PAGES), help=f"among {', '.join(PAGES)}")
-    parser.add_argument("--instance", default="/tmp/portal-lighthouse", help="instance folder (database)")
+    parser.add_argument(
+        "--instance",
+        default=str(ROOT / "bench" / "results" / "lighthouse-instance"),
+        help="instance folder (database)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--lighthouse", help="path of the lighthouse CLI (default: installed into bench/results/)")
+    parser.add_argument(
+        "--lighthouse", help="path of the lighthouse CLI (default: installed into bench/results/)"
+    )
     args = parser.parse_args()
     if not shutil.which(os.environ.get("CHROME_PATH", "/usr/bin/chromium")):
         raise SystemExit("Chromium is missing: apt-get install chromium")
