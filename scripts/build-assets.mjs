@@ -4,8 +4,9 @@
 //   every selector no template, Python module or script of the portal can produce;
 // - bootstrap.collapse.min.js: only the plugin the pages use (the navbar's collapse), bundled
 //   by esbuild from Bootstrap's ES module sources, without Popper;
-// - bootstrap-classes.txt: every class the full Bootstrap defines, so that a test can check
-//   that each one the templates use survived the purge (tests/data/, tests/functional/test_static_assets.py).
+// - tests/data/bootstrap{,.rtl}.min.classes.txt: every class each full build defines, so that
+//   a test can check that each one the templates use survived the purge
+//   (tests/functional/test_static_assets.py).
 //
 // The output is committed: a fresh clone serves the portal without Node. Run it again after
 // changing the templates' classes (a class that Bootstrap defines and the build dropped fails
@@ -21,7 +22,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BOOTSTRAP = path.join(ROOT, "node_modules", "bootstrap");
 const OUT = path.join(ROOT, "static", "vendor", "bootstrap");
 const COLLAPSE_JS = path.join(OUT, "bootstrap.collapse.min.js");
-const CLASS_LIST = path.join(ROOT, "tests", "data", "bootstrap-classes.txt");
+const CLASS_LISTS = path.join(ROOT, "tests", "data");
 
 const version = JSON.parse(await readFile(path.join(BOOTSTRAP, "package.json"), "utf8")).version;
 const banner = `/*! Bootstrap v${version} (https://getbootstrap.com/), MIT licence (LICENSE). Built by scripts/build-assets.mjs`;
@@ -81,22 +82,23 @@ async function buildStyles() {
   }
 }
 
-async function listClasses() {
-  const css = await readFile(path.join(BOOTSTRAP, "dist", "css", "bootstrap.css"), "utf8");
+async function listClasses(name) {
+  const css = await readFile(path.join(BOOTSTRAP, "dist", "css", name), "utf8");
   const classes = new Set();
   const rules = css.replace(/\/\*[\s\S]*?\*\//g, "").replace(/url\([^)]*\)/g, "");
   for (const match of rules.matchAll(/\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)/g)) {
     classes.add(match[1]);
   }
   const lines = [...classes].sort();
-  await mkdir(path.dirname(CLASS_LIST), { recursive: true });
+  await mkdir(CLASS_LISTS, { recursive: true });
   await writeFile(
-    CLASS_LIST,
-    `# Every class Bootstrap v${version}'s full CSS defines (scripts/build-assets.mjs), one a line.\n${lines.join("\n")}\n`,
+    path.join(CLASS_LISTS, name.replace(/\.css$/, ".classes.txt")),
+    `# Every class Bootstrap v${version}'s ${name} defines (scripts/build-assets.mjs), one a line.\n${lines.join("\n")}\n`,
   );
 }
 
 await mkdir(OUT, { recursive: true });
 await buildScript();
 await buildStyles();
-await listClasses();
+await listClasses("bootstrap.min.css");
+await listClasses("bootstrap.rtl.min.css");
