@@ -7,8 +7,8 @@ Two well-kept libraries share the work, each doing what it is known for:
   (``css/portal-<md5>.css``), gzip and brotli versions of both, and ``cache_manifest.json``;
   here every ``url_for('static', filename=...)`` is rewritten through that manifest, so
   templates need nothing special;
-- WhiteNoise, WSGI middleware in front of the application in every mode (Flask's server,
-  gunicorn, tests), answers ``/static/`` itself: it picks the ``.br`` or ``.gz`` copy the
+- WhiteNoise, WSGI middleware in front of the application in every mode but debug (Flask's
+  server, gunicorn, tests), answers ``/static/`` itself: it picks the ``.br`` or ``.gz`` copy the
   client accepts, sends ``Cache-Control: max-age=<a year>, immutable`` for fingerprinted
   names (their content can never change) and a short lifetime for the others.
 
@@ -42,29 +42,32 @@ def is_fingerprinted(_path, url):
 
 def init_app(app):
     """Rewrite static URLs to their fingerprinted names and serve static files with WhiteNoise."""
-    manifest = {}
-    if not app.debug:
-        # In debug mode (flask run --debug) files change under the developer's hands: plain
-        # names, looked up again on every request.
-        digest = FlaskStaticDigest(app)
-        manifest = current_entries(app.static_folder, digest.manifests.get("static", {}))
+    if app.debug:
+        # flask run --debug: the files change under the developer's hands; Flask's own static
+        # route serves them as they are at each request, under their plain names.
+        return
+    digest = FlaskStaticDigest(app)
+    manifest, stale = current_entries(app.static_folder, digest.manifests.get("static", {}))
 
     @app.url_defaults
     def _fingerprinted_static_url(endpoint, values):
         if endpoint == "static" and values.get("filename") in manifest:
             values["filename"] = manifest[values["filename"]]
 
-    app.wsgi_app = StaticFiles(
+    static_files = StaticFiles(
         app.wsgi_app,
         root=app.static_folder,
         prefix=app.static_url_path,
-        autorefresh=app.debug,
-        max_age=0 if app.debug else app.config["STATIC_MAX_AGE"],
+        max_age=app.config["STATIC_MAX_AGE"],
         immutable_file_test=is_fingerprinted,
         # Same-origin pages only use them.
         allow_all_origins=False,
         add_headers_function=_static_headers,
     )
+    for name in stale:
+        # Its .gz and .br copies are of the old content: Flask's static route sends the file.
+        static_files.files.pop(f"{app.static_url_path}/{name}", None)
+    app.wsgi_app = static_files
 
 
 def _static_headers(headers, _path, _url):
@@ -73,7 +76,7 @@ def _static_headers(headers, _path, _url):
 
 
 def current_entries(folder, manifest):
-    """The manifest's entries whose fingerprint still matches the file's content.
+    """The manifest's entries whose fingerprint still matches the file, and the stale names.
 
     A file edited since ``flask digest compile`` (without ``make``) keeps its plain URL, so
     a page never points at an outdated copy; the log says to compile again.
@@ -97,4 +100,4 @@ def current_entries(folder, manifest):
             len(stale),
             ", ".join(sorted(stale)[:5]),
         )
-    return current
+    return current, stale

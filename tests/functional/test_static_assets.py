@@ -11,11 +11,12 @@ from pathlib import Path
 
 import brotli
 import pytest
+from flask import Flask, url_for
 from flask_static_digest.digester import compile as digest_compile
 
 from portal import assets, create_app
-from portal.catalog.operations import seed_catalogue
 from portal.catalog.models import Offering
+from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
 from portal.templating import STATUS_STYLES
 from tests import factories
@@ -31,7 +32,7 @@ PUBLIC_PAGES = ("/", "/tracks", "/tracks/NUM-TRANS", "/privacy", "/auth/register
 def served(app):
     """A client of a fresh application that read the manifest of freshly digested files."""
     manifest = STATIC / "cache_manifest.json"
-    if not manifest.exists() or assets.current_entries(STATIC, _json(manifest)) != _json(manifest):
+    if not manifest.exists() or assets.current_entries(STATIC, _json(manifest))[1]:
         digest_compile(str(STATIC), str(STATIC), [], True, True)
     fresh = create_app(
         {
@@ -102,17 +103,31 @@ def test_static_files_are_compressed_when_the_client_accepts_it(served, accept, 
             assert len(body) < len(original) / 2, url
 
 
-def test_a_file_changed_since_the_digest_keeps_its_plain_name(tmp_path, caplog):
+def test_a_file_changed_since_the_digest_keeps_its_plain_name_and_is_sent_as_it_is_now(tmp_path, caplog):
     (tmp_path / "css").mkdir()
-    (tmp_path / "css" / "site.css").write_text("a { color: red; }")
-    (tmp_path / "site.js").write_text("let a = 1;")
-    digest_compile(str(tmp_path), str(tmp_path), [], False, False)
+    (tmp_path / "css" / "site.css").write_text("a { color: red; }" * 100)
+    (tmp_path / "site.js").write_text("let a = 1;" * 100)
+    digest_compile(str(tmp_path), str(tmp_path), [], True, True)
     manifest = _json(tmp_path / "cache_manifest.json")
-    assert assets.current_entries(tmp_path, manifest) == manifest
-    (tmp_path / "css" / "site.css").write_text("a { color: blue; }")
-    current = assets.current_entries(tmp_path, manifest)
-    assert set(current) == {"site.js"}
+    assert assets.current_entries(tmp_path, manifest) == (manifest, [])
+    (tmp_path / "css" / "site.css").write_text("a { color: blue; }" * 100)
+    assert assets.current_entries(tmp_path, manifest) == ({"site.js": manifest["site.js"]}, ["css/site.css"])
     assert "css/site.css" in caplog.text
+
+    site = Flask(__name__, static_folder=str(tmp_path), static_url_path="/static")
+    site.config["STATIC_MAX_AGE"] = 3600
+    assets.init_app(site)
+    with site.test_request_context():
+        assert url_for("static", filename="css/site.css") == "/static/css/site.css"
+        assert url_for("static", filename="site.js") == f"/static/{manifest['site.js']}"
+    client = site.test_client()
+    response = client.get("/static/css/site.css", headers={"Accept-Encoding": "br, gzip"})
+    assert response.get_data() == (tmp_path / "css" / "site.css").read_bytes()  # not the old .br
+    assert "immutable" not in response.headers.get("Cache-Control", "")
+    response.close()
+    response = client.get(f"/static/{manifest['site.js']}", headers={"Accept-Encoding": "br"})
+    assert response.headers["Content-Encoding"] == "br"
+    response.close()
 
 
 def test_scripts_are_deferred_and_only_the_collapse_plugin_ships(served):
@@ -142,7 +157,9 @@ def test_every_page_has_a_description_and_public_pages_their_own(app, client):
             assert len(descriptions[language, path]) >= 50, (language, path)
         default = descriptions[language, "/auth/forgot"]
         assert descriptions[language, "/no-such-page"] == default
-        assert len({descriptions[language, path] for path in PUBLIC_PAGES} | {default}) == len(PUBLIC_PAGES) + 1
+        assert (
+            len({descriptions[language, path] for path in PUBLIC_PAGES} | {default}) == len(PUBLIC_PAGES) + 1
+        )
     for path in PUBLIC_PAGES:
         assert re.search(r"[\u0600-\u06ff]", descriptions["ar", path]), path
         assert descriptions["fr", path] != descriptions["en", path], path
@@ -160,7 +177,11 @@ def test_private_pages_have_a_description_and_ask_not_to_be_indexed(app, client)
     reviewer = factories.reviewer(offering, email="reviewer@example.org")
     admin = factories.user(role="admin", email="admin@example.org")
     db.session.commit()
-    pages = {applicant: ("/me", "/me/profile", f"/apply/{offering.id}"), reviewer: ("/review",), admin: ("/admin",)}
+    pages = {
+        applicant: ("/me", "/me/profile", f"/apply/{offering.id}"),
+        reviewer: ("/review",),
+        admin: ("/admin",),
+    }
     for person, paths in pages.items():
         assert factories.login(client, person).status_code == 302
         for path in paths:
@@ -214,7 +235,13 @@ def test_the_purged_bootstrap_keeps_every_class_the_pages_use(sheet):
     bootstrap = set(listed.read_text().split("\n")[1:]) - {""}
     used = template_classes()
     from_bootstrap = used & bootstrap
-    assert {"navbar-toggler", "alert-danger", "alert-success", "text-bg-warning", "collapsing"} <= from_bootstrap
+    assert {
+        "navbar-toggler",
+        "alert-danger",
+        "alert-success",
+        "text-bg-warning",
+        "collapsing",
+    } <= from_bootstrap
     assert len(from_bootstrap) > 150
     shipped = css_classes(STATIC / "vendor" / "bootstrap" / sheet)
     assert sorted(from_bootstrap - shipped) == []
