@@ -124,7 +124,7 @@ def prepare(instance):
     return env
 
 
-def start_gunicorn(env, port, workers):
+def start_gunicorn(env, port, workers, priority=()):
     """gunicorn as make serve starts it; returns the process once /healthz answers."""
     env = dict(
         env,
@@ -134,7 +134,7 @@ def start_gunicorn(env, port, workers):
         PORTAL_RATELIMIT_ENABLED="false",
     )
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"],
+        [*priority, str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -161,12 +161,13 @@ def find_apply_path(client):
     raise SystemExit("no application form is open to the demo applicant")
 
 
-def run_lighthouse(binary, url, cookie, language, report):
+def run_lighthouse(binary, url, cookie, language, report, priority=()):
     """One Lighthouse run; returns its JSON report."""
     headers = {"Accept-Language": language}
     if cookie:
         headers["Cookie"] = cookie
     command = [
+        *priority,
         binary,
         url,
         "--output=json",
@@ -224,6 +225,12 @@ def main():
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="scheduling priority of gunicorn, Lighthouse and Chromium (e.g. -8 as root on a busy machine)",
+    )
+    parser.add_argument(
         "--lighthouse", help="path of the lighthouse CLI (default: installed into bench/results/)"
     )
     args = parser.parse_args()
@@ -236,7 +243,8 @@ def main():
     out.mkdir(parents=True)
     env = prepare(Path(args.instance))
     port = free_port()
-    server = start_gunicorn(env, port, args.workers)
+    priority = ["nice", "-n", str(args.nice)] if args.nice else []
+    server = start_gunicorn(env, port, args.workers, priority)
     results = {}
     try:
         print(HEADER, flush=True)
@@ -259,6 +267,7 @@ def main():
                         client.cookie if client else "",
                         language,
                         out / f"{name}-{language}-{run + 1}.json",
+                        priority,
                     )
                     rows.append(figures(report))
                 results[(name, language)] = (path, rows)
