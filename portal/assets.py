@@ -13,6 +13,14 @@ Two well-kept libraries share the work, each doing what it is known for:
   names (their content can never change) and a short lifetime for the others.
 
 Behind nginx, ``/static/`` is served by nginx from the same files (docs/deploy.md).
+
+Why these two: WhiteNoise is the common choice for serving static files from a Python WSGI
+application (maintained for a decade, released this year) and does it without per-request
+work: files are compressed once, ahead of time, at the best levels. Flask-Static-Digest is
+small and does only what WhiteNoise leaves to frameworks (its fingerprinting storage is
+Django's). Compressing on the fly (Flask-Compress) would cost CPU on every request and would
+compress pages too, which carry a CSRF token beside text taken from the address (BREACH);
+webassets (Flask-Assets) is a whole build pipeline the portal does not need.
 """
 
 import hashlib

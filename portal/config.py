@@ -115,7 +115,7 @@ class Config:
 
     PAGE_SIZE = 50
 
-    # Static files (portal/assets.py). Fingerprinted names are cached for good; a file
+    # Static files (portal/assets.py). Fingerprinted names are cached for a year; a file
     # requested under its plain name, this many seconds.
     STATIC_MAX_AGE = 3600
     # flask digest compile (make run/serve/test) writes gzip and brotli copies of each file.
