@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app portal
 
-.PHONY: run test lint format serve bench translations extract install clean
+.PHONY: run test lint format serve bench translations extract install clean digest assets
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,21 @@ install: $(VENV)/.runtime
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile -f -d translations
 
+## Fingerprinted, gzip and brotli copies of static/ and their manifest (portal/assets.py;
+## git-ignored), made again whenever a file of static/ changed.
+STATIC_SOURCES := $(shell find static -type f ! -name '*.gz' ! -name '*.br' ! -name cache_manifest.json \
+	-regextype posix-extended ! -regex '.*-[0-9a-f]{32}(\.[A-Za-z0-9]+)?')
+static/cache_manifest.json: $(VENV)/.runtime $(STATIC_SOURCES)
+	$(FLASK) digest clean >/dev/null
+	$(FLASK) digest compile >/dev/null
+
+digest: static/cache_manifest.json
+
+## Rebuild static/vendor/ from Bootstrap's npm package (Node and npm; the output is committed).
+assets:
+	npm ci --no-audit --no-fund
+	node scripts/build-assets.mjs
+
 ## Re-extract the messages and update the catalogues.
 extract: $(VENV)/.runtime
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output -o translations/messages.pot .
@@ -29,13 +44,13 @@ extract: $(VENV)/.runtime
 	$(BIN)/python scripts/i18n_fill_source.py
 
 ## Create the virtualenv, migrate and seed the SQLite database, serve with the email worker.
-run: install translations
+run: install translations digest
 	$(FLASK) db upgrade
 	$(FLASK) seed --demo
 	PORT=$(PORT) FLASK="$(FLASK)" bash scripts/run-dev.sh
 
 ## The whole test suite (SQLite; PostgreSQL too when PORTAL_TEST_POSTGRES_URL is set).
-test: $(VENV)/.dev translations
+test: $(VENV)/.dev translations digest
 	$(BIN)/pytest
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 		echo "== again on PostgreSQL"; \
@@ -43,7 +58,7 @@ test: $(VENV)/.dev translations
 	fi
 
 ## Serve under gunicorn (gunicorn.conf.py, PORT default 8000) with the email worker, on the make run database.
-serve: install translations
+serve: install translations digest
 	$(FLASK) db upgrade
 	@if [ "$${PORTAL_PRODUCTION:-false}" = true ]; then $(FLASK) seed; else $(FLASK) seed --demo; fi
 	BIN=$(BIN) bash scripts/serve.sh

@@ -28,6 +28,7 @@ def create_app(config=None):
     register_errorhandlers(app)
     register_security(app)
     register_template_helpers(app)
+    register_static_files(app)
     register_commands(app)
     return app
 
@@ -172,10 +173,11 @@ def register_errorhandlers(app):
 
 def register_security(app):
     """Security headers on every response and a request log without personal data."""
-    from portal import safety, security
+    from portal import indexing, safety, security
 
     security.init_app(app)
     safety.init_app(app)
+    indexing.init_app(app)
 
 
 def register_template_helpers(app):
@@ -183,6 +185,13 @@ def register_template_helpers(app):
     from portal import templating
 
     templating.init_app(app)
+
+
+def register_static_files(app):
+    """Fingerprinted static URLs; compressed, long-cached static files (portal/assets.py)."""
+    from portal import assets
+
+    assets.init_app(app)
 
 
 def register_commands(app):

@@ -128,6 +128,12 @@ class Config:
 
     PAGE_SIZE = 50
 
+    # Static files (portal/assets.py). Fingerprinted names are cached for a year; a file
+    # requested under its plain name, this many seconds.
+    STATIC_MAX_AGE = 3600
+    # flask digest compile (make run/serve/test) writes gzip and brotli copies of each file.
+    FLASK_STATIC_DIGEST_COMPRESSION = ["gzip", "brotli"]
+
     # Cache (Flask-Caching) of what many requests would compute alike: each worker keeps
     # its own in memory by default; several workers or hosts share one with
     # PORTAL_CACHE_TYPE=RedisCache and PORTAL_CACHE_REDIS_URL=redis://host:6379/1.
