@@ -166,13 +166,19 @@ def test_every_page_has_a_description_and_public_pages_their_own(app, client):
     assert descriptions["fr", "/tracks/NUM-TRANS"].startswith("Outils collaboratifs")
 
 
-def test_private_pages_have_a_description_and_ask_not_to_be_indexed(app, client):
+def test_private_pages_have_a_description_and_are_never_indexable_by_a_visitor(app, client):
     seed_catalogue()
     db.session.commit()
     offering = db.session.query(Offering).first()
     for path in PUBLIC_PAGES:
         assert "X-Robots-Tag" not in client.get(path).headers, path
     assert client.get("/no-such-page").headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert client.get("/auth/reset/some-token").headers["X-Robots-Tag"] == "noindex, nofollow"
+    # What a crawler gets of a private page: a redirect to the login, not to be indexed.
+    for path in ("/me", "/review", "/admin", f"/apply/{offering.id}"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow", path
     applicant = factories.user(email="amina@example.org")
     reviewer = factories.reviewer(offering, email="reviewer@example.org")
     admin = factories.user(role="admin", email="admin@example.org")
@@ -188,7 +194,9 @@ def test_private_pages_have_a_description_and_ask_not_to_be_indexed(app, client)
             response = client.get(path)
             assert response.status_code == 200, path
             assert _description(response.get_data(as_text=True)), path
-            assert response.headers["X-Robots-Tag"] == "noindex, nofollow", path
+            # Only a logged-in person sees it, never a crawler; private all the same.
+            assert response.headers["Cache-Control"] == "no-store", path
+            assert "X-Robots-Tag" not in response.headers, path
         client.post("/auth/logout")
 
 
