@@ -16,6 +16,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Test tooling from npm (package.json): the Nu HTML Checker, run by the tests with Java.
+# --ignore-scripts: vnu-jar's install script would download a Java runtime; the system's is used.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.runtime
 
 ## Compile the translation catalogues (.po -> .mo).
@@ -35,7 +41,7 @@ run: install translations
 	PORT=$(PORT) FLASK="$(FLASK)" bash scripts/run-dev.sh
 
 ## The whole test suite (SQLite; PostgreSQL too when PORTAL_TEST_POSTGRES_URL is set).
-test: $(VENV)/.dev translations
+test: $(VENV)/.dev node_modules/.package-lock.json translations
 	$(BIN)/pytest
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 		echo "== again on PostgreSQL"; \
@@ -62,4 +68,4 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules
