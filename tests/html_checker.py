@@ -119,6 +119,7 @@ class _Structure(HTMLParser):
         self.form = None
         self.summary_depth = 0  # inside the error summary of a failed form, its depth
         self.summary_links = []
+        self.region_names = []  # the labels of landmarks of the region kind
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -139,6 +140,10 @@ class _Structure(HTMLParser):
                 self.form["checked"].append(attributes.get("id") or attributes.get("name"))
         if "table-responsive" in (attributes.get("class") or "").split():
             self._check_scrolling_region(attributes)
+        if tag == "section" or attributes.get("role") == "region":
+            name = attributes.get("aria-labelledby") or attributes.get("aria-label")
+            if name:
+                self.region_names.append(name)
 
     def handle_endtag(self, tag):
         if self.summary_depth:
@@ -165,7 +170,8 @@ def structure_problems(html):
     """What the Nu HTML Checker does not see, as readable lines.
 
     Forms that the browser would check itself, tables that scroll sideways without being
-    focusable and labelled regions, error summaries whose links lead nowhere.
+    focusable and labelled regions, regions named alike, error summaries whose links lead
+    nowhere.
     """
     parser = _Structure()
     parser.feed(html)
@@ -173,6 +179,10 @@ def structure_problems(html):
     for href in parser.summary_links:
         if not href.startswith("#") or href[1:] not in parser.ids:
             parser.problems.append(f"error summary: the link {href!r} leads to no field of the page")
+    for name in sorted({n for n in parser.region_names if parser.region_names.count(n) > 1}):
+        parser.problems.append(
+            f"two regions have the same name ({name}): a scrolling table inside a region named alike"
+        )
     for ids in parser.labelled_by:
         missing = [i for i in ids.split() if i not in parser.ids]
         if missing:

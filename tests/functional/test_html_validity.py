@@ -10,7 +10,10 @@ import re
 
 import pytest
 
+from portal.admin.invites import make_invite_token
 from portal.admin.models import record
+from portal.auth.tokens import make_confirm_token, make_reset_token
+from tests import factories
 from tests.html_checker import structure_problems
 from tests.security import world as w
 from tests.security.test_access_matrix import LAST, MATRIX, build_path, url_parameters
@@ -62,8 +65,28 @@ def crawl(app, language):
         path = build_path(rule, parameters)
         for role in w.ROLES:
             response = clients[role].open(path, method=method)
-            if response.mimetype == "text/html":
+            if response.mimetype == "text/html" and not response.location:
                 pages[(method, rule, role)] = response.status_code, response.get_data(as_text=True)
+    # The pages behind an emailed link, which the matrix only opens with a bad token.
+    newcomer = factories.user(email_confirmed_at=None, locale=language)
+    invited = factories.user(role="reviewer", locale=language)
+    invited.password_hash = None
+    links = {
+        "/auth/confirm/<token>": make_confirm_token(newcomer),
+        "/auth/reset/<token>": make_reset_token(world.other_applicant),
+        "/admin/invite/<token>": make_invite_token(invited),
+    }
+    visitor = w.new_client(app)
+    visitor.get(f"/lang/{language}")
+    for rule, token in links.items():
+        for method in ("GET", "POST"):
+            response = visitor.open(rule.replace("<token>", token), method=method)
+            assert response.status_code == 200 or method == "POST", rule
+            if not response.location:
+                pages[(method, rule, "holder of the link")] = (
+                    response.status_code,
+                    response.get_data(as_text=True),
+                )
     return pages
 
 
