@@ -16,6 +16,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Front-end tooling from npm (package.json): the Nu HTML Checker, run by the tests with Java,
+# and what `make assets` builds with. --ignore-scripts: vnu-jar's install script would
+# download a Java runtime (the system's is used); esbuild finds its binary without its own.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.runtime
 
 ## Compile the translation catalogues (.po -> .mo).
@@ -33,8 +40,7 @@ static/cache_manifest.json: $(VENV)/.runtime $(STATIC_SOURCES)
 digest: static/cache_manifest.json
 
 ## Rebuild static/vendor/ from Bootstrap's npm package (Node and npm; the output is committed).
-assets:
-	npm ci --no-audit --no-fund
+assets: node_modules/.package-lock.json
 	node scripts/build-assets.mjs
 
 ## Re-extract the messages and update the catalogues.
@@ -50,7 +56,7 @@ run: install translations digest
 	PORT=$(PORT) FLASK="$(FLASK)" bash scripts/run-dev.sh
 
 ## The whole test suite (SQLite; PostgreSQL too when PORTAL_TEST_POSTGRES_URL is set).
-test: $(VENV)/.dev translations digest
+test: $(VENV)/.dev node_modules/.package-lock.json translations digest
 	$(BIN)/pytest
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 		echo "== again on PostgreSQL"; \
@@ -77,4 +83,4 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

@@ -311,3 +311,13 @@ def deliver(app):
         return result
 
     return _deliver
+
+
+@pytest.fixture(scope="session")
+def html_checker():
+    """The Nu HTML Checker, one service for the run: ``html_checker.assert_valid(html, page)``."""
+    from tests.html_checker import HtmlChecker
+
+    checker = HtmlChecker()
+    yield checker
+    checker.stop()

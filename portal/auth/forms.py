@@ -261,7 +261,8 @@ class EndSessionsForm(FlaskForm):
 
     current_password = current_password_field()
     # Set by the button pressed: each device's "log out" button, or "log out all the others".
-    end = StringField(validators=[DataRequired(), Regexp(r"^(others|[0-9]{1,18})$")])
+    # Hidden: no field of its own on the page, so its errors are not linked to one.
+    end = HiddenField(validators=[DataRequired(), Regexp(r"^(others|[0-9]{1,18})$")])
 
     def target(self):
         """The id of the session to end, or None for all the other sessions."""

@@ -84,7 +84,29 @@
     });
     schedule(parseInt(warning.getAttribute("data-seconds-left"), 10) || 0);
   }
+  // Escape closes the phone menu and gives the keyboard back to the button that opened it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = document.querySelector(".navbar-collapse.show");
+    var toggler = menu && document.querySelector("[data-bs-target='#" + menu.id + "']");
+    if (!toggler || !menu.closest(".navbar").contains(document.activeElement)) { return; }
+    toggler.click();
+    toggler.focus();
+  });
   // Move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("form-errors");
-  if (summary) { summary.focus(); }
+  if (summary) {
+    summary.focus();
+    // A link of the summary puts the keyboard in its field, the field's label in view.
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) { return; }
+      event.preventDefault();
+      var group = target.type === "radio" && target.closest("fieldset");
+      var label = group ? group.querySelector("legend") : document.querySelector("label[for='" + target.id + "']");
+      (label || target).scrollIntoView({ block: "start" });
+      target.focus({ preventScroll: true });
+    });
+  }
 })();

@@ -58,22 +58,44 @@ def _axe_source():
 
 
 class Page:
-    """A Playwright page that records console errors and can run axe and take screenshots."""
+    """A Playwright page that records console errors and can run axe and take screenshots.
 
-    def __init__(self, page, base_url, viewport_name):
+    Every HTML document the page receives is kept until ``check_html`` sends it, as the
+    server wrote it (not the DOM the browser rebuilt from it), to the Nu HTML Checker.
+    """
+
+    def __init__(self, page, base_url, viewport_name, html_checker):
         self.page = page
         self.base_url = base_url
         self.viewport = viewport_name
+        self.html_checker = html_checker
         self.console_errors = []
+        self._documents = []
         page.on(
             "console", lambda message: message.type == "error" and self.console_errors.append(message.text)
         )
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        page.on("response", self._keep_document)
+
+    def _keep_document(self, response):
+        html = "text/html" in (response.header_value("content-type") or "")
+        if response.request.resource_type == "document" and html and not 300 <= response.status < 400:
+            # Read now: Chromium forgets a document's body once the next one arrives.
+            self._documents.append((response, response.body()))
 
     def goto(self, path):
-        """Open ``path`` on the live server."""
+        """Open ``path`` on the live server; check its HTML."""
         response = self.page.goto(self.base_url + path)
+        self.check_html()
         return response
+
+    def check_html(self):
+        """Send the HTML documents received since the last call to the Nu HTML Checker."""
+        documents, self._documents = self._documents, []
+        for response, body in documents:
+            path = response.url.removeprefix(self.base_url)
+            page = f"{response.request.method} {path} (HTTP {response.status})"
+            self.html_checker.assert_valid(body.decode("utf-8"), page)
 
     def axe(self):
         """Run axe-core on the current page; return its violations.
@@ -107,16 +129,22 @@ class Page:
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def browser_page(request, browser, live_server, app):
-    """A fresh browser context (no cookies) on a phone or desktop viewport."""
+def browser_page(request, browser, live_server, app, html_checker):
+    """A fresh browser context (no cookies) on a phone or desktop viewport.
+
+    Every page it received is valid HTML by the end of the test.
+    """
     # Emailed links must point at the live server; the app fixture restores the config.
     app.config["BASE_URL"] = live_server
     context = browser.new_context(viewport=VIEWPORTS[request.param])
     # Fail fast: every page of the portal answers in well under a second.
     context.set_default_timeout(10_000)
-    page = Page(context.new_page(), live_server, request.param)
+    page = Page(context.new_page(), live_server, request.param, html_checker)
     yield page
-    context.close()
+    try:
+        page.check_html()
+    finally:
+        context.close()
 
 
 def pytest_sessionfinish(session):

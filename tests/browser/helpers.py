@@ -83,8 +83,9 @@ class Journey:
         return response
 
     def check(self, name=None):
-        """Check the page now shown: right language and direction, no new console error."""
+        """Check the page now shown: valid HTML, right language and direction, no new console error."""
         self.page.wait_for_load_state("load")
+        self.bp.check_html()
         html = self.page.locator("html")
         assert html.get_attribute("lang") == self.language, self.page.url
         assert html.get_attribute("dir") == ("rtl" if self.language == "ar" else "ltr"), self.page.url

@@ -1,15 +1,32 @@
-"""Accessibility in Chromium: axe-core on the main pages in French and Arabic, keyboard, RTL.
+"""Accessibility in Chromium: axe-core on the main pages in French, Arabic and English,
+keyboard, focus, RTL.
 
 The tests fail on any serious or critical axe violation; every page's counts by impact
 are recorded and written to screenshots/axe-summary.md at the end of the run.
 """
 
-import pytest
+import re
 
-from tests.browser.helpers import Journey, choose_language, log_in, record_axe
+import pytest
+from sqlalchemy import select
+
+from portal.admin.models import record
+from portal.applications.models import Interest
+from portal.auth.models import User
+from portal.extensions import db
+from tests.browser.helpers import (
+    Journey,
+    choose_language,
+    city,
+    log_in,
+    offering_of,
+    record_axe,
+    release_database,
+)
 from tests.factories import PASSWORD
 
-LANGUAGES = ["fr", "ar"]
+LANGUAGES = ["fr", "ar", "en"]
+ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
 def audit(journey, name):
@@ -66,9 +83,15 @@ def test_applicant_pages_have_no_serious_violation(app, browser_page, people, la
         phone.post("/auth/login", data={"email": people["applicant"], "password": PASSWORD}).status_code
         == 302
     )
+    # A wish for a track in a new city: the dashboard lists it with its "remove" form.
+    user = db.session.scalar(select(User).where(User.email == people["applicant"]))
+    wish = offering_of("GEST-AF", "tanger")
+    db.session.add(Interest(applicant_id=user.id, track_id=wish.track_id, city_id=city("fes").id))
+    release_database()
     pages = [
         ("apply", f"/apply/{people['apply_to']}"),
         ("applicant dashboard", "/me"),
+        ("profile", "/me/profile"),
         ("devices", "/me/sessions"),
     ]
     assert audit_pages(journey, pages) == {}
@@ -83,8 +106,19 @@ def test_reviewer_pages_have_no_serious_violation(browser_page, people, language
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_admin_pages_have_no_serious_violation(browser_page, people, language):
+    offering = offering_of("NUM-TRANS", "rabat")
+    admin = db.session.scalar(select(User).where(User.email == people["admin"]))
+    record(admin, "offering.update", "offering", offering.id, before={"seats": 25}, after={"seats": 30})
+    offering_id = offering.id
+    release_database()
     journey = _journey(browser_page, language, people["admin"])
-    pages = [("admin dashboard", "/admin"), ("admin offering form", "/admin/offerings/new")]
+    pages = [
+        ("admin dashboard", "/admin"),
+        ("admin offering form", "/admin/offerings/new"),
+        ("admin offering", f"/admin/offerings/{offering_id}"),
+        ("admin users", "/admin/users"),
+        ("audit log", "/admin/audit"),
+    ]
     assert audit_pages(journey, pages) == {}
 
 
@@ -141,8 +175,178 @@ def test_form_errors_are_announced_and_tied_to_their_fields(browser_page, people
         error = page.locator(f"#{name}-error")
         assert error.is_visible() and error.inner_text().strip(), name
     assert page.locator("#first_name").get_attribute("aria-invalid") is None
+    # The summary lists each field in error, linked to it, with its label and its message.
+    for name in ("last_name", "cin", "birth_date", "city_id", "email", "password", "consent"):
+        link = summary.locator(f"a[href='#{name}']")
+        text = link.inner_text()
+        assert page.locator(f"#{name}-error").inner_text().strip() in text, name
+        assert page.locator(f"label[for={name}]").inner_text().strip() in text, name
+    assert summary.locator("a[href='#first_name']").count() == 0
     assert audit(journey, "register with errors") == []
     journey.shot("register-errors")
+
+
+@pytest.mark.parametrize("language", ["ar"])
+def test_an_empty_form_is_answered_by_the_portal_in_the_pages_language(browser_page, people, language):
+    """No browser bubble ("Please fill out this field."): the form goes to the server, which answers."""
+    journey = _journey(browser_page, language)
+    page = journey.page
+    journey.goto("/auth/register")
+    assert page.locator("main form").first.get_attribute("novalidate") is not None
+    # Still required for assistive technology.
+    assert page.locator("#cin").evaluate("e => e.required && e.validity.valueMissing")
+    # A bubble would stop the form here: submit() waits for the server's page.
+    journey.submit("main form button[type=submit]")
+    assert page.evaluate("() => document.activeElement.id") == "form-errors"
+    message = page.locator("#cin-error").inner_text()
+    assert ARABIC.search(message), message
+    link = page.locator("#form-errors a[href='#cin']")
+    assert message in link.inner_text()
+    # Following the link puts the keyboard in the field, with its label in view.
+    page.locator("#form-errors a").first.focus()
+    link.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "cin"
+    # Scrolling may be smooth: wait for the label to arrive.
+    page.wait_for_function(
+        "() => { const box = document.querySelector('label[for=cin]').getBoundingClientRect();"
+        " return box.top >= 0 && box.bottom <= window.innerHeight; }"
+    )
+    journey.check()
+
+
+# The focused element's outline: its colour, the colour behind it (the element's own
+# background when the ring is drawn inside it, else what its ancestors paint, composited over
+# white), and the contrast ratio of the two (WCAG relative luminance).
+FOCUS_RING = """(el) => {
+  const rgba = (text) => {
+    const p = text.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const style = getComputedStyle(el);
+  const layers = [];
+  let node = parseFloat(style.outlineOffset) < 0 ? el : el.parentElement;
+  for (; node; node = node.parentElement) {
+    const colour = rgba(getComputedStyle(node).backgroundColor);
+    if (colour[3] > 0) { layers.push(colour); if (colour[3] >= 1) break; }
+  }
+  let behind = [255, 255, 255];
+  for (const c of layers.reverse()) behind = behind.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
+  const luminance = (c) => {
+    const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [light, dark] = [luminance(rgba(style.outlineColor).slice(0, 3)), luminance(behind)].sort((a, b) => b - a);
+  return {
+    visible: el.matches(":focus-visible") && style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+    ring: style.outlineColor,
+    behind: "rgb(" + behind.map(Math.round).join(", ") + ")",
+    contrast: Math.round((light + 0.05) / (dark + 0.05) * 100) / 100,
+  };
+}"""
+
+
+def _focus_rings(page, targets):
+    """{name: problem} for the targets whose keyboard focus ring is missing or under 3:1."""
+    problems = {}
+    for name, selector in targets:
+        element = page.locator(selector).first
+        element.focus()
+        ring = element.evaluate(FOCUS_RING)
+        if not ring["visible"] or ring["contrast"] < 3:
+            problems[name] = ring
+    return problems
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_focus_ring_contrasts_with_every_background(browser_page, people, language):
+    """WCAG 1.4.11: 3:1 against white, the dark navbar, the light footer, alerts, around buttons."""
+    journey = _journey(browser_page, language)
+    page = journey.page
+    journey.goto("/auth/register")
+    journey.submit("main form button[type=submit]")
+    # Keyboard focus: the ring is for keyboard users (:focus-visible).
+    page.keyboard.press("Tab")
+    phone = journey.bp.viewport == "phone"
+    targets = [
+        ("skip link", ".skip-link"),
+        ("brand, on the navbar", ".navbar-brand"),
+        ("menu button, on the navbar", ".navbar-toggler")
+        if phone
+        else ("navbar link", "#main-nav .nav-link"),
+        ("link of the error summary", "#form-errors a"),
+        ("text field", "#first_name"),
+        ("list", "#city_id"),
+        ("check box", "#consent"),
+        ("primary button", "main form button[type=submit]"),
+        ("footer link", "footer a"),
+    ]
+    if not phone:
+        targets.append(("light button, on the navbar", "#main-nav .btn-light"))
+    problems = _focus_rings(page, targets)
+    if phone:
+        page.locator(".navbar-toggler").focus()
+        page.keyboard.press("Enter")
+        page.locator("#main-nav.show").wait_for(state="visible")
+        problems.update(
+            _focus_rings(
+                page,
+                [("menu link", "#main-nav .nav-link"), ("light button, in the menu", "#main-nav .btn-light")],
+            )
+        )
+    assert problems == {}
+
+
+@pytest.mark.parametrize("browser_page", ["phone"], indirect=True)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_escape_closes_the_phone_menu_and_returns_to_its_button(browser_page, people, language):
+    journey = _journey(browser_page, language)
+    page = journey.page
+    toggler = page.locator(".navbar-toggler")
+    toggler.focus()
+    page.keyboard.press("Enter")
+    page.locator("#main-nav.show").wait_for(state="visible")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('#main-nav') !== null")
+    page.keyboard.press("Escape")
+    page.locator("#main-nav").wait_for(state="hidden")
+    assert toggler.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("() => document.activeElement.classList.contains('navbar-toggler')")
+    assert browser_page.console_errors == []
+
+
+@pytest.mark.parametrize("browser_page", ["phone"], indirect=True)
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_a_table_wider_than_the_phone_scrolls_with_the_keyboard(browser_page, people, language):
+    admin = db.session.scalar(select(User).where(User.email == people["admin"]))
+    offering_id = offering_of("NUM-TRANS", "rabat").id
+    for seats in (26, 27, 28):
+        record(
+            admin,
+            "offering.update",
+            "offering",
+            offering_id,
+            before={"seats": seats - 1},
+            after={"seats": seats},
+        )
+    release_database()
+    journey = _journey(browser_page, language, people["admin"])
+    page = journey.page
+    journey.goto("/admin/audit")
+    region = page.locator("main .table-responsive")
+    assert region.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert region.get_attribute("role") == "region" and region.get_attribute("aria-label")
+    # Reached with Tab alone, then scrolled with the arrow towards the end of the line.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('table-responsive')"):
+            break
+    else:
+        raise AssertionError("the table is not reachable with Tab")
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft" if language == "ar" else "ArrowRight")
+    # Scrolling may be smooth: wait for it to move.
+    page.wait_for_function("() => Math.abs(document.activeElement.scrollLeft) > 0")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
