@@ -47,7 +47,7 @@ from portal.extensions import db, login_manager
 from portal.i18n import current_language
 from portal.notifications.models import OutboxEmail
 from portal.safety import query_int
-from portal.timeutil import utcnow
+from portal.timeutil import local_day, utcnow
 
 # Reachable without being an administrator (the invited person has no password yet).
 PUBLIC_ENDPOINTS = frozenset({"admin.accept_invite"})
@@ -332,14 +332,14 @@ def _new_offering_form():
     )
     if request.method == "GET":
         # Pre-filled from the demand table's "open this track here" link.
-        now = utcnow().replace(second=0, microsecond=0)
+        now = utcnow()
+        today = local_day(now)
         form.track_id.data = request.args.get("track", type=int)
         form.city_id.data = request.args.get("city", type=int)
         form.academic_year.data = academic_year(now)
         form.seats.data = 25
-        form.opens_at.data = now
-        form.closes_at.data = now + timedelta(days=60)
-        form.status.data = "draft"
+        form.opens_on.data = today
+        form.closes_on.data = today + timedelta(days=60)
     return form
 
 
@@ -355,10 +355,10 @@ def new_offering():
                 city_id=form.city_id.data,
                 academic_year=form.academic_year.data,
                 seats=form.seats.data,
-                opens_at=form.opens_at.data,
-                closes_at=form.closes_at.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
                 course_starts_on=form.course_starts_on.data,
-                status=form.status.data,
+                status=form.status,
                 reviewer_ids=form.reviewers.data,
             )
         except AdminError as error:
@@ -366,7 +366,13 @@ def new_offering():
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(_("La session a été créée."), "success")
+            if offering.status == "open":
+                flash(_("La session est ouverte : les candidatures sont reçues dès maintenant."), "success")
+            else:
+                flash(
+                    _("La session est enregistrée comme brouillon : elle n'est pas visible des candidats."),
+                    "success",
+                )
             return redirect(url_for("admin.offering", offering_id=offering.id))
     return render_template("admin/offering_new.html", form=form)
 
@@ -378,6 +384,8 @@ def offering(offering_id):
     form = OfferingEditForm(obj=offering, reviewer_choices=queries.reviewer_choices())
     if request.method == "GET":
         form.reviewers.data = [u.id for u in offering.reviewers]
+        form.opens_on.data = local_day(offering.opens_at)
+        form.closes_on.data = local_day(offering.closes_at)
         form.course_starts_on.data = offering.course_starts_on.date() if offering.course_starts_on else None
     if form.validate_on_submit():
         try:
@@ -385,8 +393,8 @@ def offering(offering_id):
                 current_user,
                 offering,
                 seats=form.seats.data,
-                opens_at=form.opens_at.data,
-                closes_at=form.closes_at.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
                 course_starts_on=form.course_starts_on.data,
                 status=form.status.data,
                 reviewer_ids=form.reviewers.data,

@@ -14,6 +14,7 @@ from portal.applications.models import Application, Document, StatusChange
 from portal.applications.operations import (
     AlreadyApplied,
     SubmissionRefused,
+    apply_outlooks,
     eligibility_problem,
     existing_application,
     submit_application,
@@ -122,7 +123,11 @@ def dashboard():
     applied = {a.offering_id for a in applications}
     offerings = [o for o in open_offerings() if o.id not in applied][:OPEN_OFFERINGS_SHOWN]
     return render_template(
-        "applications/dashboard.html", applications=applications, ranks=ranks, offerings=offerings
+        "applications/dashboard.html",
+        applications=applications,
+        ranks=ranks,
+        offerings=offerings,
+        outlooks=apply_outlooks(applicant, offerings),
     )
 
 

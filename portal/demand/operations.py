@@ -27,7 +27,7 @@ def open_offering_clause(track_id, city_id, now=None):
         Offering.track_id == track_id,
         Offering.city_id == city_id,
         Offering.status == "open",
-        Offering.closes_at > now,
+        Offering.closes_at >= now,
     )
 
 
@@ -88,7 +88,7 @@ def notify_interested(offering):
     """
     from portal.notifications.outbox import enqueue_to_user
 
-    if offering.status != "open" or offering.closes_at <= utcnow():
+    if offering.status != "open" or offering.closes_at < utcnow():
         return 0
     interests = db.session.scalars(
         select(Interest)
