@@ -5,7 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
@@ -63,14 +63,17 @@ class QueueFilterForm(FlaskForm):
 
 
 class CinSearchForm(FlaskForm):
-    """Exact search by CIN, sent by POST so the number never appears in a URL or log."""
+    """Exact search by CIN, sent by POST so the number never appears in a URL or log.
+
+    The field is optional, as every filter of the queue: sent empty, it clears the search.
+    """
 
     cin = StringField(
         _l("Numéro de CIN"),
         # As at registration: spaces typed inside the number are not part of it.
         filters=[lambda value: re.sub(r"\s", "", value).upper() if value else value],
         validators=[
-            DataRequired(_l("Saisissez un numéro de CIN.")),
+            Optional(),
             Length(max=8, message=_l("Une CIN compte au plus 8 caractères.")),
             Regexp(r"^[A-Z]{1,2}\d{1,6}$", message=_l("Format de CIN invalide (ex. AB123456).")),
         ],
