@@ -522,9 +522,35 @@ def _user_action(act, done_message):
     return redirect(url_for("admin.users"))
 
 
+@bp.get("/users/<int:user_id>/role")
+def confirm_role_change(user_id):
+    """Confirmation page of a role change chosen in the list: the person, the old and new role.
+
+    Nothing changes here (it works without script): the page's button sends the POST below.
+    """
+    user = _get_or_404(User, user_id)
+    role = request.args.get("role")
+    if role not in ROLES:
+        flash(_("Choisissez une valeur dans la liste."), "error")
+        return redirect(url_for("admin.users"))
+    if user.id == current_user.id:
+        flash(_("Vous ne pouvez pas modifier votre propre rôle."), "error")
+        return redirect(url_for("admin.users"))
+    if role == user.role:
+        flash(_("%(email)s a déjà le rôle %(role)s.", email=user.email, role=ROLE_LABELS[role]), "info")
+        return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/role_confirm.html",
+        user=user,
+        role=role,
+        role_labels=ROLE_LABELS,
+        assignments=len(user.reviewed_offerings) if user.role == "reviewer" else 0,
+    )
+
+
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id):
-    """Give a user another role."""
+    """Give a user another role (sent by the confirmation page)."""
     user = _get_or_404(User, user_id)
     form = RoleForm()
     if not form.validate_on_submit():
