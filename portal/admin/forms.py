@@ -218,7 +218,7 @@ class OfferingFields(FlaskForm):
             "c'est la date limite affichée aux candidats."
         ),
     )
-    course_starts_on = LocalDateField(_l("Début de la formation"), validators=[Optional(), PlausibleDay()])
+    course_starts_on = LocalDateField(_l("Début de la session"), validators=[Optional(), PlausibleDay()])
     reviewers = MultiCheckboxField(_l("Évaluateurs"), coerce=int, validators=[Optional()])
 
     def __init__(self, *args, reviewer_choices=(), **kwargs):
@@ -233,7 +233,7 @@ class OfferingFields(FlaskForm):
     def validate_course_starts_on(self, field):
         """The course cannot start before applications open."""
         if field.data and self.opens_on.data and field.data < self.opens_on.data:
-            raise StopValidation(_l("La formation ne peut pas commencer avant l'ouverture des candidatures."))
+            raise StopValidation(_l("La session ne peut pas commencer avant l'ouverture des candidatures."))
 
 
 class OfferingEditForm(OfferingFields):

@@ -198,7 +198,8 @@ def create_offering(
     )
     if exists is not None:
         raise AdminError(
-            _l("Cette formation est déjà programmée dans cette ville pour cette année."), field="city_id"
+            _l("Une session de cette formation existe déjà dans cette ville pour cette année."),
+            field="city_id",
         )
     offering = Offering(
         track_id=track_id,

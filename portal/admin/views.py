@@ -47,6 +47,7 @@ from portal.extensions import db, login_manager
 from portal.i18n import current_language
 from portal.notifications.models import OutboxEmail
 from portal.safety import query_int
+from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
 
 # Reachable without being an administrator (the invited person has no password yet).
@@ -378,7 +379,14 @@ def new_offering():
         else:
             db.session.commit()
             if offering.status == "open":
-                flash(_("La session est ouverte : les candidatures sont reçues dès maintenant."), "success")
+                flash(
+                    _(
+                        "La session est ouverte : elle reçoit les candidatures du %(first)s au %(last)s.",
+                        first=format_day(offering.opens_at),
+                        last=format_day(offering.closes_at),
+                    ),
+                    "success",
+                )
             else:
                 flash(
                     _("La session est enregistrée comme brouillon : elle n'est pas visible des candidats."),

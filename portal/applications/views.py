@@ -62,7 +62,7 @@ def apply(offering_id):
         abort(404)
     existing = existing_application(applicant, offering)
     if existing is not None:
-        flash(_("Vous avez déjà postulé à cette formation : voici votre candidature."), "info")
+        flash(_("Vous avez déjà postulé à cette session : voici votre candidature."), "info")
         return redirect(url_for("applications.detail", reference=existing.reference))
 
     form = ApplicationForm()
@@ -78,7 +78,7 @@ def apply(offering_id):
             )
         except AlreadyApplied as already:
             db.session.rollback()
-            flash(_("Vous avez déjà postulé à cette formation : voici votre candidature."), "info")
+            flash(_("Vous avez déjà postulé à cette session : voici votre candidature."), "info")
             return redirect(url_for("applications.detail", reference=already.application.reference))
         except SubmissionRefused as refused:
             db.session.rollback()

@@ -53,7 +53,9 @@ def register_interest(user, track, city):
     """
     if has_open_offering(track.id, city.id):
         raise InterestError(
-            _l("Cette formation est déjà ouverte dans cette ville : vous pouvez y déposer votre candidature.")
+            _l(
+                "Une session de cette formation est déjà ouverte dans cette ville : vous pouvez y déposer votre candidature."
+            )
         )
     interest = find_interest(user, track.id, city.id)
     if interest is not None:

@@ -49,14 +49,14 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    offering = SelectField(_l("Formation"), coerce=_int_or_none, validate_choice=False)
+    offering = SelectField(_l("Session"), coerce=_int_or_none, validate_choice=False)
     status = SelectField(_l("Statut"), validate_choice=False)
     q = StringField(_l("Nom ou référence"), validators=[Optional(), Length(max=100)])
     sort = SelectField(_l("Tri"), choices=[(s, SORT_LABELS[s]) for s in SORTS], validate_choice=False)
 
     def fill_choices(self, offerings, status_label):
         """Offerings of the reviewer and translated statuses as choices."""
-        self.offering.choices = [("", _l("Toutes mes formations"))] + [
+        self.offering.choices = [("", _l("Toutes mes sessions"))] + [
             (o.id, f"{o.track.code} · {o.city.name} · {o.academic_year}") for o in offerings
         ]
         self.status.choices = [("", _l("Tous les statuts"))] + [(s, status_label(s)) for s in STATUS_CHOICES]

@@ -240,7 +240,7 @@ def test_an_offering_is_unique_per_track_city_and_year(app):
         data=offering_form(existing.track, existing.city, academic_year=existing.academic_year),
     )
     assert response.status_code == 200
-    assert "déjà programmée dans cette ville" in response.get_data(as_text=True)
+    assert "existe déjà dans cette ville pour cette année" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Offering.id))) == 1
 
 
