@@ -10,13 +10,14 @@ from markupsafe import Markup
 from portal.extensions import cache
 
 
-def cached_html(key, seconds, render):
+def cached_html(key, seconds, render, refresh=False):
     """``render()``'s HTML, from the cache when a copy made less than ``seconds`` ago is there.
 
-    ``seconds`` of 0 turns the cache off. ``render`` may return a response instead of HTML
-    (a redirect, say): it is passed on and not kept.
+    ``seconds`` of 0 turns the cache off; ``refresh`` renders anew and keeps the new copy.
+    ``render`` may return a response instead of HTML (a redirect, say): it is passed on
+    and not kept.
     """
-    html = cache.get(key) if seconds else None
+    html = cache.get(key) if seconds and not refresh else None
     if html is None:
         html = render()
         if not isinstance(html, str):

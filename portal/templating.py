@@ -6,7 +6,7 @@ from functools import lru_cache
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
-from flask_babel import format_datetime, to_user_timezone
+from flask_babel import format_datetime, gettext, ngettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -122,6 +122,28 @@ def format_score(value):
     return _format_score(value, current_language())
 
 
+@lru_cache(maxsize=256)
+def _format_size_number(value, fmt, language):
+    return babel_format_decimal(value, format=fmt, locale=language)
+
+
+def format_file_size(size):
+    """A file's size for people, in the current language: bytes, then KB and MB.
+
+    One decimal below 10 (``1,5 Ko``), none above (``320 Ko``), and never 0 for a file
+    that is not empty: below 1 KB the bytes are counted.
+    """
+    if size is None:
+        return ""
+    if size < 1024:
+        return ngettext("%(num)d octet", "%(num)d octets", size)
+    value, unit = size / 1024, "KB"
+    if value >= 1023.5:
+        value, unit = size / (1024 * 1024), "MB"
+    number = _format_size_number(round(value, 1), "#,##0.#" if value < 10 else "#,##0", current_language())
+    return gettext("%(size)s Ko", size=number) if unit == "KB" else gettext("%(size)s Mo", size=number)
+
+
 def init_app(app):
     """Register globals and filters."""
     app.jinja_env.globals.update(
@@ -139,6 +161,7 @@ def init_app(app):
     app.jinja_env.filters.update(
         status_label=status_label,
         date=format_day,
+        filesize=format_file_size,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
     )
 

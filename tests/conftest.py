@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, event
 
 from portal import create_app, timeutil
-from portal.extensions import db, limiter, mail
+from portal.extensions import cache, db, limiter, mail
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -159,12 +159,14 @@ def _empty_tables():
 
 @pytest.fixture
 def app(_app, smtp_server):
-    """The application, with empty tables, an empty mailbox and an unfrozen clock."""
+    """The application, with empty tables, an empty cache, an empty mailbox and an unfrozen clock."""
     saved = dict(_app.config)
     smtp_server.clear()
     smtp_server.refuse = False
     with _app.app_context():
         _empty_tables()
+        # Pages cached by an earlier test may match this test's data by chance (same ids).
+        cache.clear()
     ctx = _app.app_context()
     ctx.push()
     try:

@@ -27,6 +27,11 @@ def _nice_step(value, lines=4):
     return 10 * magnitude
 
 
+# The widest a bar gets, in the SVG's units (the plot is 548 wide): with a few days of
+# data the bars keep the look of bars, centred in their day, instead of filling the plot.
+MAX_BAR_WIDTH = 32
+
+
 def bar_chart(series, width=600, height=260, left=44, bottom=30, top=12, right=8):
     """Geometry of a bar chart of ``[(label, value)]`` for ``templates/admin/_bar_chart.html``.
 
@@ -40,11 +45,12 @@ def bar_chart(series, width=600, height=260, left=44, bottom=30, top=12, right=8
     top_value = step * max(-(-highest // step), 1)
     slot = plot_w / max(len(series), 1)
     gap = min(slot * 0.2, 4)
+    bar_width = max(min(slot - gap, MAX_BAR_WIDTH), 1)
     bars = [
         Bar(
-            x=round(left + i * slot + gap / 2, 2),
+            x=round(left + i * slot + (slot - bar_width) / 2, 2),
             y=round(top + plot_h - plot_h * value / top_value, 2),
-            width=round(max(slot - gap, 1), 2),
+            width=round(bar_width, 2),
             height=round(plot_h * value / top_value, 2),
             label=label,
             value=value,

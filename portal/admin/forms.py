@@ -2,10 +2,9 @@
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone, to_utc
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -23,6 +22,7 @@ from wtforms.validators import (
     Optional,
     StopValidation,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.auth.models import ROLES
 from portal.auth.passwords import password_problem
@@ -105,38 +105,15 @@ class MultiChoiceField(SelectMultipleField):
             raise StopValidation(_l("Choisissez des valeurs dans la liste."))
 
 
-class LocalDateTimeField(StringField):
-    """A ``datetime-local`` input read in the portal's time zone (Africa/Casablanca).
+class MultiCheckboxField(MultiChoiceField):
+    """Several values chosen with checkboxes (a multiple select needs Ctrl or Cmd)."""
 
-    ``data`` is a naive UTC datetime, as stored; the input shows local time.
-    """
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
-    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-
-    def process_formdata(self, valuelist):
-        """Parse local time and convert it to naive UTC."""
-        self.raw_text = valuelist[0].strip() if valuelist else ""
-        if not self.raw_text:
-            self.data = None
-            # Only spaces is no input: InputRequired must see it as missing.
-            self.raw_data = []
-            return
-        for fmt in self.FORMATS:
-            try:
-                local = datetime.strptime(self.raw_text, fmt)
-            except ValueError:
-                continue
-            self.data = to_utc(local)
-            return
-        self.data = None
-        raise ValueError(_l("Date et heure invalides : utilisez le format AAAA-MM-JJ HH:MM."))
-
-    def _value(self):
-        if getattr(self, "raw_text", None) and self.data is None:
-            return self.raw_text
-        if self.data is None:
-            return ""
-        return to_user_timezone(self.data).strftime("%Y-%m-%dT%H:%M")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "MultiCheckboxField"
 
 
 def _text(length, required=True):
@@ -205,8 +182,22 @@ class NewTrackForm(TrackForm):
             )
 
 
-class OfferingEditForm(FlaskForm):
-    """What can change on an existing offering."""
+class PlausibleDay:
+    """A day of this century: the window is stored as moments, which far-off years cannot be."""
+
+    FIRST, LAST = date(2000, 1, 1), date(2099, 12, 31)
+
+    def __call__(self, form, field):
+        if field.data and not self.FIRST <= field.data <= self.LAST:
+            raise StopValidation(_l("Choisissez une date entre 2000 et 2099."))
+
+
+class OfferingFields(FlaskForm):
+    """What the creation and the edit page of an offering share.
+
+    The window is two days, in Moroccan time: applications are accepted from the start
+    of the first day to the end of the last one (the operation stores those moments).
+    """
 
     seats = WholeNumberField(
         _l("Nombre de places"),
@@ -215,34 +206,49 @@ class OfferingEditForm(FlaskForm):
             NumberRange(min=1, max=MAX_SEATS, message=_l("Entre %(min)s et %(max)s places.")),
         ],
     )
-    opens_at = LocalDateTimeField(
-        _l("Ouverture des candidatures (heure du Maroc)"), validators=[_input_required()]
+    opens_on = LocalDateField(
+        _l("Premier jour des candidatures"),
+        validators=[_input_required(), PlausibleDay()],
+        description=_l("Les candidatures sont reçues à partir de 0 h 00 (heure du Maroc) ce jour-là."),
     )
-    closes_at = LocalDateTimeField(
-        _l("Clôture des candidatures (heure du Maroc)"), validators=[_input_required()]
+    closes_on = LocalDateField(
+        _l("Dernier jour des candidatures"),
+        validators=[_input_required(), PlausibleDay()],
+        description=_l(
+            "Les candidatures sont reçues jusqu'à 23 h 59 (heure du Maroc) ce jour-là inclus : "
+            "c'est la date limite affichée aux candidats."
+        ),
     )
-    course_starts_on = LocalDateField(_l("Début de la formation"), validators=[Optional()])
-    reviewers = MultiChoiceField(_l("Évaluateurs"), coerce=int, validators=[Optional()])
-    status = ChoiceField(_l("Statut"), validators=[_required()])
+    course_starts_on = LocalDateField(_l("Début de la session"), validators=[Optional(), PlausibleDay()])
+    reviewers = MultiCheckboxField(_l("Évaluateurs"), coerce=int, validators=[Optional()])
 
     def __init__(self, *args, reviewer_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.reviewers.choices = list(reviewer_choices)
-        self.status.choices = [(s, OFFERING_STATUS_LABELS[s]) for s in OFFERING_STATUSES]
 
-    def validate_closes_at(self, field):
-        """The window must end after it opens."""
-        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
-            raise StopValidation(_l("La clôture doit être postérieure à l'ouverture."))
+    def validate_closes_on(self, field):
+        """The last day cannot come before the first one."""
+        if field.data and self.opens_on.data and field.data < self.opens_on.data:
+            raise StopValidation(_l("Le dernier jour ne peut pas précéder le premier jour des candidatures."))
 
     def validate_course_starts_on(self, field):
         """The course cannot start before applications open."""
-        if field.data and self.opens_at.data and field.data < self.opens_at.data.date():
-            raise StopValidation(_l("La formation ne peut pas commencer avant l'ouverture des candidatures."))
+        if field.data and self.opens_on.data and field.data < self.opens_on.data:
+            raise StopValidation(_l("La session ne peut pas commencer avant l'ouverture des candidatures."))
 
 
-class OfferingForm(OfferingEditForm):
-    """A new offering: a track in a city for an academic year."""
+class OfferingEditForm(OfferingFields):
+    """What can change on an existing offering."""
+
+    status = ChoiceField(_l("Statut"), validators=[_required()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [(s, OFFERING_STATUS_LABELS[s]) for s in OFFERING_STATUSES]
+
+
+class OfferingForm(OfferingFields):
+    """A new offering: a track in a city for an academic year, opened now or kept as a draft."""
 
     track_id = ChoiceField(_l("Formation"), coerce=optional_int, validators=[_required()])
     city_id = ChoiceField(_l("Ville"), coerce=optional_int, validators=[_required()])
@@ -252,11 +258,26 @@ class OfferingForm(OfferingEditForm):
         validators=[_required(), max_length(9)],
         description=_l("Par exemple 2026-2027."),
     )
+    # The button clicked, "open" (open now) or "draft" (save as a draft): no default, the
+    # administrator says which one every time.
+    action = ChoiceField(
+        validators=[
+            DataRequired(
+                message=_l("Choisissez : ouvrir la session maintenant ou l'enregistrer comme brouillon.")
+            )
+        ]
+    )
 
     def __init__(self, *args, track_choices=(), city_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.track_id.choices = [("", CHOOSE), *track_choices]
         self.city_id.choices = [("", CHOOSE), *city_choices]
+        self.action.choices = [("open", "open"), ("draft", "draft")]
+
+    @property
+    def status(self):
+        """The status the new offering gets from the button clicked."""
+        return self.action.data
 
     def validate_academic_year(self, field):
         """Two consecutive years: ``2026-2027``."""

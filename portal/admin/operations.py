@@ -14,7 +14,7 @@ from portal.auth.sessions import end_all_sessions
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
-from portal.timeutil import utcnow
+from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
 
 
 class AdminError(Exception):
@@ -177,17 +177,19 @@ def create_offering(
     city_id,
     academic_year,
     seats,
-    opens_at,
-    closes_at,
+    opens_on,
+    closes_on,
     course_starts_on,
     status,
     reviewer_ids=(),
 ):
     """Offer a track in a city for an academic year; flush.
 
-    When it is created open, the applicants who asked for this track in this city are
-    emailed.
+    Applications are accepted from the start of ``opens_on`` to the end of ``closes_on``
+    (days in Moroccan time). When it is created open, the applicants who asked for this
+    track in this city are emailed.
     """
+    opens_at, closes_at = _window(opens_on, closes_on)
     exists = db.session.scalar(
         select(Offering.id).where(
             Offering.track_id == track_id,
@@ -197,7 +199,8 @@ def create_offering(
     )
     if exists is not None:
         raise AdminError(
-            _l("Cette formation est déjà programmée dans cette ville pour cette année."), field="city_id"
+            _l("Une session de cette formation existe déjà dans cette ville pour cette année."),
+            field="city_id",
         )
     offering = Offering(
         track_id=track_id,
@@ -283,21 +286,30 @@ def _course_start(day, old=None):
     return datetime.combine(day, time())
 
 
-def _keep_if_same_minute(old, new):
-    if old is not None and new is not None and old.replace(second=0, microsecond=0) == new:
-        return old
-    return new
+def _window(opens_on, closes_on):
+    """The stored window of two days in Moroccan time: the start of the first, the end of the last."""
+    if closes_on < opens_on:
+        raise AdminError(
+            _l("Le dernier jour ne peut pas précéder le premier jour des candidatures."), field="closes_on"
+        )
+    return start_of_local_day(opens_on), end_of_local_day(closes_on)
+
+
+def _keep_if_same_day(old, new, day):
+    # A moment set before days were picked (or by the seed) stays as it is while its day
+    # is not changed: saving the page unchanged changes nothing.
+    return old if old is not None and local_day(old) == day else new
 
 
 def update_offering(
-    actor, offering, *, seats, opens_at, closes_at, course_starts_on, status, reviewer_ids=None
+    actor, offering, *, seats, opens_on, closes_on, course_starts_on, status, reviewer_ids=None
 ):
-    """Change an offering: seats, window, course start, status, reviewers; flush."""
+    """Change an offering: seats, window (days in Moroccan time), course start, status, reviewers; flush."""
+    opens_at, closes_at = _window(opens_on, closes_on)
     # Seats first: it refreshes the row, which would drop changes made before it.
     promoted = change_seats(actor, offering, seats)
-    # The form has minute precision: an unchanged field must not count as a change.
-    opens_at = _keep_if_same_minute(offering.opens_at, opens_at)
-    closes_at = _keep_if_same_minute(offering.closes_at, closes_at)
+    opens_at = _keep_if_same_day(offering.opens_at, opens_at, opens_on)
+    closes_at = _keep_if_same_day(offering.closes_at, closes_at, closes_on)
     course_starts_on = _course_start(course_starts_on, offering.course_starts_on)
     old_status = offering.status
     before, after = _apply(

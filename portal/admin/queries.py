@@ -223,7 +223,7 @@ def demand_ranking(track_id=None, limit=50):
         Offering.track_id == Track.id,
         Offering.city_id == City.id,
         Offering.status == "open",
-        Offering.closes_at > now,
+        Offering.closes_at >= now,
     )
     # An offering already planned there this year (draft or closed): edit it, don't create one.
     planned = (

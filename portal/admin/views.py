@@ -48,7 +48,8 @@ from portal.extensions import db, login_manager
 from portal.i18n import current_language
 from portal.notifications.models import OutboxEmail
 from portal.safety import query_int
-from portal.timeutil import utcnow
+from portal.templating import format_day
+from portal.timeutil import local_day, utcnow
 
 # Reachable without being an administrator (the invited person has no password yet).
 PUBLIC_ENDPOINTS = frozenset({"admin.accept_invite"})
@@ -103,14 +104,25 @@ def _get_or_404(model, object_id):
 
 @bp.get("")
 def dashboard():
-    """Counts by city, track and status, seats, applications per day, demand, outbox."""
+    """Counts by city, track and status, seats, applications per day, demand, outbox.
+
+    ``?refresh=1`` (the page's "recompute now" button) computes the figures now, then
+    comes back to the plain address, so that reloading the page does not compute again.
+    """
     filters = queries.ApplicationFilters.from_args(request.args)
+    refresh = request.args.get("refresh") == "1"
     # The figures read every application (0.2 s at 100,000 on SQLite): the content is
     # rendered at most once per DASHBOARD_CACHE_SECONDS for each language and filter.
     key = f"admin-dashboard:{current_language()}:{json.dumps(filters.as_args(), sort_keys=True)}"
     content = cached_html(
-        key, current_app.config["DASHBOARD_CACHE_SECONDS"], lambda: _dashboard_content(filters)
+        key,
+        current_app.config["DASHBOARD_CACHE_SECONDS"],
+        lambda: _dashboard_content(filters),
+        refresh=refresh,
     )
+    if refresh:
+        flash(_("Les chiffres viennent d'être recalculés."), "success")
+        return redirect(url_for("admin.dashboard", **filters.as_args()))
     return render_template("admin/dashboard.html", content=content)
 
 
@@ -333,14 +345,14 @@ def _new_offering_form():
     )
     if request.method == "GET":
         # Pre-filled from the demand table's "open this track here" link.
-        now = utcnow().replace(second=0, microsecond=0)
+        now = utcnow()
+        today = local_day(now)
         form.track_id.data = request.args.get("track", type=int)
         form.city_id.data = request.args.get("city", type=int)
         form.academic_year.data = academic_year(now)
         form.seats.data = 25
-        form.opens_at.data = now
-        form.closes_at.data = now + timedelta(days=60)
-        form.status.data = "draft"
+        form.opens_on.data = today
+        form.closes_on.data = today + timedelta(days=60)
     return form
 
 
@@ -356,10 +368,10 @@ def new_offering():
                 city_id=form.city_id.data,
                 academic_year=form.academic_year.data,
                 seats=form.seats.data,
-                opens_at=form.opens_at.data,
-                closes_at=form.closes_at.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
                 course_starts_on=form.course_starts_on.data,
-                status=form.status.data,
+                status=form.status,
                 reviewer_ids=form.reviewers.data,
             )
         except AdminError as error:
@@ -367,7 +379,20 @@ def new_offering():
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(_("La session a été créée."), "success")
+            if offering.status == "open":
+                flash(
+                    _(
+                        "La session est ouverte : elle reçoit les candidatures du %(first)s au %(last)s.",
+                        first=format_day(offering.opens_at),
+                        last=format_day(offering.closes_at),
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _("La session est enregistrée comme brouillon : elle n'est pas visible des candidats."),
+                    "success",
+                )
             return redirect(url_for("admin.offering", offering_id=offering.id))
     return render_template("admin/offering_new.html", form=form)
 
@@ -379,6 +404,8 @@ def offering(offering_id):
     form = OfferingEditForm(obj=offering, reviewer_choices=queries.reviewer_choices())
     if request.method == "GET":
         form.reviewers.data = [u.id for u in offering.reviewers]
+        form.opens_on.data = local_day(offering.opens_at)
+        form.closes_on.data = local_day(offering.closes_at)
         form.course_starts_on.data = offering.course_starts_on.date() if offering.course_starts_on else None
     if form.validate_on_submit():
         try:
@@ -386,8 +413,8 @@ def offering(offering_id):
                 current_user,
                 offering,
                 seats=form.seats.data,
-                opens_at=form.opens_at.data,
-                closes_at=form.closes_at.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
                 course_starts_on=form.course_starts_on.data,
                 status=form.status.data,
                 reviewer_ids=form.reviewers.data,
@@ -507,9 +534,35 @@ def _user_action(act, done_message):
     return redirect(url_for("admin.users"))
 
 
+@bp.get("/users/<int:user_id>/role")
+def confirm_role_change(user_id):
+    """Confirmation page of a role change chosen in the list: the person, the old and new role.
+
+    Nothing changes here (it works without script): the page's button sends the POST below.
+    """
+    user = _get_or_404(User, user_id)
+    role = request.args.get("role")
+    if role not in ROLES:
+        flash(_("Choisissez une valeur dans la liste."), "error")
+        return redirect(url_for("admin.users"))
+    if user.id == current_user.id:
+        flash(_("Vous ne pouvez pas modifier votre propre rôle."), "error")
+        return redirect(url_for("admin.users"))
+    if role == user.role:
+        flash(_("%(email)s a déjà le rôle %(role)s.", email=user.email, role=ROLE_LABELS[role]), "info")
+        return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/role_confirm.html",
+        user=user,
+        role=role,
+        role_labels=ROLE_LABELS,
+        assignments=len(user.reviewed_offerings) if user.role == "reviewer" else 0,
+    )
+
+
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id):
-    """Give a user another role."""
+    """Give a user another role (sent by the confirmation page)."""
     user = _get_or_404(User, user_id)
     form = RoleForm()
     if not form.validate_on_submit():

@@ -7,10 +7,12 @@ all (and files written for a transaction that rolls back are deleted again).
 
 import logging
 import secrets
+from collections import Counter
+from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import format_datetime, lazy_ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +22,7 @@ from portal.applications.workflow import ACTIVE, Status
 from portal.catalog.models import education_rank
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_to_user
-from portal.templating import EDUCATION_LABELS
+from portal.templating import EDUCATION_LABELS, format_day
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -64,20 +66,22 @@ def active_application_count(applicant, academic_year):
     )
 
 
-def eligibility_problem(applicant, offering, now=None):
-    """The translated reason why ``applicant`` may not apply to ``offering`` now, or None."""
+def eligibility_problem(applicant, offering, now=None, active_count=None):
+    """The translated reason why ``applicant`` may not apply to ``offering`` now, or None.
+
+    ``active_count`` is the applicant's number of active applications in the offering's
+    academic year, when the caller already knows it (it is counted otherwise).
+    """
     now = now or utcnow()
     if offering.status != "open":
-        return _l("Cette formation n'accepte pas de candidatures.")
+        return _l("Cette session n'accepte pas de candidatures.")
     if now < offering.opens_at:
         return _l(
-            "Les candidatures pour cette formation ouvriront le %(date)s.",
-            date=format_datetime(offering.opens_at, "short"),
+            "Les candidatures pour cette session ouvriront le %(date)s.", date=format_day(offering.opens_at)
         )
-    if now >= offering.closes_at:
+    if now > offering.closes_at:
         return _l(
-            "La date limite de candidature (%(date)s) est dépassée.",
-            date=format_datetime(offering.closes_at, "short"),
+            "La date limite de candidature (%(date)s) est dépassée.", date=format_day(offering.closes_at)
         )
     if not applicant.is_confirmed:
         return _l(
@@ -89,13 +93,16 @@ def eligibility_problem(applicant, offering, now=None):
     if age is None or age < min_age:
         return _l("Il faut avoir au moins %(age)d ans pour postuler.", age=min_age)
     if education_rank(profile.education_level) < education_rank(offering.track.min_education):
-        level = offering.track.min_education
+        level, own = offering.track.min_education, profile.education_level
         return _l(
-            "Cette formation demande au moins le niveau « %(level)s ».",
+            "Cette formation demande au moins le niveau « %(level)s » ; votre profil indique « %(own)s ».",
             level=EDUCATION_LABELS.get(level, level),
+            own=EDUCATION_LABELS.get(own, own or "—"),
         )
     limit = current_app.config["MAX_ACTIVE_APPLICATIONS"]
-    if active_application_count(applicant, offering.academic_year) >= limit:
+    if active_count is None:
+        active_count = active_application_count(applicant, offering.academic_year)
+    if active_count >= limit:
         return lazy_ngettext(
             "Vous avez déjà %(num)d candidature en cours pour l'année %(year)s, le maximum autorisé. "
             "Retirez-la pour pouvoir postuler ailleurs.",
@@ -105,6 +112,50 @@ def eligibility_problem(applicant, offering, now=None):
             year=offering.academic_year,
         )
     return None
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What an applicant is told beside an offering, before applying.
+
+    ``reference`` is their application to it, if any; otherwise ``problem`` is why they
+    may not apply (None: they may). ``waitlist`` says that every seat is held, so that
+    a new application can only go to the waiting list.
+    """
+
+    reference: str | None
+    problem: object
+    waitlist: bool
+
+    @property
+    def can_apply(self):
+        """Whether the apply button is offered."""
+        return self.reference is None and self.problem is None
+
+
+def apply_outlooks(applicant, offerings, now=None):
+    """``{offering id: Outlook}`` for ``applicant``, by the rules of ``submit_application``.
+
+    One query reads the applicant's applications, whatever the number of offerings.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(
+            Application.offering_id, Application.reference, Application.academic_year, Application.status
+        ).where(Application.applicant_id == applicant.id)
+    ).all()
+    applied = {row.offering_id: row.reference for row in rows}
+    active = Counter(row.academic_year for row in rows if Status(row.status) in ACTIVE)
+    return {
+        offering.id: Outlook(
+            reference=applied.get(offering.id),
+            problem=None
+            if offering.id in applied
+            else eligibility_problem(applicant, offering, now, active[offering.academic_year]),
+            waitlist=offering.seats_left == 0,
+        )
+        for offering in offerings
+    }
 
 
 def submit_application(applicant, offering, form_data, files):

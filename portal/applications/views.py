@@ -14,6 +14,7 @@ from portal.applications.models import Application, Document, StatusChange
 from portal.applications.operations import (
     AlreadyApplied,
     SubmissionRefused,
+    apply_outlooks,
     eligibility_problem,
     existing_application,
     submit_application,
@@ -61,7 +62,7 @@ def apply(offering_id):
         abort(404)
     existing = existing_application(applicant, offering)
     if existing is not None:
-        flash(_("Vous avez déjà postulé à cette formation : voici votre candidature."), "info")
+        flash(_("Vous avez déjà postulé à cette session : voici votre candidature."), "info")
         return redirect(url_for("applications.detail", reference=existing.reference))
 
     form = ApplicationForm()
@@ -77,7 +78,7 @@ def apply(offering_id):
             )
         except AlreadyApplied as already:
             db.session.rollback()
-            flash(_("Vous avez déjà postulé à cette formation : voici votre candidature."), "info")
+            flash(_("Vous avez déjà postulé à cette session : voici votre candidature."), "info")
             return redirect(url_for("applications.detail", reference=already.application.reference))
         except SubmissionRefused as refused:
             db.session.rollback()
@@ -122,7 +123,11 @@ def dashboard():
     applied = {a.offering_id for a in applications}
     offerings = [o for o in open_offerings() if o.id not in applied][:OPEN_OFFERINGS_SHOWN]
     return render_template(
-        "applications/dashboard.html", applications=applications, ranks=ranks, offerings=offerings
+        "applications/dashboard.html",
+        applications=applications,
+        ranks=ranks,
+        offerings=offerings,
+        outlooks=apply_outlooks(applicant, offerings),
     )
 
 

@@ -123,7 +123,7 @@ def transition(application, to, actor, note=None, *, promoted=False):
             if taken != 1:
                 raise SeatsFull(
                     _l(
-                        "Toutes les places de cette formation sont attribuées. Vous pouvez placer la candidature sur liste d'attente."
+                        "Toutes les places de cette session sont attribuées. Vous pouvez placer la candidature sur liste d'attente."
                     )
                 )
         values = {"status": to.value, "updated_at": now, "version": Application.version + 1}

@@ -97,6 +97,11 @@ class Track(Localized, db.Model):
 class Offering(db.Model):
     """A track in a city for an academic year, with its seats and application window.
 
+    The window runs from ``opens_at`` to ``closes_at`` inclusive. Administrators pick
+    days: ``opens_at`` is the first moment of the first day and ``closes_at`` the last
+    moment (23:59:59.999999) of the last day, in Moroccan time, stored in UTC; so a
+    deadline shown as a day means the whole of that day.
+
     ``seats_held`` counts the applications that hold a seat (accepted or confirmed). It is
     changed only by the workflow, with a conditional UPDATE, and a CHECK constraint keeps
     it within ``seats`` whatever the concurrency.
@@ -135,4 +140,4 @@ class Offering(db.Model):
     def window_is_open(self, now=None):
         """Whether applications are accepted right now."""
         now = now or utcnow()
-        return self.status == "open" and self.opens_at <= now < self.closes_at
+        return self.status == "open" and self.opens_at <= now <= self.closes_at

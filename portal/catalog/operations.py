@@ -1,13 +1,13 @@
 """Catalogue operations: seeding and academic years."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.seed_data import OFFERINGS, REGIONS, TRACKS
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
 
 
 def academic_year(day=None):
@@ -50,20 +50,22 @@ def seed_catalogue(now=None):
         (o.track_id, o.city_id)
         for o in db.session.scalars(select(Offering).where(Offering.academic_year == year))
     }
+    # Open since yesterday; the last day to apply is in two months (the whole of that
+    # day, in Moroccan time, as administrators set it).
+    first_day = local_day(now) - timedelta(days=1)
     for code, slug in OFFERINGS:
         track, city = tracks[code], cities[slug]
         if (track.id, city.id) in existing:
             continue
-        opens = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
         db.session.add(
             Offering(
                 track=track,
                 city=city,
                 academic_year=year,
                 seats=25,
-                opens_at=opens,
-                closes_at=opens + timedelta(days=61),
-                course_starts_on=opens + timedelta(days=91),
+                opens_at=start_of_local_day(first_day),
+                closes_at=end_of_local_day(first_day + timedelta(days=61)),
+                course_starts_on=datetime.combine(first_day + timedelta(days=91), time()),
                 status="open",
             )
         )

@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
+from portal import permissions
 from portal.catalog import bp
 from portal.catalog.models import DOMAINS, City, Offering, Track
 from portal.catalog.visitor_cache import visitor_page
@@ -21,7 +22,7 @@ def open_offerings(city_id=None, domain=None, track_id=None):
         .join(Offering.track)
         .join(Offering.city)
         .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(Offering.status == "open", Offering.opens_at <= now, Offering.closes_at > now)
+        .where(Offering.status == "open", Offering.opens_at <= now, Offering.closes_at >= now)
         .order_by(Offering.closes_at, Track.code, City.name_fr)
     )
     if city_id:
@@ -33,11 +34,34 @@ def open_offerings(city_id=None, domain=None, track_id=None):
     return db.session.scalars(query).all()
 
 
+def apply_outlooks_for(offerings):
+    """What the logged-in applicant is told beside each offering (empty for anyone else)."""
+    if not permissions.can_apply(current_user) or current_user.profile is None:
+        return {}
+    # Imported here: applications builds on the catalogue, which is loaded first.
+    from portal.applications.operations import apply_outlooks
+
+    return apply_outlooks(current_user, offerings)
+
+
+def by_track(offerings):
+    """``[(track, [offerings])]``: the offerings grouped by track, in the order they come."""
+    groups = {}
+    for offering in offerings:
+        groups.setdefault(offering.track_id, (offering.track, []))[1].append(offering)
+    return list(groups.values())
+
+
 @bp.get("/")
 @visitor_page
 def home():
-    """Programme presentation and the offerings open now."""
-    return render_template("catalog/home.html", offerings=open_offerings())
+    """Programme presentation and the offerings open now, grouped by track."""
+    offerings = open_offerings()
+    return render_template(
+        "catalog/home.html",
+        groups=by_track(offerings),
+        outlooks=apply_outlooks_for(offerings),
+    )
 
 
 @bp.get("/tracks")
@@ -52,17 +76,15 @@ def tracks():
     if domain:
         all_tracks = [t for t in all_tracks if t.domain == domain]
     offerings = open_offerings(city_id=city_id, domain=domain)
-    by_track = {}
-    for offering in offerings:
-        by_track.setdefault(offering.track_id, []).append(offering)
     cities = db.session.scalars(select(City).order_by(City.name_fr)).all()
     return render_template(
         "catalog/tracks.html",
         tracks=all_tracks,
-        by_track=by_track,
+        by_track={track.id: track_offerings for track, track_offerings in by_track(offerings)},
         cities=cities,
         city_id=city_id,
         domain=domain,
+        outlooks=apply_outlooks_for(offerings),
     )
 
 
@@ -73,7 +95,10 @@ def track(code):
     track = db.session.scalar(select(Track).where(Track.code == code.upper()))
     if track is None:
         abort(404)
-    return render_template("catalog/track.html", track=track, offerings=open_offerings(track_id=track.id))
+    offerings = open_offerings(track_id=track.id)
+    return render_template(
+        "catalog/track.html", track=track, offerings=offerings, outlooks=apply_outlooks_for(offerings)
+    )
 
 
 @bp.get("/privacy")

@@ -5,9 +5,10 @@ language, the address (filters) and the open offerings, so it is rendered once p
 language, address and *state* of the open offerings, and served from the cache until
 that state changes or ``VISITOR_PAGE_CACHE_SECONDS`` pass. The state is one small
 aggregate query (how many offerings are open, their seats and seats held, the newest
-one): accepting, confirming or withdrawing an application, or opening or closing an
-offering, renders the pages again at once. Edits that leave it unchanged (a track's
-description, a window's dates) show within the cache duration.
+one, how many take applications at this moment): accepting, confirming or withdrawing
+an application, opening or closing an offering, or a window opening or ending (the
+deadline passing at midnight), renders the pages again at once. Edits that leave it
+unchanged (a track's description) show within the cache duration.
 
 Only anonymous visitors without a pending flash message are served from the cache: a
 logged-in page carries the user's menu and a CSRF token.
@@ -18,22 +19,26 @@ from functools import wraps
 
 from flask import current_app, request, session
 from flask_login import current_user
+from sqlalchemy import DateTime, bindparam, text
 
 from portal.caching import cached_html
 from portal.extensions import db
 from portal.i18n import current_language
+from portal.timeutil import utcnow
 
 # Plain SQL, the same on SQLite and PostgreSQL: this runs on every visitor request, and
 # building and compiling the equivalent SQLAlchemy expression cost more than the query.
-_STATE_SQL = (
-    "SELECT count(id), coalesce(sum(seats), 0), coalesce(sum(seats_held), 0), coalesce(max(id), 0) "
+# Built once; the typed parameter lets each database compare the moment as it stores it.
+_STATE_SQL = text(
+    "SELECT count(id), coalesce(sum(seats), 0), coalesce(sum(seats_held), 0), coalesce(max(id), 0), "
+    "coalesce(sum(CASE WHEN opens_at <= :now AND closes_at >= :now THEN 1 ELSE 0 END), 0) "
     "FROM offering WHERE status = 'open'"
-)
+).bindparams(bindparam("now", type_=DateTime()))
 
 
 def open_offerings_state():
-    """A short string that changes whenever the open offerings or their seats change."""
-    row = db.session.connection().exec_driver_sql(_STATE_SQL).one()
+    """A short string that changes whenever the open offerings, their seats or their windows change."""
+    row = db.session.execute(_STATE_SQL, {"now": utcnow()}).one()
     return "-".join(str(value) for value in row)
 
 

@@ -27,7 +27,7 @@ def open_offering_clause(track_id, city_id, now=None):
         Offering.track_id == track_id,
         Offering.city_id == city_id,
         Offering.status == "open",
-        Offering.closes_at > now,
+        Offering.closes_at >= now,
     )
 
 
@@ -53,7 +53,9 @@ def register_interest(user, track, city):
     """
     if has_open_offering(track.id, city.id):
         raise InterestError(
-            _l("Cette formation est déjà ouverte dans cette ville : vous pouvez y déposer votre candidature.")
+            _l(
+                "Une session de cette formation est déjà ouverte dans cette ville : vous pouvez y déposer votre candidature."
+            )
         )
     interest = find_interest(user, track.id, city.id)
     if interest is not None:
@@ -88,7 +90,7 @@ def notify_interested(offering):
     """
     from portal.notifications.outbox import enqueue_to_user
 
-    if offering.status != "open" or offering.closes_at <= utcnow():
+    if offering.status != "open" or offering.closes_at < utcnow():
         return 0
     interests = db.session.scalars(
         select(Interest)

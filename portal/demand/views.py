@@ -104,7 +104,7 @@ def my_interests():
         select(Offering).where(
             tuple_(Offering.track_id, Offering.city_id).in_(pairs),
             Offering.status == "open",
-            Offering.closes_at > utcnow(),
+            Offering.closes_at >= utcnow(),
         )
     ).all()
     opened = {(o.track_id, o.city_id): o for o in offerings}

@@ -5,7 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
@@ -49,28 +49,31 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    offering = SelectField(_l("Formation"), coerce=_int_or_none, validate_choice=False)
+    offering = SelectField(_l("Session"), coerce=_int_or_none, validate_choice=False)
     status = SelectField(_l("Statut"), validate_choice=False)
     q = StringField(_l("Nom ou référence"), validators=[Optional(), Length(max=100)])
     sort = SelectField(_l("Tri"), choices=[(s, SORT_LABELS[s]) for s in SORTS], validate_choice=False)
 
     def fill_choices(self, offerings, status_label):
         """Offerings of the reviewer and translated statuses as choices."""
-        self.offering.choices = [("", _l("Toutes mes formations"))] + [
+        self.offering.choices = [("", _l("Toutes mes sessions"))] + [
             (o.id, f"{o.track.code} · {o.city.name} · {o.academic_year}") for o in offerings
         ]
         self.status.choices = [("", _l("Tous les statuts"))] + [(s, status_label(s)) for s in STATUS_CHOICES]
 
 
 class CinSearchForm(FlaskForm):
-    """Exact search by CIN, sent by POST so the number never appears in a URL or log."""
+    """Exact search by CIN, sent by POST so the number never appears in a URL or log.
+
+    The field is optional, as every filter of the queue: sent empty, it clears the search.
+    """
 
     cin = StringField(
         _l("Numéro de CIN"),
         # As at registration: spaces typed inside the number are not part of it.
         filters=[lambda value: re.sub(r"\s", "", value).upper() if value else value],
         validators=[
-            DataRequired(_l("Saisissez un numéro de CIN.")),
+            Optional(),
             Length(max=8, message=_l("Une CIN compte au plus 8 caractères.")),
             Regexp(r"^[A-Z]{1,2}\d{1,6}$", message=_l("Format de CIN invalide (ex. AB123456).")),
         ],

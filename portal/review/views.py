@@ -99,6 +99,9 @@ def search_cin():
     filter_form = QueueFilterForm(formdata=None)
     if not cin_form.validate():
         return _render_queue(queries.QueueFilters(), filter_form, cin_form, status=422)
+    if not cin_form.cin.data:
+        # Nothing typed: the whole queue, as with the other (empty) filters.
+        return redirect(url_for("review.queue"))
     filters = queries.QueueFilters(cin=cin_form.cin.data.strip().upper())
     return _render_queue(filters, filter_form, cin_form)
 

@@ -226,10 +226,13 @@ def test_admin_opens_a_track_in_a_new_city(journey, language):
     page.select_option("#track_id", str(track_id))
     page.select_option("#city_id", str(fes_id))
     page.fill("#seats", "20")
-    page.select_option("#status", "open")
-    page.select_option("#reviewers", [str(reviewer_id)])
+    # Reviewers are checkboxes; the last day of applications is a date.
+    page.check(f"#reviewers input[value='{reviewer_id}']")
+    assert page.locator("#closes_on").get_attribute("type") == "date"
     journey.shot("admin-offering-new")
-    journey.submit("main form button[type=submit]", expect_url=r"/admin/offerings/\d+$")
+    # Two buttons, no default: this administrator opens the session now.
+    assert page.locator("main form button[name=action]").count() == 2
+    journey.submit("main form button[name=action][value=open]", expect_url=r"/admin/offerings/\d+$")
     assert page.locator(".flash-messages .alert-success").count() == 1
     journey.shot("admin-offering")
 
@@ -240,7 +243,10 @@ def test_admin_opens_a_track_in_a_new_city(journey, language):
     offering_id = offering.id
     db.session.commit()
 
-    # The new offering is in the public catalogue, filtered by its city.
+    # The new session is in the public catalogue, filtered by its city (a visitor's view:
+    # staff are not offered the apply button).
+    page.context.clear_cookies()
+    choose_language(journey)
     journey.goto(f"/tracks?city={fes_id}")
     card = page.locator(".card-offering", has=page.locator(f"a[href$='/apply/{offering_id}']"))
     assert card.count() == 1

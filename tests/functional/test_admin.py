@@ -13,7 +13,7 @@ from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year, seed_catalogue
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
-from portal.timeutil import utcnow
+from portal.timeutil import end_of_local_day, local_day, utcnow
 from tests import factories
 from tests.conftest import PortalClient, find_link, message_html
 
@@ -42,15 +42,16 @@ def audit(action):
 
 def offering_form(track, city, **overrides):
     """The fields of the "open a track in a city" form, as a browser sends them."""
+    today = local_day(utcnow())
     data = {
         "track_id": track.id,
         "city_id": city.id,
         "academic_year": academic_year(),
         "seats": "20",
-        "opens_at": (utcnow() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "closes_at": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
-        "course_starts_on": (utcnow() + timedelta(days=60)).strftime("%Y-%m-%d"),
-        "status": "open",
+        "opens_on": today.isoformat(),
+        "closes_on": (today + timedelta(days=30)).isoformat(),
+        "course_starts_on": (today + timedelta(days=60)).isoformat(),
+        "action": "open",
     }
     data.update(overrides)
     return data
@@ -60,13 +61,16 @@ def read_form_values(client, url):
     """The value="" of each input of a page's form (what the browser would send back)."""
     html = client.get(url).get_data(as_text=True)
     values = {}
-    for name in ("seats", "opens_at", "closes_at", "course_starts_on"):
+    for name in ("seats", "opens_on", "closes_on", "course_starts_on"):
         match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
             rf'value="([^"]*)"[^>]*name="{name}"', html
         )
         values[name] = match.group(1) if match else ""
     status = re.search(r'<option selected value="(\w+)"|<option value="(\w+)" selected', html)
     values["status"] = next(g for g in status.groups() if g) if status else ""
+    values["reviewers"] = re.findall(
+        r'<input checked[^>]*name="reviewers" type="checkbox" value="(\d+)"', html
+    )
     return values
 
 
@@ -154,20 +158,24 @@ def test_what_it_must_show(app, smtp_server, deliver):
     assert db.session.scalar(select(func.count()).where(OutboxEmail.template == "interest_opened")) == 2
 
 
-def test_window_is_read_in_moroccan_time_and_stored_in_utc(app):
+def test_window_is_two_days_in_moroccan_time_stored_in_utc(app):
     admin, _ = admin_client(app)
     track, city = factories.track(), factories.city()
     db.session.commit()
+    page = admin.get("/admin/offerings/new").get_data(as_text=True)
+    # The person picks days, and is told what the last one means.
+    assert 'type="date"' in page and 'type="datetime-local"' not in page
+    assert "Dernier jour des candidatures" in page and "jusqu'à 23 h 59 (heure du Maroc)" in page
     response = admin.post(
         "/admin/offerings/new",
         data=offering_form(
             track,
             city,
             academic_year="2025-2026",
-            opens_at="2025-10-01T10:00",
-            closes_at="2025-11-15T18:30",
+            opens_on="2025-10-01",
+            closes_on="2025-11-15",
             course_starts_on="2025-12-01",
-            status="draft",
+            action="draft",
         ),
     )
     assert response.status_code == 302
@@ -179,12 +187,14 @@ def test_window_is_read_in_moroccan_time_and_stored_in_utc(app):
         return local.astimezone(pytz.utc).replace(tzinfo=None)
 
     # Morocco was at UTC+1 then: the conversion is visible.
-    assert utc("2025-10-01T10:00") == datetime(2025, 10, 1, 9, 0)
-    assert offering.opens_at == utc("2025-10-01T10:00")
-    assert offering.closes_at == utc("2025-11-15T18:30")
+    assert utc("2025-10-01T00:00") == datetime(2025, 9, 30, 23, 0)
+    assert offering.opens_at == utc("2025-10-01T00:00")
+    assert (
+        offering.closes_at == utc("2025-11-15T23:59:59.999999") == datetime(2025, 11, 15, 22, 59, 59, 999999)
+    )
     assert offering.course_starts_on.date().isoformat() == "2025-12-01"
     page = admin.get(f"/admin/offerings/{offering.id}").get_data(as_text=True)
-    assert 'value="2025-10-01T10:00"' in page and 'value="2025-11-15T18:30"' in page
+    assert 'value="2025-10-01"' in page and 'value="2025-11-15"' in page
     # A draft is not in the catalogue and nobody is emailed.
     assert f"/apply/{offering.id}" not in app.test_client().get("/tracks").get_data(as_text=True)
     assert not audit("offering_opened")
@@ -196,11 +206,13 @@ def test_window_is_read_in_moroccan_time_and_stored_in_utc(app):
         ({"seats": "abc"}, "seats", "Saisissez un nombre entier."),
         ({"seats": "0"}, "seats", "Entre 1 et 10000 places."),
         ({"academic_year": "2026-2028"}, "academic_year", "deux années consécutives"),
-        ({"closes_at": "2020-01-01T10:00"}, "closes_at", "La clôture doit être postérieure"),
-        ({"opens_at": "demain"}, "opens_at", "Date et heure invalides"),
+        ({"closes_on": "2020-01-01"}, "closes_on", "Le dernier jour ne peut pas précéder"),
+        ({"opens_on": "demain"}, "opens_on", "Date invalide"),
+        ({"opens_on": "0001-01-01"}, "opens_on", "Choisissez une date entre 2000 et 2099."),
+        ({"action": "archived"}, "action", "Choisissez une valeur dans la liste."),
+        ({"action": ""}, "action", "ouvrir la session maintenant ou l'enregistrer comme brouillon"),
         ({"track_id": "999999"}, "track_id", "Choisissez une valeur dans la liste."),
         ({"reviewers": ["abc"]}, "reviewers", "Choisissez des valeurs dans la liste."),
-        ({"status": "archived"}, "status", "Choisissez une valeur dans la liste."),
     ],
 )
 def test_bad_offering_input_is_shown_next_to_the_field_and_kept(app, overrides, field, message):
@@ -212,7 +224,8 @@ def test_bad_offering_input_is_shown_next_to_the_field_and_kept(app, overrides, 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f'id="{field}-error"' in html and message in html
-    assert 'aria-invalid="true"' in html
+    # The field is marked invalid (the choice of button is not a field one can mark).
+    assert 'aria-invalid="true"' in html or field == "action"
     if field == "seats" and overrides["seats"] == "abc":
         assert 'value="abc"' in html
     assert db.session.scalar(select(func.count(Offering.id))) == 0
@@ -227,7 +240,7 @@ def test_an_offering_is_unique_per_track_city_and_year(app):
         data=offering_form(existing.track, existing.city, academic_year=existing.academic_year),
     )
     assert response.status_code == 200
-    assert "déjà programmée dans cette ville" in response.get_data(as_text=True)
+    assert "existe déjà dans cette ville pour cette année" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Offering.id))) == 1
 
 
@@ -285,12 +298,13 @@ def test_edit_records_before_and_after_of_the_changed_fields_only(app):
     # Saving the page unchanged changes nothing.
     assert admin.post(f"/admin/offerings/{offering.id}", data=values).status_code == 302
     assert not audit("offering_changed")
-    new_close = (utcnow() + timedelta(days=90)).replace(second=0, microsecond=0)
-    local_close = new_close + timedelta(hours=1)  # shown in Moroccan time (UTC+1 most of the year)
-    values["closes_at"] = local_close.strftime("%Y-%m-%dT%H:%M")
+    new_last_day = local_day(utcnow()) + timedelta(days=90)
+    values["closes_on"] = new_last_day.isoformat()
     assert admin.post(f"/admin/offerings/{offering.id}", data=values).status_code == 302
     event = audit("offering_changed")[0]
     assert set(event.after) == {"closes_at"} and set(event.before) == {"closes_at"}
+    db.session.refresh(offering)
+    assert offering.closes_at == end_of_local_day(new_last_day)
 
 
 def test_close_and_reopen_with_post_buttons(app, deliver, smtp_server):

@@ -147,7 +147,7 @@ def test_a_second_submission_to_the_same_offering_redirects_to_the_first(app, cl
     assert db.session.scalar(select(func.count()).select_from(Application)) == 1
     assert len(stored_files(app)) == 1
     shown = page_text(client.get(again.location))
-    assert "Vous avez déjà postulé à cette formation" in shown
+    assert "Vous avez déjà postulé à cette session" in shown
     # The form page itself sends them to their application as well.
     assert client.get(f"/apply/{offering.id}").location == first.location
 

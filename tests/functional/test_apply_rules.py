@@ -39,20 +39,21 @@ def accepted(client, applicant, offering):
 def test_closed_offering_is_refused(app, client, clock):
     clock.set(NOW)
     offering = factories.offering(status="closed")
-    refused(app, client, factories.user(), offering, "Cette formation n'accepte pas de candidatures.")
+    refused(app, client, factories.user(), offering, "Cette session n'accepte pas de candidatures.")
 
 
 def test_window_not_open_yet_is_refused(app, client, clock):
     clock.set(NOW)
     offering = factories.offering(opens_at=NOW + timedelta(days=3), closes_at=NOW + timedelta(days=30))
-    refused(app, client, factories.user(), offering, "Les candidatures pour cette formation ouvriront le")
+    refused(app, client, factories.user(), offering, "Les candidatures pour cette session ouvriront le")
 
 
 def test_window_passed_is_refused(app, client, clock):
     clock.set(NOW)
     offering = factories.offering(opens_at=NOW - timedelta(days=30), closes_at=NOW + timedelta(hours=1))
     applicant = factories.user()
-    clock.set(NOW + timedelta(hours=1))
+    # closes_at is the last moment applications are taken: a moment later, they are not.
+    clock.set(NOW + timedelta(hours=1, seconds=1))
     refused(app, client, applicant, offering, "est dépassée")
 
 
@@ -61,7 +62,7 @@ def test_the_form_page_says_why_and_hides_the_form_when_applying_is_impossible(a
     offering = factories.offering(status="closed")
     factories.login(client, factories.user())
     page = page_text(client.get(f"/apply/{offering.id}"))
-    assert "Cette formation n'accepte pas de candidatures." in page
+    assert "Cette session n'accepte pas de candidatures." in page
     assert 'enctype="multipart/form-data"' not in page
 
 
@@ -86,7 +87,11 @@ def test_insufficient_education_is_refused(app, client, clock):
     offering = factories.offering(track=factories.track(min_education="licence"))
     applicant = factories.user(profile={"education_level": "baccalaureate"})
     refused(
-        app, client, applicant, offering, "Cette formation demande au moins le niveau « Licence (Bac + 3) »."
+        app,
+        client,
+        applicant,
+        offering,
+        "Cette formation demande au moins le niveau « Licence (Bac + 3) » ; votre profil indique « Baccalauréat ».",
     )
     client.post("/auth/logout")
     accepted(client, factories.user(profile={"education_level": "master"}), offering)

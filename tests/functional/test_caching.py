@@ -112,6 +112,32 @@ def test_dashboard_figures_are_computed_once_per_period(app, query_counter):
     assert re.search(r'id="total-applications">2<', html)
 
 
+def test_the_dashboard_figures_can_be_recomputed_now(app):
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    admin, _ = admin_client(app)
+    offering = factories.offering()
+    factories.application(offering_=offering)
+    db.session.commit()
+    html = admin.get("/admin").get_data(as_text=True)
+    assert re.search(r'id="total-applications">1<', html)
+    # The button next to the time of the figures, keeping the filters.
+    assert 'id="refresh-figures" href="/admin?refresh=1"' in html
+    filtered = admin.get(f"/admin?offering={offering.id}").get_data(as_text=True)
+    assert f'id="refresh-figures" href="/admin?refresh=1&amp;offering={offering.id}"' in filtered
+    factories.application(offering_=offering)
+    db.session.commit()
+    assert re.search(r'id="total-applications">1<', admin.get("/admin").get_data(as_text=True))
+
+    response = admin.get("/admin?refresh=1")
+    # Back to the plain address (a reload does not compute again), with the new figures.
+    assert response.status_code == 302 and response.location == "/admin"
+    html = admin.get("/admin").get_data(as_text=True)
+    assert re.search(r'id="total-applications">2<', html)
+    assert "Les chiffres viennent d&#39;être recalculés." in html
+    response = admin.get(f"/admin?offering={offering.id}&refresh=1")
+    assert response.location == f"/admin?offering={offering.id}"
+
+
 def test_dashboard_figures_are_fresh_when_the_cache_is_off(app):
     admin, _ = admin_client(app)
     offering = factories.offering()

@@ -54,15 +54,35 @@ def test_seed_demo_prints_accounts(runner):
     assert "admin@demo.ma" in result.output and "reviewer@demo.ma" in result.output
 
 
-def test_home_lists_open_offerings_with_deadline_and_seats_left(app, client):
+def home_groups(page):
+    """``{track code: [city names]}`` of the home page's groups, in the page's order."""
+    groups = {}
+    for code, body in re.findall(r'data-track="([^"]+)">(.*?)</section>', page, re.S):
+        groups[code] = re.findall(r'<span class="fw-semibold">([^<]+)</span>', body)
+    return groups
+
+
+def test_home_groups_open_offerings_by_track_with_deadline_and_seats_left(app, client):
     seed_catalogue()
-    offering = db.session.scalars(select(Offering)).first()
+    offering = db.session.scalars(
+        select(Offering).join(Offering.track).where(Track.code == "GEST-AF").order_by(Offering.id)
+    ).first()
     offering.seats_held = 5
     db.session.commit()
     page = client.get("/").get_data(as_text=True)
-    assert page.count('class="card card-offering') == 10
-    assert "20 / 25" in page
-    assert "Date limite" in page
+    # Five groups, one per track, each with the cities where it is open: no card per offering.
+    groups = home_groups(page)
+    assert sorted(groups) == ["COM-DIG", "GEST-AF", "GEST-PROJ", "IA-APPL", "NUM-TRANS"]
+    assert sorted(groups["NUM-TRANS"]) == ["Casablanca", "Rabat"]
+    assert sorted(groups["GEST-AF"]) == ["Agadir", "Tanger"]
+    assert page.count('class="offering-row') == 10
+    assert page.count('class="card card-offering') == 0
+    row = page.split(f'data-offering="{offering.id}"')[1].split("</li>")[0]
+    assert "Date limite : " in row and "20 places restantes" in row
+    assert f'href="/apply/{offering.id}"' in row
+    # The main actions come first, before the offerings.
+    assert page.index('href="/auth/register"', page.index("<main")) < page.index('class="offering-row')
+    assert page.index('href="/tracks"', page.index("<main")) < page.index('class="offering-row')
 
 
 def test_closed_or_future_offerings_are_not_listed(app, client):

@@ -76,10 +76,19 @@ def test_dashboard_lists_applications_with_status_and_next_step(app, client, clo
     assert 'data-status="waitlisted"' in text
     assert "confirmez votre place avant le" in text
     assert "Vous êtes en position 2 sur la liste d'attente." in text
-    # Open offerings to apply to, without those already applied to.
-    assert f"/apply/{other_open.id}" in text
+    # Open offerings, without those already applied to; with two active applications the
+    # applicant has reached the limit, and is told so instead of being offered the button.
+    assert (
+        f'<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center" data-offering="{other_open.id}"'
+        in text
+    )
+    assert f"/apply/{other_open.id}" not in text
+    assert "Vous avez déjà 2 candidatures en cours pour l'année" in text
     assert f"/apply/{applied.id}" not in text
     assert 'id="unconfirmed-banner"' not in text
+    client.post(f"/me/applications/{waitlisted.reference}/withdraw")
+    text = page_text(client.get("/me"))
+    assert f"/apply/{other_open.id}" in text
 
 
 def test_unconfirmed_applicant_sees_a_banner(app, client):

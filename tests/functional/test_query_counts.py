@@ -42,6 +42,20 @@ def test_public_pages(app, client, query_counter, path):
     assert count(client, query_counter, path) == small
 
 
+@pytest.mark.parametrize("path", ["/", "/tracks", "/tracks/NUM-TRANS", "/me"])
+def test_catalogue_pages_of_a_logged_in_applicant(app, client, query_counter, path):
+    """The reasons shown beside each offering (education, applied, limit) cost no query per offering."""
+    seed_catalogue()
+    applicant = factories.user(profile={"education_level": "secondary"})
+    factories.application(applicant, factories.offering())
+    db.session.commit()
+    factories.login(client, applicant)
+    grow(1)
+    small = count(client, query_counter, path)
+    grow(9)
+    assert count(client, query_counter, path) == small
+
+
 @pytest.mark.parametrize("path", ["/admin/offerings", "/admin/users"])
 def test_admin_lists(app, query_counter, path):
     seed_catalogue()

@@ -270,7 +270,7 @@ def test_accepting_when_full_offers_the_waitlist_and_its_button_works(setting, c
     assert refused.status_code == 302
     assert "full=1" in refused.headers["Location"]
     page = client.get(refused.headers["Location"])
-    assert "Toutes les places de cette formation sont attribuées" in page.text
+    assert "Toutes les places de cette session sont attribuées" in page.text
     assert 'id="offer-waitlist"' in page.text
     application = _fresh(application)
     assert application.status == "submitted"

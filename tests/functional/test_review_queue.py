@@ -18,7 +18,7 @@ def refs(response):
 def seats_row(response, offering):
     """(seats, held, left) shown for ``offering`` at the top of the queue."""
     row = re.search(rf'<tr data-offering="{offering.id}">(.*?)</tr>', response.text, re.S).group(1)
-    cells = re.findall(r'<td class="text-end[^"]*">(\d+)</td>', row)
+    cells = re.findall(r'<td class="text-end[^"]*"[^>]*>(\d+)</td>', row)
     return tuple(int(c) for c in cells[:3])
 
 
@@ -202,3 +202,34 @@ def test_queue_query_count_does_not_grow_with_the_data(app, client, query_counte
     assert len(refs(response)) == 44
     assert big.count == small.count, big.statements
     assert big.count <= 10
+
+
+def test_the_cin_search_is_optional_and_sent_empty_shows_the_whole_queue(two_offerings, client):
+    page = client.get("/review").text
+    form = page.split('id="cin-search"')[1].split("</form>")[0]
+    assert "(facultatif)" in form
+    assert 'aria-hidden="true">*<' not in form and " required" not in form
+    # Sent empty, it clears the search: back to the queue, nothing refused.
+    response = client.post("/review/cin", data={"cin": "  "})
+    assert response.status_code == 302 and response.location == "/review"
+    # Its help text sits under the row, tied to the field, so the field lines up with the button.
+    assert 'aria-describedby="cin-help"' in form and 'id="cin-help"' in form.split("</div>\n    </div>")[-1]
+
+
+def test_codes_references_and_years_never_break_and_rows_stack_on_phones(two_offerings, client):
+    page = client.get("/review").text
+    for table in ("queue", "seats"):
+        html = (
+            page.split(f'id="{table}"')[0].rsplit("<table", 1)[1]
+            + page.split(f'id="{table}"')[1].split("</table>")[0]
+        )
+        assert "table-cards" in html, table
+        # Every data cell says what it is when the rows are shown as cards.
+        for cell in re.findall(r"<td[^>]*>", html):
+            assert "data-label=" in cell or "select-cell" in cell, cell
+    # References, track codes and academic years are each one unbreakable word.
+    assert not re.search(r"(?<!text-nowrap\">)APP-\d{4}-\d{6}</bdi>", page)
+    assert re.findall(r'<bdi class="text-nowrap">APP-\d{4}-\d{6}</bdi>', page)
+    assert not re.search(r"<bdi>[A-Z0-9]+-[A-Z0-9-]+</bdi>", page)
+    for year in re.findall(r"\b\d{4}-\d{4}\b", page.split('id="seats"')[1].split("</table>")[0]):
+        assert f'<span class="text-nowrap">{year}</span>' in page

@@ -3,7 +3,7 @@
 import io
 from datetime import timedelta
 
-from portal.timeutil import utcnow
+from portal.timeutil import local_day, utcnow
 from tests.samples import PDF
 
 PASSWORD = "Zitoune verte sous la pluie 2026"
@@ -97,12 +97,11 @@ def decision(application, decision="accepted", **overrides):
 
 
 def offering_edit(offering, **overrides):
-    """The admin offering form with the offering's current values (local time = UTC+1)."""
-    local = timedelta(hours=1)
+    """The admin offering form with the offering's current values (days in Moroccan time)."""
     data = {
         "seats": str(offering.seats),
-        "opens_at": (offering.opens_at + local).strftime("%Y-%m-%dT%H:%M"),
-        "closes_at": (offering.closes_at + local).strftime("%Y-%m-%dT%H:%M"),
+        "opens_on": local_day(offering.opens_at).isoformat(),
+        "closes_on": local_day(offering.closes_at).isoformat(),
         "course_starts_on": "",
         "status": offering.status,
     }
@@ -118,10 +117,10 @@ def new_offering(track, city, **overrides):
         "city_id": str(city.id),
         "academic_year": f"{now.year}-{now.year + 1}",
         "seats": "20",
-        "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
-        "closes_at": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+        "opens_on": local_day(now).isoformat(),
+        "closes_on": (local_day(now) + timedelta(days=30)).isoformat(),
         "course_starts_on": "",
-        "status": "open",
+        "action": "open",
     }
     data.update(overrides)
     return data

@@ -73,7 +73,8 @@ MATRIX = {
     ("POST", "/me/delete"): (LOGIN, 422, 422, 404, 404, 404),
     # Review area: reviewers of the offering and administrators.
     ("GET", "/review"): (LOGIN, 404, 404, 200, 200, 200),
-    ("POST", "/review/cin"): (LOGIN, 404, 404, 422, 422, 422),
+    # An empty CIN search clears the search: back to the queue.
+    ("POST", "/review/cin"): (LOGIN, 404, 404, 302, 302, 302),
     ("POST", "/review/decide"): (LOGIN, 404, 404, 302, 302, 302),
     ("GET", "/review/applications/<reference>"): (LOGIN, 404, 404, 200, 404, 200),
     ("POST", "/review/applications/<reference>"): (LOGIN, 404, 404, 422, 404, 422),
@@ -106,6 +107,7 @@ MATRIX = {
     ("POST", "/admin/tracks/<int:track_id>/edit"): (LOGIN, 404, 404, 404, 404, 302),
     ("GET", "/admin/users"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/users/invite"): (LOGIN, 404, 404, 404, 404, 422),
+    ("GET", "/admin/users/<int:user_id>/role"): (LOGIN, 404, 404, 404, 404, 302),
     ("POST", "/admin/users/<int:user_id>/role"): (LOGIN, 404, 404, 404, 404, 302),
     ("POST", "/admin/users/<int:user_id>/deactivate"): (LOGIN, 404, 404, 404, 404, 302),
     ("POST", "/admin/users/<int:user_id>/reset-two-factor"): (LOGIN, 404, 404, 404, 404, 302),

@@ -217,7 +217,6 @@ def portal(app):
 CIN_LIKE = st.from_regex(r"[A-Za-z]{1,3} ?[0-9]{1,7}", fullmatch=True)
 PHONE_LIKE = st.from_regex(r"(\+212|00212|0)[ .-]?[4-8]([ .-]?[0-9]){7,9}", fullmatch=True)
 DATE_LIKE = st.dates().map(lambda d: d.isoformat())
-DATETIME_LIKE = st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M"))
 
 
 # Account forms --------------------------------------------------------------------------
@@ -336,10 +335,11 @@ def test_fuzz_admin_offering_forms(portal, data):
     offering = portal["offering"]
     extra = {
         "seats": st.integers(-5, 20000).map(str),
-        "opens_at": DATETIME_LIKE,
-        "closes_at": DATETIME_LIKE,
+        "opens_on": DATE_LIKE,
+        "closes_on": DATE_LIKE,
         "course_starts_on": DATE_LIKE,
         "status": st.sampled_from(["draft", "open", "closed"]),
+        "action": st.sampled_from(["draft", "open", "closed"]),
     }
     edit = data.draw(form(formdata.offering_edit(offering), extra=extra))
     edit["reviewers"] = [data.draw(st.one_of(st.just(str(portal["reviewer"].id)), TEXT))]
