@@ -8,7 +8,7 @@ import pytest
 
 from portal.admin.models import record
 from portal.extensions import db
-from portal.notifications.outbox import enqueue_to_user
+from portal.notifications.outbox import enqueue_at_send
 from tests import factories
 from tests.functional.test_admin import admin_client
 
@@ -32,7 +32,7 @@ def admin(app):
     client, admin_user = admin_client(app)
     offering = factories.offering(track=factories.track(code="COM-DIG"), academic_year="2026-2027")
     factories.application(offering_=offering)
-    enqueue_to_user(admin_user, "staff_invite", token="x", role="admin", inviter=admin_user, days=3)
+    enqueue_at_send("staff_invite", admin_user.email, user=admin_user)
     record(admin_user, "offering_changed", "offering", offering.id, before={"seats": 20}, after={"seats": 25})
     db.session.commit()
     return client
