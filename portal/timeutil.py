@@ -3,8 +3,8 @@
 Datetimes are stored naive in UTC (SQLite has no time zones); pages show them in
 ``BABEL_DEFAULT_TIMEZONE`` (Moroccan time) through Flask-Babel. A day someone picks (the
 last day applications are accepted, say) means that day in Moroccan time: the helpers
-below turn it into the UTC moments stored, whatever the offset of that day (Morocco is
-at UTC+1, and at UTC+0 during Ramadan).
+below turn it into the UTC moments stored, whatever the offset of that day (Morocco's
+offsets have changed over the years: the tz database pinned with pytz knows them).
 """
 
 from datetime import UTC, datetime, time
