@@ -22,6 +22,7 @@ def create_app(config=None):
         static_folder=str(ROOT / "static"),
     )
     configure(app, config)
+    register_host_check(app)
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
@@ -104,6 +105,13 @@ def _development_totp_key(instance, generate):
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+def register_host_check(app):
+    """Answer an unusable Host header with the 400 page (installed inside ProxyFix)."""
+    from portal import security
+
+    security.install_host_check(app)
 
 
 def register_proxy_fix(app):
