@@ -10,6 +10,8 @@ from flask import abort, g, request
 from flask_login import current_user
 from werkzeug.sansio.utils import get_host
 
+from portal import logmask
+
 log = logging.getLogger("portal.request")
 
 CSP = "; ".join(
@@ -28,14 +30,12 @@ CSP = "; ".join(
     )
 )
 
-# Signed tokens in paths are secrets: they never reach the logs.
-_TOKEN_PATH = re.compile(r"^(/(?:auth/confirm|auth/reset|admin/invite)/)[^/]+")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def loggable_path(path):
     """The request path with secret tokens masked (query strings are never logged)."""
-    return _TOKEN_PATH.sub(r"\1…", path)
+    return logmask.mask_path(path)
 
 
 BAD_HOST = "portal.bad_host"
@@ -84,6 +84,8 @@ def install_host_check(app):
 
 def init_app(app):
     """Install the header and logging hooks."""
+    # werkzeug's access log (flask run, make run) logs full request lines: masked.
+    logmask.install(logging.getLogger("werkzeug"))
 
     def _start():
         g.request_started = time.perf_counter()
