@@ -53,7 +53,10 @@ def configure(app, config=None):
         }
     # Statement parameters hold personal data (emails, CINs, phones): an engine error's
     # message, and so any log of it, shows the SQL without them, on every database.
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "hide_parameters": True,
+    }
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
