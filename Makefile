@@ -53,7 +53,7 @@ extract: $(VENV)/.runtime
 run: install translations digest
 	$(FLASK) db upgrade
 	$(FLASK) seed --demo
-	PORT=$(PORT) FLASK="$(FLASK)" bash scripts/run-dev.sh
+	PORT=$(PORT) FLASK="$(FLASK)" DEV_PYTHON="$(BIN)/python" bash scripts/run-dev.sh
 
 ## The whole test suite (SQLite; PostgreSQL too when PORTAL_TEST_POSTGRES_URL is set).
 test: $(VENV)/.dev node_modules/.package-lock.json translations digest

@@ -57,6 +57,9 @@ max_requests_jitter = max(max_requests // 10, 1) if max_requests else 0
 # personal data. gunicorn's own access line would log the full URL, query string included.
 accesslog = None
 errorlog = "-"
+# Should the access log be turned on (--access-logfile), or an error line quote a request
+# (an invalid request line, say), tokens of emailed links and query strings are masked.
+logger_class = "portal.logmask.GunicornLogger"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 capture_output = True
 

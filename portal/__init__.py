@@ -22,6 +22,7 @@ def create_app(config=None):
         static_folder=str(ROOT / "static"),
     )
     configure(app, config)
+    register_host_check(app)
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
@@ -50,6 +51,12 @@ def configure(app, config=None):
             **app.config["DATABASE_POOL_OPTIONS"],
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
+    # Statement parameters hold personal data (emails, CINs, phones): an engine error's
+    # message, and so any log of it, shows the SQL without them, on every database.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "hide_parameters": True,
+    }
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
@@ -104,6 +111,13 @@ def _development_totp_key(instance, generate):
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+def register_host_check(app):
+    """Answer an unusable Host header with the 400 page (installed inside ProxyFix)."""
+    from portal import security
+
+    security.install_host_check(app)
 
 
 def register_proxy_fix(app):

@@ -54,6 +54,13 @@ class Config:
     # under MAX_CONTENT_LENGTH, anything bigger is refused with a 413 page.
     MAX_UPLOAD_BYTES = 5 * 1024 * 1024
     MAX_CONTENT_LENGTH = 2 * 5 * 1024 * 1024 + 256 * 1024
+    # Every other request (forms without files, and text parts of the upload form) is far
+    # smaller: its body is refused above MAX_FORM_BYTES with the 413 page before it is read.
+    # The largest form, a track with three descriptions of 5,000 characters, stays under
+    # it even in Arabic (six bytes per letter once URL-encoded).
+    MAX_FORM_BYTES = 256 * 1024
+    # Flask's limit of one text part of a multipart body (the upload form's texts).
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
     UPLOAD_FOLDER = None  # instance/uploads
 
     # Signed links.

@@ -5,6 +5,7 @@ import logging
 from flask import make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -16,12 +17,7 @@ MESSAGES = {
     403: lambda: (_("Accès refusé"), _("Vous n'avez pas accès à cette page.")),
     404: lambda: (_("Page introuvable"), _("La page demandée n'existe pas ou n'est plus disponible.")),
     405: lambda: (_("Action non permise"), _("Cette action n'est pas possible de cette façon.")),
-    413: lambda: (
-        _("Fichier trop volumineux"),
-        _(
-            "L'envoi dépasse la taille autorisée : chaque fichier doit faire au plus 5 Mo. Réduisez la taille du fichier (par exemple en le numérisant en plus basse résolution) puis réessayez."
-        ),
-    ),
+    413: lambda: _too_large(),
     429: lambda: (
         _("Trop de tentatives"),
         _("Trop de tentatives en peu de temps. Veuillez patienter quelques minutes puis réessayer."),
@@ -33,11 +29,72 @@ MESSAGES = {
 }
 
 
+def _too_large():
+    """The 413 messages: about files on the upload form, about the texts on any other form."""
+    from portal.safety import accepts_files
+
+    if accepts_files(request):
+        return (
+            _("Fichier trop volumineux"),
+            _(
+                "L'envoi dépasse la taille autorisée : chaque fichier doit faire au plus 5 Mo. Réduisez la taille du fichier (par exemple en le numérisant en plus basse résolution) puis réessayez."
+            ),
+        )
+    return (
+        _("Envoi trop volumineux"),
+        _(
+            "Le formulaire envoyé dépasse la taille autorisée. Revenez à la page précédente, raccourcissez les textes saisis puis réessayez."
+        ),
+    )
+
+
 def render_error(code, title=None, text=None):
-    """Render the error page for ``code`` with its translated title and explanation."""
-    default_title, default_text = MESSAGES.get(code, MESSAGES[500])()
-    title, text = title or default_title, text or default_text
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+    """Render the error page for ``code`` with its translated title and explanation.
+
+    It never fails: should the page itself break (a template error, a request the
+    layout cannot handle), a plain page with the same status is answered instead.
+    """
+    try:
+        default_title, default_text = MESSAGES.get(code, MESSAGES[500])()
+        title, text = title or default_title, text or default_text
+        return render_template("errors/error.html", code=code, title=title, text=text), code
+    except Exception:
+        # Only the status: the failure may come from what the client sent.
+        log.exception("error page %s could not be rendered; plain page sent", code)
+        return _plain_page(code, title, text), code
+
+
+def _plain_page(code, title=None, text=None):
+    """A self-contained error page (no layout, no URL building), translated when possible."""
+    language = "fr"
+    try:
+        from portal.i18n import current_language
+
+        language = current_language()
+        if not (title and text):
+            default_title, default_text = MESSAGES.get(code, MESSAGES[500])()
+            title, text = title or default_title, text or default_text
+    except Exception:  # noqa: BLE001 - the last resort must not fail
+        title = title or "Erreur"
+        text = text or ""
+    direction = "rtl" if language == "ar" else "ltr"
+    response = make_response(
+        f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main><p>{code}</p><h1>{escape(title)}</h1>"
+        f'<p>{escape(text)}</p><p><a href="/">{escape(_home_label())}</a></p></main></body></html>',
+        code,
+    )
+    response.mimetype = "text/html"
+    return response
+
+
+def _home_label():
+    """The translated "go home" label, in French when translations are unavailable."""
+    try:
+        return _("Aller à l'accueil")
+    except Exception:  # noqa: BLE001 - the last resort must not fail
+        return "Aller à l'accueil"
 
 
 def too_many_attempts(retry_after):

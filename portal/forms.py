@@ -14,12 +14,36 @@ from wtforms.validators import Length, StopValidation
 from portal.safety import clamp_int
 
 REQUIRED = _l("Ce champ est obligatoire.")
+TOO_LONG = _l("%(max)d caractères au maximum.")
 CHOOSE = _l("— Choisir —")
 
 
-def max_length(length):
-    """A length limit with a translated message."""
-    return Length(max=length, message=_l("%(max)d caractères au maximum."))
+class TextLength(Length):
+    """A maximum length that ends the field's validation when the value is over it.
+
+    WTForms' ``Length`` raises a plain validation error, after which the field's next
+    validators still run: an email address or a password of a megabyte went on to the
+    email parser or to zxcvbn, whose cost grows much faster than the length. Put first
+    in a field's validators, this one stops them all on an over-long value, so no field
+    costs more than a length check whatever is posted. It checks the maximum only: a
+    ``min``, when given, is for the message, and a ``Length`` later in the chain checks it
+    (so an empty or short value still gets the messages it always had).
+    """
+
+    def __call__(self, form, field):
+        data = field.data
+        if self.max != -1 and isinstance(data, str) and len(data) > self.max:
+            message = self.message or TOO_LONG
+            raise StopValidation(message % {"min": self.min, "max": self.max, "length": len(data)})
+
+
+def max_length(length, message=None):
+    """A length limit with a translated message that stops the field's validation (put it first)."""
+    return TextLength(max=length, message=message or TOO_LONG)
+
+
+# Hidden fields filled by the pages (a page to go back to, a version): generous, but bounded.
+HIDDEN_MAX = 2048
 
 
 def optional_int(value):

@@ -3,9 +3,53 @@
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import Request, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation
+
+
+def takes_files(view):
+    """Mark a view whose form carries files: its multipart requests may be MAX_CONTENT_LENGTH long.
+
+    Put it under the route and login decorators (``functools.wraps`` carries the mark up).
+    """
+    view.takes_files = True
+    return view
+
+
+def accepts_files(req):
+    """Whether ``req`` goes to a view marked ``takes_files``."""
+    rule = req.url_rule
+    view = current_app.view_functions.get(rule.endpoint) if rule is not None else None
+    return bool(getattr(view, "takes_files", False))
+
+
+class PortalRequest(Request):
+    """Flask's request with a small body limit for everything but the uploads.
+
+    A form without files never needs more than MAX_FORM_BYTES; a bigger body is refused
+    with the 413 page before a byte of it is read or parsed. Only multipart requests to a
+    view marked ``takes_files`` get the upload limit, MAX_CONTENT_LENGTH.
+    """
+
+    @property
+    def max_content_length(self):
+        """The limit of this request's body (a value set on the request wins)."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        if not current_app:
+            return super().max_content_length
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        if self.mimetype == "multipart/form-data" and accepts_files(self):
+            return limit
+        form_limit = current_app.config.get("MAX_FORM_BYTES")
+        if form_limit is None:
+            return limit
+        return form_limit if limit is None else min(limit, form_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value):
+        self._max_content_length = value
 
 
 def safe_next(target):
@@ -80,12 +124,13 @@ def refuse_nul_parameters(conn, cursor, statement, parameters, context, executem
 
 
 def init_app(app):
-    """Install the request check and the database net."""
+    """Install the request class, the request check and the database net."""
     from sqlalchemy import event
 
     from portal import errors
     from portal.extensions import db
 
+    app.request_class = PortalRequest
     app.before_request(check_request)
     with app.app_context():
         engine = db.engine

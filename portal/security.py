@@ -4,9 +4,13 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
-from flask import g, request
+from flask import abort, g, request
 from flask_login import current_user
+from werkzeug.sansio.utils import get_host
+
+from portal import logmask
 
 log = logging.getLogger("portal.request")
 
@@ -26,23 +30,69 @@ CSP = "; ".join(
     )
 )
 
-# Signed tokens in paths are secrets: they never reach the logs.
-_TOKEN_PATH = re.compile(r"^(/(?:auth/confirm|auth/reset|admin/invite)/)[^/]+")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def loggable_path(path):
     """The request path with secret tokens masked (query strings are never logged)."""
-    return _TOKEN_PATH.sub(r"\1…", path)
+    return logmask.mask_path(path)
+
+
+BAD_HOST = "portal.bad_host"
+
+
+def host_is_valid(host):
+    """Whether werkzeug can bind the URL map to ``host`` (every DNS label at most 63 characters...)."""
+    try:
+        host.lower().encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+class HostCheck:
+    """WSGI middleware: a Host header werkzeug cannot bind to gets the portal's 400 page.
+
+    Flask would answer such a request (a DNS label over 63 characters, say) with a bare
+    500, as the error page itself cannot build a URL without a bound URL map. Here the
+    request goes on with the host of BASE_URL and a mark, and the first check of the
+    request answers 400 with the portal's page.
+    """
+
+    def __init__(self, wsgi_app, fallback_host):
+        self.wsgi_app = wsgi_app
+        self.fallback_host = fallback_host
+
+    def __call__(self, environ, start_response):
+        """Replace an unusable Host header and mark the request."""
+        if not host_is_valid(
+            get_host(
+                environ.get("wsgi.url_scheme", "http"),
+                environ.get("HTTP_HOST"),
+                (environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT")),
+            )
+        ):
+            environ = {**environ, "HTTP_HOST": self.fallback_host, BAD_HOST: True}
+        return self.wsgi_app(environ, start_response)
+
+
+def install_host_check(app):
+    """Wrap the application in HostCheck (inside ProxyFix: the forwarded host is checked too)."""
+    fallback = urlsplit(app.config.get("BASE_URL") or "").netloc or "localhost"
+    app.wsgi_app = HostCheck(app.wsgi_app, fallback)
 
 
 def init_app(app):
     """Install the header and logging hooks."""
+    # werkzeug's access log (flask run, make run) logs full request lines: masked.
+    logmask.install(logging.getLogger("werkzeug"))
 
     def _start():
         g.request_started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        if request.environ.get(BAD_HOST):
+            abort(400)
 
     # First of all before-request hooks: a request refused by an earlier one (CSRF token
     # missing, say) still gets its id and its log line.

@@ -7,4 +7,5 @@ $FLASK outbox worker &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 echo "Portal on http://127.0.0.1:${PORT:-5000} — emails are written to instance/mail/ (Ctrl+C to stop)"
-$FLASK run --host 127.0.0.1 --port "${PORT:-5000}"
+# Not `flask run`: its server announces the werkzeug and Python versions (portal/devserver.py).
+"${DEV_PYTHON:-.venv/bin/python}" -m portal.devserver --host 127.0.0.1 --port "${PORT:-5000}"

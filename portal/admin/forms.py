@@ -24,6 +24,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.auth.forms import new_password_length
 from portal.auth.models import ROLES
 from portal.auth.passwords import password_problem
 from portal.auth.validators import personal_inputs
@@ -119,7 +120,7 @@ class MultiCheckboxField(MultiChoiceField):
 def _text(length, required=True):
     """Validators of a one-line text of at most ``length`` characters."""
     first = [_required()] if required else [Optional()]
-    return [*first, NoControlCharacters(), max_length(length)]
+    return [max_length(length), *first, NoControlCharacters()]
 
 
 class CityForm(FlaskForm):
@@ -142,17 +143,17 @@ class TrackForm(FlaskForm):
     description_fr = TextAreaField(
         _l("Description en français"),
         filters=[strip],
-        validators=[Optional(), NoControlCharactersInText(), max_length(5000)],
+        validators=[max_length(5000), Optional(), NoControlCharactersInText()],
     )
     description_ar = TextAreaField(
         _l("Description en arabe"),
         filters=[strip],
-        validators=[Optional(), NoControlCharactersInText(), max_length(5000)],
+        validators=[max_length(5000), Optional(), NoControlCharactersInText()],
     )
     description_en = TextAreaField(
         _l("Description en anglais"),
         filters=[strip],
-        validators=[Optional(), NoControlCharactersInText(), max_length(5000)],
+        validators=[max_length(5000), Optional(), NoControlCharactersInText()],
     )
 
     def __init__(self, *args, **kwargs):
@@ -169,7 +170,7 @@ class NewTrackForm(TrackForm):
     code = StringField(
         _l("Code"),
         filters=[strip, lambda v: v.upper() if isinstance(v, str) else v],
-        validators=[_required(), max_length(32)],
+        validators=[max_length(32), _required()],
     )
 
     def validate_code(self, field):
@@ -255,7 +256,7 @@ class OfferingForm(OfferingFields):
     academic_year = StringField(
         _l("Année de formation"),
         filters=[strip],
-        validators=[_required(), max_length(9)],
+        validators=[max_length(9), _required()],
         description=_l("Par exemple 2026-2027."),
     )
     # The button clicked, "open" (open now) or "draft" (save as a draft): no default, the
@@ -293,8 +294,8 @@ class InviteForm(FlaskForm):
         _l("Adresse électronique"),
         filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[
-            _required(),
             max_length(254),
+            _required(),
             Email(message=_l("Adresse électronique invalide."), check_deliverability=False),
         ],
     )
@@ -318,10 +319,11 @@ class RoleForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     """The invited staff member chooses a password."""
 
-    password = PasswordField(_l("Mot de passe"), validators=[_required()])
+    password = PasswordField(_l("Mot de passe"), validators=[new_password_length(), _required()])
     confirm = PasswordField(
         _l("Confirmez le mot de passe"),
         validators=[
+            new_password_length(),
             _required(),
             EqualTo("password", message=_l("Les deux mots de passe ne correspondent pas.")),
         ],

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.applications.filecheck import document_problem
 from portal.applications.uploads import detect_type, stream_size
+from portal.forms import TextLength
 from portal.safety import MultilineText
 
 MOTIVATION_MIN, MOTIVATION_MAX = 100, 3000
@@ -63,6 +64,11 @@ class ApplicationForm(FlaskForm):
         _l("Votre motivation"),
         filters=[_clean_text],
         validators=[
+            TextLength(
+                MOTIVATION_MIN,
+                MOTIVATION_MAX,
+                _l("La motivation doit compter entre %(min)d et %(max)d caractères."),
+            ),
             DataRequired(_l("Expliquez votre motivation.")),
             MultilineText(),
             Length(
@@ -77,6 +83,11 @@ class ApplicationForm(FlaskForm):
         _l("Apport attendu pour votre association"),
         filters=[_clean_text],
         validators=[
+            TextLength(
+                BENEFIT_MIN,
+                BENEFIT_MAX,
+                _l("Ce texte doit compter entre %(min)d et %(max)d caractères."),
+            ),
             DataRequired(_l("Indiquez ce que la formation apportera à votre association.")),
             MultilineText(),
             Length(

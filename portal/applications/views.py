@@ -24,6 +24,7 @@ from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
 from portal.extensions import db
 from portal.privacy.audit import personal_data_viewed
+from portal.safety import takes_files
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).
 DECISIONS_WITH_MESSAGE = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
@@ -54,6 +55,7 @@ def _own_application_or_404(reference):
 
 @bp.route("/apply/<int:offering_id>", methods=["GET", "POST"])
 @login_required
+@takes_files
 def apply(offering_id):
     """Apply to an offering: the form, the rules checked by the operation, then the timeline."""
     applicant = _applicant_or_404()

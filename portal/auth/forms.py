@@ -19,12 +19,14 @@ from wtforms.validators import (
     Regexp,
 )
 
+from portal.auth import passwords
 from portal.auth import validators as v
 from portal.auth.operations import PROFILE_FIELDS
 from portal.catalog.models import EDUCATION_LEVELS, City
 from portal.extensions import db
 from portal.forms import (
     CHOOSE,
+    HIDDEN_MAX,
     REQUIRED,
     ChoiceField,
     LocalDateField,
@@ -35,6 +37,14 @@ from portal.forms import (
 from portal.i18n import current_language
 from portal.templating import ASSOCIATION_FIELDS, EDUCATION_LABELS, LANGUAGE_NAMES
 
+# What a person may type in these fields, spaces and separators included (the stored
+# forms are shorter): a longer value is refused before it is parsed.
+CIN_TYPED_MAX = 20
+PHONE_TYPED_MAX = 32
+# Passwords typed to log in or to confirm an action: longer than any the portal accepts
+# (MAX_LENGTH), so an account created before that limit can still log in.
+PASSWORD_TYPED_MAX = 1024
+
 
 def _required():
     return v.Required(REQUIRED)
@@ -42,7 +52,15 @@ def _required():
 
 def _text(length):
     """Validators of a required one-line text of at most ``length`` characters."""
-    return [_required(), v.PlainText(), max_length(length)]
+    return [max_length(length), _required(), v.PlainText()]
+
+
+def new_password_length():
+    """The longest new password (checked first: the strength estimate never sees more)."""
+    return max_length(
+        passwords.MAX_LENGTH,
+        _l("Le mot de passe doit contenir au plus %(n)s caractères.", n=passwords.MAX_LENGTH),
+    )
 
 
 def city_choices():
@@ -69,19 +87,23 @@ class ApplicantFieldsForm(FlaskForm):
     first_name_ar = StringField(
         _l("Prénom en arabe (facultatif)"),
         filters=[v.strip, v.blank_to_none],
-        validators=[Optional(), v.PlainText(), max_length(80), v.ArabicName()],
+        validators=[max_length(80), Optional(), v.PlainText(), v.ArabicName()],
     )
     last_name_ar = StringField(
         _l("Nom en arabe (facultatif)"),
         filters=[v.strip, v.blank_to_none],
-        validators=[Optional(), v.PlainText(), max_length(80), v.ArabicName()],
+        validators=[max_length(80), Optional(), v.PlainText(), v.ArabicName()],
     )
     cin = StringField(
-        _l("Numéro de CIN"), filters=[v.strip], validators=[_required(), v.PlainText(), v.Cin()]
+        _l("Numéro de CIN"),
+        filters=[v.strip],
+        validators=[max_length(CIN_TYPED_MAX), _required(), v.PlainText(), v.Cin()],
     )
     birth_date = LocalDateField(_l("Date de naissance"), validators=[_required(), v.Adult()])
     phone = StringField(
-        _l("Téléphone"), filters=[v.strip], validators=[_required(), v.PlainText(), v.MoroccanPhone()]
+        _l("Téléphone"),
+        filters=[v.strip],
+        validators=[max_length(PHONE_TYPED_MAX), _required(), v.PlainText(), v.MoroccanPhone()],
     )
     city_id = ChoiceField(_l("Ville de résidence"), coerce=optional_int, validators=[_required()])
     education_level = ChoiceField(_l("Niveau d'études"), validators=[_required()])
@@ -123,12 +145,15 @@ class RegistrationForm(ApplicantFieldsForm):
     """Creating an applicant account."""
 
     email = EmailField(
-        _l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254), v.EmailAddress()]
+        _l("Adresse email"), filters=[v.strip], validators=[max_length(254), _required(), v.EmailAddress()]
     )
-    password = PasswordField(_l("Mot de passe"), validators=[_required(), v.PasswordPolicy()])
+    password = PasswordField(
+        _l("Mot de passe"), validators=[new_password_length(), _required(), v.PasswordPolicy()]
+    )
     password_confirm = PasswordField(
         _l("Confirmez le mot de passe"),
         validators=[
+            new_password_length(),
             _required(),
             EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
         ],
@@ -150,16 +175,16 @@ class RegistrationForm(ApplicantFieldsForm):
 class LoginForm(FlaskForm):
     """Email and password; ``next`` is checked by ``safe_next`` before use."""
 
-    email = EmailField(_l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254)])
-    password = PasswordField(_l("Mot de passe"), validators=[_required(), max_length(1024)])
-    next = HiddenField()
+    email = EmailField(_l("Adresse email"), filters=[v.strip], validators=[max_length(254), _required()])
+    password = PasswordField(_l("Mot de passe"), validators=[max_length(PASSWORD_TYPED_MAX), _required()])
+    next = HiddenField(validators=[max_length(HIDDEN_MAX)])
 
 
 class EmailForm(FlaskForm):
     """One email address (forgotten password, new confirmation link)."""
 
     email = EmailField(
-        _l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254), v.EmailAddress()]
+        _l("Adresse email"), filters=[v.strip], validators=[max_length(254), _required(), v.EmailAddress()]
     )
 
 
@@ -174,10 +199,13 @@ class ResetPasswordForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.account = account
 
-    password = PasswordField(_l("Nouveau mot de passe"), validators=[_required(), v.PasswordPolicy()])
+    password = PasswordField(
+        _l("Nouveau mot de passe"), validators=[new_password_length(), _required(), v.PasswordPolicy()]
+    )
     password_confirm = PasswordField(
         _l("Confirmez le nouveau mot de passe"),
         validators=[
+            new_password_length(),
             _required(),
             EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
         ],
@@ -197,20 +225,24 @@ class _AccountSettingsMixin:
 
     locale = ChoiceField(_l("Langue préférée"), validators=[_required()])
     new_password = PasswordField(
-        _l("Nouveau mot de passe (laisser vide pour le garder)"), validators=[Optional(), v.PasswordPolicy()]
+        _l("Nouveau mot de passe (laisser vide pour le garder)"),
+        validators=[new_password_length(), Optional(), v.PasswordPolicy()],
     )
     new_password_confirm = PasswordField(
         _l("Confirmez le nouveau mot de passe"),
-        validators=[EqualTo("new_password", message=_l("Les deux mots de passe ne sont pas identiques."))],
+        validators=[
+            new_password_length(),
+            EqualTo("new_password", message=_l("Les deux mots de passe ne sont pas identiques.")),
+        ],
     )
-    current_password = PasswordField(_l("Mot de passe actuel"), validators=[max_length(1024)])
+    current_password = PasswordField(_l("Mot de passe actuel"), validators=[max_length(PASSWORD_TYPED_MAX)])
 
 
 class ProfileForm(_AccountSettingsMixin, ApplicantFieldsForm):
     """An applicant's profile: every registration field but consent, plus the settings."""
 
     email = EmailField(
-        _l("Adresse email"), filters=[v.strip], validators=[_required(), max_length(254), v.EmailAddress()]
+        _l("Adresse email"), filters=[v.strip], validators=[max_length(254), _required(), v.EmailAddress()]
     )
 
     def __init__(self, *args, **kwargs):
@@ -232,9 +264,9 @@ class SecondFactorForm(FlaskForm):
     code = StringField(
         _l("Code à 6 chiffres ou code de secours"),
         filters=[v.strip],
-        validators=[_required(), max_length(64)],
+        validators=[max_length(64), _required()],
     )
-    next = HiddenField()
+    next = HiddenField(validators=[max_length(HIDDEN_MAX)])
 
 
 class EnrolmentForm(FlaskForm):
@@ -243,16 +275,16 @@ class EnrolmentForm(FlaskForm):
     code = StringField(
         _l("Code à 6 chiffres affiché par l'application"),
         filters=[v.strip],
-        validators=[_required(), max_length(64)],
+        validators=[max_length(64), _required()],
     )
-    next = HiddenField()
+    next = HiddenField(validators=[max_length(HIDDEN_MAX)])
 
 
 def current_password_field():
     """The current password, typed again to confirm a sensitive action."""
     return PasswordField(
         _l("Mot de passe actuel"),
-        validators=[DataRequired(_l("Saisissez votre mot de passe actuel.")), max_length(1024)],
+        validators=[max_length(PASSWORD_TYPED_MAX), DataRequired(_l("Saisissez votre mot de passe actuel."))],
     )
 
 
@@ -262,7 +294,7 @@ class EndSessionsForm(FlaskForm):
     current_password = current_password_field()
     # Set by the button pressed: each device's "log out" button, or "log out all the others".
     # Hidden: no field of its own on the page, so its errors are not linked to one.
-    end = HiddenField(validators=[DataRequired(), Regexp(r"^(others|[0-9]{1,18})$")])
+    end = HiddenField(validators=[max_length(32), DataRequired(), Regexp(r"^(others|[0-9]{1,18})$")])
 
     def target(self):
         """The id of the session to end, or None for all the other sessions."""

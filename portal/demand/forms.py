@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
+from portal.forms import HIDDEN_MAX, max_length
 from portal.safety import MAX_ID, clamp_int
 
 
@@ -12,4 +13,4 @@ class InterestForm(FlaskForm):
 
     track_id = IntegerField(filters=[clamp_int], validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
     city_id = IntegerField(filters=[clamp_int], validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
-    next = HiddenField()
+    next = HiddenField(validators=[max_length(HIDDEN_MAX)])

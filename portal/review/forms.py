@@ -5,8 +5,9 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
+from portal.forms import max_length
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
 
@@ -51,7 +52,7 @@ class QueueFilterForm(FlaskForm):
 
     offering = SelectField(_l("Session"), coerce=_int_or_none, validate_choice=False)
     status = SelectField(_l("Statut"), validate_choice=False)
-    q = StringField(_l("Nom ou référence"), validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Nom ou référence"), validators=[max_length(100), Optional()])
     sort = SelectField(_l("Tri"), choices=[(s, SORT_LABELS[s]) for s in SORTS], validate_choice=False)
 
     def fill_choices(self, offerings, status_label):
@@ -73,8 +74,8 @@ class CinSearchForm(FlaskForm):
         # As at registration: spaces typed inside the number are not part of it.
         filters=[lambda value: re.sub(r"\s", "", value).upper() if value else value],
         validators=[
+            max_length(8, _l("Une CIN compte au plus 8 caractères.")),
             Optional(),
-            Length(max=8, message=_l("Une CIN compte au plus 8 caractères.")),
             Regexp(r"^[A-Z]{1,2}\d{1,6}$", message=_l("Format de CIN invalide (ex. AB123456).")),
         ],
     )
@@ -108,17 +109,19 @@ class ReviewForm(FlaskForm):
     )
     comment = TextAreaField(
         _l("Commentaire (réservé aux évaluateurs)"),
-        validators=[Optional(), MultilineText(), Length(max=4000, message=_l("4000 caractères au plus."))],
+        validators=[max_length(4000, _l("4000 caractères au plus.")), Optional(), MultilineText()],
     )
 
 
 class DecisionForm(FlaskForm):
     """A decision on one application, with the version the decider saw."""
 
-    decision = HiddenField(validators=[AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))])
+    decision = HiddenField(
+        validators=[max_length(32), AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))]
+    )
     message = TextAreaField(
         _l("Message au candidat (facultatif, joint à l'email)"),
-        validators=[Optional(), MultilineText(), Length(max=2000, message=_l("2000 caractères au plus."))],
+        validators=[max_length(2000, _l("2000 caractères au plus.")), Optional(), MultilineText()],
     )
     version = IntegerField(validators=[Optional()])
 
@@ -126,8 +129,10 @@ class DecisionForm(FlaskForm):
 class BulkDecisionForm(FlaskForm):
     """One decision for the rows selected in the queue (``references`` is read as a list)."""
 
-    decision = HiddenField(validators=[AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))])
+    decision = HiddenField(
+        validators=[max_length(32), AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))]
+    )
     message = TextAreaField(
         _l("Message aux candidats (facultatif, joint à l'email)"),
-        validators=[Optional(), MultilineText(), Length(max=2000, message=_l("2000 caractères au plus."))],
+        validators=[max_length(2000, _l("2000 caractères au plus.")), Optional(), MultilineText()],
     )
