@@ -29,7 +29,6 @@ AUDITED = {
     ("GET", "/auth/register", "anonymous"): 'id="locale"',
     ("GET", "/me/profile", "owner"): 'id="locale"',
     ("GET", "/admin/users", "admin"): 'id="role"',
-    ("GET", "/admin/offerings/new", "admin"): 'id="status"',
     # The close button's form was inside a paragraph.
     ("GET", "/admin/offerings/<int:offering_id>", "admin"): "/close",
     # The chart's svg had a dir attribute.
