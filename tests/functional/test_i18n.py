@@ -1,0 +1,59 @@
+"""Issue 12, "not in the reader's language", and issue 11 point 5 (the language menu posts)."""
+
+import re
+
+from portal.auth.models import User
+from portal.extensions import db
+from tests import factories
+from tests.conftest import PortalClient
+
+
+def page_language(response):
+    """The ``lang`` of a page's ``<html>``."""
+    return re.search(r'<html lang="(\w+)"', response.get_data(as_text=True)).group(1)
+
+
+# The language chosen in this visit -----------------------------------------------------------
+
+
+def test_the_language_chosen_before_logging_in_wins_over_the_accounts_and_is_saved(app, clock):
+    from tests.security.test_two_factor import NOW, staff
+
+    app.config["STAFF_TWO_FACTOR_REQUIRED"] = True
+    app.test_client_class = PortalClient
+    clock.set(NOW)
+    reviewer = staff()
+    reviewer.locale = "ar"
+    db.session.commit()
+    client = app.test_client()
+    client.post("/lang/en")
+    response = factories.login(client, reviewer)
+    assert response.status_code == 302
+    second_step = client.get(response.headers["Location"], follow_redirects=True)
+    assert second_step.status_code == 200 and page_language(second_step) == "en"
+    db.session.expire_all()
+    assert db.session.get(User, reviewer.id).locale == "en"
+
+
+def test_without_a_choice_in_this_visit_the_account_language_is_used(app):
+    user = factories.user(locale="ar")
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, user)
+    assert page_language(client.get("/me")) == "ar"
+    # The profile's language, once saved, is this visit's language at once.
+    client.post("/lang/en")
+    assert page_language(client.get("/me")) == "en"
+    assert db.session.get(User, user.id).locale == "en"
+
+
+def test_the_menu_is_one_small_form_per_language_coming_back_to_the_page(client):
+    page = client.get("/tracks?city=1").get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/lang/(\w+)"[^>]*>(.*?)</form>', page, re.S)
+    assert [code for code, _ in forms] == ["ar", "en"]
+    for code, body in forms:
+        assert 'name="next" value="/tracks?city=1"' in body
+        assert re.search(rf'<button class="btn btn-link nav-link" type="submit" lang="{code}">', body)
+    assert client.get("/lang/ar").status_code == 405
+    response = client.post("/lang/ar", data={"next": "/tracks?city=1"})
+    assert response.headers["Location"] == "/tracks?city=1"
