@@ -102,3 +102,16 @@ class Localized:
         """The value of ``field`` in ``language`` (current one by default), French as fallback."""
         language = language or current_language()
         return getattr(self, f"{field}_{language}", None) or getattr(self, f"{field}_fr")
+
+
+# Unicode's left-to-right isolate (LRI ... PDI): the plain-text twin of <bdi dir="ltr">.
+_LRI, _PDI = "\u2066", "\u2069"
+
+
+def isolate_text(value):
+    """``value`` (a code, a year, a reference) isolated left to right inside any text.
+
+    For plain text (select options, text emails, CSV-free labels) where ``<bdi>`` cannot go:
+    in Arabic, "2026-2027" after Arabic words would otherwise read "2027-2026".
+    """
+    return f"{_LRI}{value}{_PDI}" if value not in (None, "") else ""

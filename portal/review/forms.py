@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
+from portal.i18n import isolate_text
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
 
@@ -57,7 +58,8 @@ class QueueFilterForm(FlaskForm):
     def fill_choices(self, offerings, status_label):
         """Offerings of the reviewer and translated statuses as choices."""
         self.offering.choices = [("", _l("Toutes mes sessions"))] + [
-            (o.id, f"{o.track.code} · {o.city.name} · {o.academic_year}") for o in offerings
+            (o.id, f"{isolate_text(o.track.code)} · {o.city.name} · {isolate_text(o.academic_year)}")
+            for o in offerings
         ]
         self.status.choices = [("", _l("Tous les statuts"))] + [(s, status_label(s)) for s in STATUS_CHOICES]
 

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
@@ -57,3 +59,52 @@ def test_the_menu_is_one_small_form_per_language_coming_back_to_the_page(client)
     assert client.get("/lang/ar").status_code == 405
     response = client.post("/lang/ar", data={"next": "/tracks?city=1"})
     assert response.headers["Location"] == "/tracks?city=1"
+
+
+# Names of cities, labels, examples ----------------------------------------------------------
+
+
+def tangier_offering():
+    """An offering in Tanger (Tangier, طنجة) with one application."""
+    offering = factories.offering(city=factories.city("Tanger", name_ar="طنجة", name_en="Tangier"))
+    application = factories.application(offering_=offering)
+    return offering, application
+
+
+@pytest.mark.parametrize("language,name", [("ar", "طنجة"), ("en", "Tangier"), ("fr", "Tanger")])
+def test_the_dashboards_offering_filter_names_the_city_in_the_pages_language(app, language, name):
+    offering, _ = tangier_offering()
+    admin = factories.user(role="admin", locale=language)
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, admin)
+    page = client.get("/admin").get_data(as_text=True)
+    option = re.search(rf'<option value="{offering.id}"[^>]*>([^<]*)</option>', page).group(1)
+    assert name in option
+    # Code and year isolated left to right: "2026-2027" never reads backwards after Arabic.
+    assert f"\u2066{offering.academic_year}\u2069" in option
+    if language != "fr":
+        assert "Tanger " not in option and not option.endswith("Tanger")
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_the_review_page_labels_the_full_name_and_the_association_name_apart(app, language):
+    offering, application = tangier_offering()
+    reviewer = factories.reviewer(offering, locale=language)
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, reviewer)
+    page = client.get(f"/review/applications/{application.reference}").get_data(as_text=True)
+    labels = re.findall(r'<dt class="col-sm-4">([^<]*)</dt>', page)
+    expected = {"ar": ("الاسم الكامل", "اسم الجمعية"), "en": ("Full name", "Name of the association")}
+    assert set(expected[language]) <= set(labels)
+    assert "Last name" not in labels and "الاسم العائلي" not in labels
+    assert len(labels) == len(set(labels))
+    assert f'<bdi dir="ltr">{offering.academic_year}</bdi>' in page
+
+
+def test_the_arabic_email_error_gives_an_example_that_is_not_french(client):
+    client.post("/lang/ar")
+    page = client.post("/auth/register", data={"email": "pas-une-adresse"}).get_data(as_text=True)
+    message = re.search(r'id="email-error"[^>]*>([^<]*)<', page).group(1)
+    assert "مثال" in message and "name@example.ma" in message and "exemple" not in message
