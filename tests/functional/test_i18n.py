@@ -108,3 +108,28 @@ def test_the_arabic_email_error_gives_an_example_that_is_not_french(client):
     page = client.post("/auth/register", data={"email": "pas-une-adresse"}).get_data(as_text=True)
     message = re.search(r'id="email-error"[^>]*>([^<]*)<', page).group(1)
     assert "مثال" in message and "name@example.ma" in message and "exemple" not in message
+
+
+# Emails ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language,name",
+    [
+        ("ar", "بوابة تكوين الجمعيات"),
+        ("en", "Association Training Portal"),
+        ("fr", "Portail Formation Associations"),
+    ],
+)
+def test_an_emails_sender_name_is_in_the_readers_language(app, client, deliver, smtp_server, language, name):
+    from tests.functional.test_auth import register
+
+    city = factories.city("Rabat")
+    db.session.commit()
+
+    client.post(f"/lang/{language}")
+    assert register(client, city, locale=language).status_code == 302
+    deliver()
+    [message] = smtp_server.wait_for(1)
+    assert message["From"].addresses[0].display_name == name
+    assert message["From"].addresses[0].addr_spec == "no-reply@formation-associations.ma"
