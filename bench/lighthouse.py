@@ -96,8 +96,11 @@ class Client:
             raise SystemExit(f"login of {email} failed ({status})")
 
     def set_language(self, language):
-        """Choose the language (stored on the account when logged in)."""
-        self.request("GET", f"/lang/{language}?next=/")
+        """Choose the language with the menu's form (stored on the account when logged in)."""
+        _status, _headers, page = self.request("GET", "/")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        data = {"next": "/"} | ({"csrf_token": unescape(token.group(1))} if token else {})
+        self.request("POST", f"/lang/{language}", data)
 
 
 def lighthouse_binary(explicit):

@@ -6,17 +6,35 @@ from flask_login import current_user
 
 
 def select_locale():
-    """Pick the request's language: the account's, then the visitor's choice, then the browser's."""
+    """Pick the request's language: the one chosen in this visit, the account's, the browser's.
+
+    A choice made with the language menu in this visit wins over the account's saved
+    language (it is saved on the account too, at once or at the next login): someone who
+    picked English before logging in keeps English through the login's second step.
+    """
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         # Worker and CLI: emails choose their language explicitly with force_locale.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_language(code, user=None):
+    """Remember ``code`` as this visit's language, and as ``user``'s when given (flushes nothing)."""
+    session["lang"] = code
+    if user is not None and user.locale != code:
+        user.locale = code
+
+
+def chosen_language():
+    """The language chosen with the menu in this visit, or None."""
+    chosen = session.get("lang") if has_request_context() else None
+    return chosen if chosen in current_app.config["LANGUAGES"] else None
 
 
 def current_locale():
@@ -84,3 +102,16 @@ class Localized:
         """The value of ``field`` in ``language`` (current one by default), French as fallback."""
         language = language or current_language()
         return getattr(self, f"{field}_{language}", None) or getattr(self, f"{field}_fr")
+
+
+# Unicode's left-to-right isolate (LRI ... PDI): the plain-text twin of <bdi dir="ltr">.
+_LRI, _PDI = "\u2066", "\u2069"
+
+
+def isolate_text(value):
+    """``value`` (a code, a year, a reference) isolated left to right inside any text.
+
+    For plain text (select options, text emails, CSV-free labels) where ``<bdi>`` cannot go:
+    in Arabic, "2026-2027" after Arabic words would otherwise read "2027-2026".
+    """
+    return f"{_LRI}{value}{_PDI}" if value not in (None, "") else ""

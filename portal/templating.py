@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal import permissions
-from portal.i18n import current_language, is_rtl
+from portal.i18n import current_language, is_rtl, isolate_text
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 
@@ -144,6 +144,13 @@ def format_file_size(size):
     return gettext("%(size)s Ko", size=number) if unit == "KB" else gettext("%(size)s Mo", size=number)
 
 
+def ltr(value):
+    """``value`` (a code, a year) in ``<bdi dir="ltr">``, so it never reads backwards in Arabic."""
+    if value in (None, ""):
+        return ""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+
+
 def init_app(app):
     """Register globals and filters."""
     app.jinja_env.globals.update(
@@ -160,6 +167,8 @@ def init_app(app):
     )
     app.jinja_env.filters.update(
         status_label=status_label,
+        ltr=ltr,
+        ltr_text=isolate_text,
         date=format_day,
         filesize=format_file_size,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",

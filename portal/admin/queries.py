@@ -19,6 +19,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import OFFERING_STATUSES, City, Offering, Region, Track
 from portal.catalog.operations import academic_year
 from portal.extensions import db
+from portal.i18n import current_language, isolate_text
 from portal.notifications.models import OutboxEmail
 from portal.safety import MAX_ID
 from portal.timeutil import utcnow
@@ -283,13 +284,16 @@ def academic_years():
 
 def offering_choices():
     """(id, label) of every offering, latest year first, for a filter select."""
+    # The city in the page's language; the code and the year isolated, so that the year
+    # does not read backwards ("2027-2026") after an Arabic city name.
+    city_name = getattr(City, f"name_{current_language()}", City.name_fr)
     rows = db.session.execute(
-        select(Offering.id, Offering.academic_year, Track.code, City.name_fr)
+        select(Offering.id, Offering.academic_year, Track.code, func.coalesce(city_name, City.name_fr))
         .join(Track, Track.id == Offering.track_id)
         .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
     ).all()
-    return [(i, f"{code} · {city} · {year}") for i, year, code, city in rows]
+    return [(i, f"{isolate_text(code)} · {city} · {isolate_text(year)}") for i, year, code, city in rows]
 
 
 def reviewer_choices():

@@ -143,7 +143,7 @@ def _dashboard_content(filters):
             }
             for (city_id, track_id), by_status in counts.items()
         ),
-        key=lambda r: (r["city"].name_fr if r["city"] else "", r["track"].code if r["track"] else ""),
+        key=lambda r: (r["city"].name if r["city"] else "", r["track"].code if r["track"] else ""),
     )
     status_totals = {s: sum(r["counts"].get(s, 0) for r in status_rows) for s in statuses}
     per_day = queries.applications_per_day(filters, offering=selected)

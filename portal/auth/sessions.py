@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import database
 from portal.extensions import db
+from portal.i18n import chosen_language
 from portal.timeutil import utcnow
 
 # Kept across a session reset: the visitor's language choice is not tied to an account.
@@ -217,6 +218,10 @@ def start_session(user, second_factor=False):
     )
     db.session.add(row)
     db.session.flush()
+    # The language chosen in this visit, before logging in, becomes the account's.
+    chosen = chosen_language()
+    if chosen is not None and user.locale != chosen:
+        user.locale = chosen
     _reset_session()
     session[TOKEN_KEY] = token
     g.portal_session = row

@@ -28,6 +28,7 @@ from portal.auth.sessions import (
     touch,
 )
 from portal.extensions import db
+from portal.i18n import remember_language
 from portal.safety import safe_next
 
 CHECK_EMAIL_REASONS = ("register", "confirm", "reset")
@@ -288,6 +289,8 @@ def profile():
                 throttle.password_failed(user)
             _field_error(form, error)
         else:
+            # The language just saved is this visit's language too (it wins over the account's).
+            remember_language(user.locale)
             if result.password_changed:
                 # Every session ended, this one included: go on in a fresh one.
                 start_session(user, second_factor=verified)

@@ -1,7 +1,8 @@
 """Public pages: home, catalogue, a track, the privacy notice, health, language switch."""
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
@@ -9,7 +10,8 @@ from portal import permissions
 from portal.catalog import bp
 from portal.catalog.models import DOMAINS, City, Offering, Track
 from portal.catalog.visitor_cache import visitor_page
-from portal.extensions import db
+from portal.extensions import csrf, db
+from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 
@@ -122,13 +124,20 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
-@bp.get("/lang/<code>")
+@bp.post("/lang/<code>")
+@csrf.exempt
 def set_language(code):
     """Switch language: remembered in the session, and on the account when logged in."""
+    if current_user.is_authenticated:
+        # The account is written: the form's token is required, as on every other POST.
+        if current_app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()
+    elif request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # Visitors' pages are cached and carry no token (nor a session to hold one); the
+        # browser's word that another site sent the form is enough to refuse it.
+        raise CSRFError()
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
-    session["lang"] = code
-    if current_user.is_authenticated and current_user.locale != code:
-        current_user.locale = code
-        db.session.commit()
-    return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
+    remember_language(code, current_user if current_user.is_authenticated else None)
+    db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("catalog.home"))

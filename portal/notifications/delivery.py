@@ -33,6 +33,8 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 _ADDRESS = re.compile(r"[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+")
 
 
+# The display name of the portal's emails, in the reader's language (``sender_for``).
+SENDER_NAME = _l("Portail Formation Associations")
+
+
 class UndeliverableError(Exception):
     """A row that no retry can send (its recipient is not one valid address)."""
 
@@ -56,6 +62,22 @@ def message_id(email):
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     return f"<outbox-{email.id}@{domain}>"
+
+
+def sender_for(locale):
+    """``(display name, address)`` of the portal's emails in ``locale``: the name translated.
+
+    The address is the configured sender's (``MAIL_DEFAULT_SENDER``); its configured
+    display name is French, and an Arabic reader's mail client shows the name first.
+    """
+    configured = current_app.config["MAIL_DEFAULT_SENDER"]
+    if "\r" in configured or "\n" in configured:
+        # A configuration fault: the row is retried rather than given up (see build_message).
+        raise BadHeaderError("line break in the sender header")
+    address = parseaddr(configured)[1]
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        name = str(SENDER_NAME)
+    return name, address
 
 
 def encoded_subject(subject):
@@ -87,7 +109,7 @@ def build_message(email, content=None):
         recipients=[address],
         body=text,
         html=html,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        sender=sender_for(email.locale),
     )
     msg.msgId = message_id(email)
     if msg.has_bad_headers():

@@ -8,6 +8,7 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringFi
 from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
 from portal.forms import max_length
+from portal.i18n import isolate_text
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
 
@@ -58,7 +59,8 @@ class QueueFilterForm(FlaskForm):
     def fill_choices(self, offerings, status_label):
         """Offerings of the reviewer and translated statuses as choices."""
         self.offering.choices = [("", _l("Toutes mes sessions"))] + [
-            (o.id, f"{o.track.code} · {o.city.name} · {o.academic_year}") for o in offerings
+            (o.id, f"{isolate_text(o.track.code)} · {o.city.name} · {isolate_text(o.academic_year)}")
+            for o in offerings
         ]
         self.status.choices = [("", _l("Tous les statuts"))] + [(s, status_label(s)) for s in STATUS_CHOICES]
 

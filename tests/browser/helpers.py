@@ -114,9 +114,26 @@ class Journey:
         self.check()
 
 
+def switch_language(browser_page, language):
+    """Choose ``language`` as a visitor does: the menu's button on the home page (a small form)."""
+    release_database()
+    page = browser_page.page
+    browser_page.goto("/")
+    button = page.locator(f'form[action="/lang/{language}"] button')
+    if not button.count():
+        return  # already the page's language: the menu offers the others only
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()  # phones: the menu is collapsed
+    with page.expect_navigation():
+        button.click()
+    browser_page.check_html()
+
+
 def choose_language(journey):
-    """Choose the journey's language as a visitor does, with /lang/<code> (back to the home page)."""
-    journey.goto(f"/lang/{journey.language}")
+    """Choose the journey's language as a visitor does, with the menu (back to the home page)."""
+    switch_language(journey.bp, journey.language)
+    journey.check()
 
 
 def log_in(journey, email, password=factories.PASSWORD):

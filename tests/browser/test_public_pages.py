@@ -4,6 +4,7 @@ import pytest
 
 from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
+from tests.browser.helpers import switch_language
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def catalogue(app):
     "path,name", [("/", "home"), ("/tracks", "catalogue"), ("/tracks/NUM-TRANS", "track")]
 )
 def test_public_page(browser_page, catalogue, language, path, name):
-    browser_page.goto(f"/lang/{language}")
+    switch_language(browser_page, language)
     response = browser_page.goto(path)
     assert response.status == 200
     html = browser_page.page.locator("html")
@@ -31,7 +32,7 @@ def test_public_page(browser_page, catalogue, language, path, name):
 @pytest.mark.parametrize("language", ["fr", "ar"])
 def test_a_password_can_be_shown_while_typing_it(browser_page, catalogue, language):
     """ASVS 2.1.12: a button shows what was typed; it is hidden again before the form is sent."""
-    browser_page.goto(f"/lang/{language}")
+    switch_language(browser_page, language)
     browser_page.goto("/auth/login")
     page = browser_page.page
     field = page.locator("#password")

@@ -150,7 +150,7 @@ def test_every_page_has_a_description_and_public_pages_their_own(app, client):
     db.session.commit()
     descriptions = {}
     for language in ("fr", "ar", "en"):
-        client.get(f"/lang/{language}")
+        client.post(f"/lang/{language}")
         for path in (*PUBLIC_PAGES, "/auth/forgot", "/no-such-page"):
             response = client.get(path)
             descriptions[language, path] = _description(response.get_data(as_text=True))

@@ -29,7 +29,7 @@ MATRIX = {
     ("GET", "/tracks/<code>"): (200, 200, 200, 200, 200, 200),
     ("GET", "/privacy"): (200, 200, 200, 200, 200, 200),
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200),
-    ("GET", "/lang/<code>"): (302, 302, 302, 302, 302, 302),
+    ("POST", "/lang/<code>"): (302, 302, 302, 302, 302, 302),
     # Accounts: logged-in visitors are sent to their own area.
     ("GET", "/auth/register"): (200, 302, 302, 302, 302, 302),
     ("POST", "/auth/register"): (200, 302, 302, 302, 302, 302),

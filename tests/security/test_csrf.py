@@ -8,6 +8,7 @@ visitor's own fresh token gets through, which shows the three refusals are about
 token and nothing else.
 """
 
+import re
 import time
 
 import pytest
@@ -128,7 +129,7 @@ def test_the_csrf_error_page_is_the_translated_layout(app, setting):
     assert '<html lang="fr"' in body and "rechargez-la puis envoyez le formulaire" in body
     assert "CSRF" not in body  # no technical jargon
     arabic = w.new_client(app)
-    arabic.get("/lang/ar")
+    arabic.post("/lang/ar")
     body = arabic.post("/auth/forgot", data={"email": "a@example.org"}).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl"' in body
 
@@ -150,7 +151,7 @@ def test_a_refused_post_changes_nothing(app, setting):
 # The only writes a GET may make: appending to the audit log, which is how staff reading
 # personal data is recorded (issue 6 point 17) and how exports are recorded (issue 4
 # point 5); the session's last-seen time (user_session, the idle timeout of issue 6
-# point 5); and the language preference of ``/lang/<code>`` (test below).
+# point 5). The language menu posts (issue 11 point 5, tests below).
 AUDITED_GET_ACTIONS = {"view_personal_data", "export"}
 IGNORED_TABLES = {"audit_event"}
 IGNORED_COLUMNS = {("user_session", "last_seen_at")}
@@ -190,16 +191,38 @@ def test_no_get_route_changes_state(app):
     assert "view_personal_data" in actions
 
 
-def test_the_language_link_only_stores_the_language_preference(app):
-    """The one GET that writes: ``/lang/<code>`` remembers the choice on the account."""
+def test_the_language_switch_is_a_post_behind_the_token_when_logged_in(app):
+    """Issue 11 point 5: ``/lang/<code>`` writes the account's language only on a POST with a token."""
     owner = factories.user()
     client = w.new_client(app)
     factories.login(client, owner)
+    app.config["WTF_CSRF_ENABLED"] = True
     before = table_contents()
-    assert client.get("/lang/ar").status_code == 302
+    assert client.get("/lang/ar").status_code == 405
+    response = client.post("/lang/ar", data={"next": "/me/profile"})
+    assert response.status_code == 400 and CSRF_PAGE in response.get_data(as_text=True)
+    assert table_contents() == before
+    # The menu's own form, as the page gives it.
+    page = client.get("/me/profile").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/lang/ar".*?</form>', page, re.S).group(0)
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    assert set(data) == {"csrf_token", "next"} and data["next"] == "/me/profile"
+    response = client.post("/lang/ar", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/me/profile"
     after = table_contents()
     assert [name for name in before if before[name] != after[name]] == ["user"]
     assert db.session.get(User, owner.id).locale == "ar"
-    owner.locale = "fr"
-    db.session.commit()
-    assert table_contents() == before
+
+
+def test_a_visitor_switches_language_without_a_session_but_not_from_another_site(app):
+    """Visitors' pages are cached and tokenless; the browser's Sec-Fetch-Site tells a foreign form."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    visitor = w.new_client(app)
+    page = visitor.get("/").get_data(as_text=True)
+    assert 'action="/lang/en"' in page and "csrf_token" not in page
+    response = visitor.post("/lang/en", headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 302
+    assert '<html lang="en"' in visitor.get("/").get_data(as_text=True)
+    response = visitor.post("/lang/ar", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 400
+    assert '<html lang="en"' in visitor.get("/").get_data(as_text=True)

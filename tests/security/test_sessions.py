@@ -94,7 +94,7 @@ def test_a_cookie_replayed_after_logout_is_refused(app, browser):
 def test_the_session_identifier_changes_at_login(app, browser):
     user = factories.user()
     db.session.commit()
-    browser.get("/lang/en")  # an anonymous session: a cookie exists before the login
+    browser.post("/lang/en")  # an anonymous session: a cookie exists before the login
     before = cookie(browser, app)
     assert before is not None
     # Someone fixing the victim's session value in advance gains nothing from the login.

@@ -1,0 +1,135 @@
+"""Issue 12, "not in the reader's language", and issue 11 point 5 (the language menu posts)."""
+
+import re
+
+import pytest
+
+from portal.auth.models import User
+from portal.extensions import db
+from tests import factories
+from tests.conftest import PortalClient
+
+
+def page_language(response):
+    """The ``lang`` of a page's ``<html>``."""
+    return re.search(r'<html lang="(\w+)"', response.get_data(as_text=True)).group(1)
+
+
+# The language chosen in this visit -----------------------------------------------------------
+
+
+def test_the_language_chosen_before_logging_in_wins_over_the_accounts_and_is_saved(app, clock):
+    from tests.security.test_two_factor import NOW, staff
+
+    app.config["STAFF_TWO_FACTOR_REQUIRED"] = True
+    app.test_client_class = PortalClient
+    clock.set(NOW)
+    reviewer = staff()
+    reviewer.locale = "ar"
+    db.session.commit()
+    client = app.test_client()
+    client.post("/lang/en")
+    response = factories.login(client, reviewer)
+    assert response.status_code == 302
+    second_step = client.get(response.headers["Location"], follow_redirects=True)
+    assert second_step.status_code == 200 and page_language(second_step) == "en"
+    db.session.expire_all()
+    assert db.session.get(User, reviewer.id).locale == "en"
+
+
+def test_without_a_choice_in_this_visit_the_account_language_is_used(app):
+    user = factories.user(locale="ar")
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, user)
+    assert page_language(client.get("/me")) == "ar"
+    # The profile's language, once saved, is this visit's language at once.
+    client.post("/lang/en")
+    assert page_language(client.get("/me")) == "en"
+    assert db.session.get(User, user.id).locale == "en"
+
+
+def test_the_menu_is_one_small_form_per_language_coming_back_to_the_page(client):
+    page = client.get("/tracks?city=1").get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/lang/(\w+)"[^>]*>(.*?)</form>', page, re.S)
+    assert [code for code, _ in forms] == ["ar", "en"]
+    for code, body in forms:
+        assert 'name="next" value="/tracks?city=1"' in body
+        assert re.search(rf'<button class="btn btn-link nav-link" type="submit" lang="{code}">', body)
+    assert client.get("/lang/ar").status_code == 405
+    response = client.post("/lang/ar", data={"next": "/tracks?city=1"})
+    assert response.headers["Location"] == "/tracks?city=1"
+
+
+# Names of cities, labels, examples ----------------------------------------------------------
+
+
+def tangier_offering():
+    """An offering in Tanger (Tangier, طنجة) with one application."""
+    offering = factories.offering(city=factories.city("Tanger", name_ar="طنجة", name_en="Tangier"))
+    application = factories.application(offering_=offering)
+    return offering, application
+
+
+@pytest.mark.parametrize("language,name", [("ar", "طنجة"), ("en", "Tangier"), ("fr", "Tanger")])
+def test_the_dashboards_offering_filter_names_the_city_in_the_pages_language(app, language, name):
+    offering, _ = tangier_offering()
+    admin = factories.user(role="admin", locale=language)
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, admin)
+    page = client.get("/admin").get_data(as_text=True)
+    option = re.search(rf'<option value="{offering.id}"[^>]*>([^<]*)</option>', page).group(1)
+    assert name in option
+    # Code and year isolated left to right: "2026-2027" never reads backwards after Arabic.
+    assert f"\u2066{offering.academic_year}\u2069" in option
+    if language != "fr":
+        assert "Tanger " not in option and not option.endswith("Tanger")
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_the_review_page_labels_the_full_name_and_the_association_name_apart(app, language):
+    offering, application = tangier_offering()
+    reviewer = factories.reviewer(offering, locale=language)
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, reviewer)
+    page = client.get(f"/review/applications/{application.reference}").get_data(as_text=True)
+    labels = re.findall(r'<dt class="col-sm-4">([^<]*)</dt>', page)
+    expected = {"ar": ("الاسم الكامل", "اسم الجمعية"), "en": ("Full name", "Name of the association")}
+    assert set(expected[language]) <= set(labels)
+    assert "Last name" not in labels and "الاسم العائلي" not in labels
+    assert len(labels) == len(set(labels))
+    assert f'<bdi dir="ltr">{offering.academic_year}</bdi>' in page
+
+
+def test_the_arabic_email_error_gives_an_example_that_is_not_french(client):
+    client.post("/lang/ar")
+    page = client.post("/auth/register", data={"email": "pas-une-adresse"}).get_data(as_text=True)
+    message = re.search(r'id="email-error"[^>]*>([^<]*)<', page).group(1)
+    assert "مثال" in message and "name@example.ma" in message and "exemple" not in message
+
+
+# Emails ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language,name",
+    [
+        ("ar", "بوابة تكوين الجمعيات"),
+        ("en", "Association Training Portal"),
+        ("fr", "Portail Formation Associations"),
+    ],
+)
+def test_an_emails_sender_name_is_in_the_readers_language(app, client, deliver, smtp_server, language, name):
+    from tests.functional.test_auth import register
+
+    city = factories.city("Rabat")
+    db.session.commit()
+
+    client.post(f"/lang/{language}")
+    assert register(client, city, locale=language).status_code == 302
+    deliver()
+    [message] = smtp_server.wait_for(1)
+    assert message["From"].addresses[0].display_name == name
+    assert message["From"].addresses[0].addr_spec == "no-reply@formation-associations.ma"
