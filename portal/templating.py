@@ -4,9 +4,10 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
-from flask_babel import format_datetime, gettext, ngettext, to_user_timezone
+from flask_babel import gettext, ngettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -98,18 +99,36 @@ def status_badge(status):
         return badge
 
 
+# One pattern per kind of date and per language, everywhere (pages, emails, chart labels):
+# a reader never meets "12/1/26" on one page and "Dec 1, 2026" on the next. No seconds.
+# Arabic writes the month's name (CLDR's medium Arabic date is all digits, easily misread
+# as day/month or month/day) and separates the time with the Arabic comma.
+DAY_PATTERNS = {"fr": "d MMM y", "en": "MMM d, y", "ar": "d MMMM y"}
+DAY_TIME_PATTERNS = {"fr": "d MMM y 'à' HH:mm", "en": "MMM d, y, h:mm a", "ar": "d MMMM y، HH:mm"}
+
+
 @lru_cache(maxsize=4096)
-def _format_day(day, fmt, language):
-    return babel_format_date(day, fmt, locale=language)
+def _format_day(day, language):
+    return babel_format_date(day, DAY_PATTERNS.get(language, DAY_PATTERNS["fr"]), locale=language)
 
 
-def format_day(value, fmt="medium"):
-    """A date, or the local (portal time zone) date of a UTC datetime, in the current language."""
+def format_day(value):
+    """A date, or the local (portal time zone) date of a UTC datetime: ``1 déc. 2026``."""
     if not value:
         return ""
     if isinstance(value, datetime):
         value = to_user_timezone(value).date()
-    return _format_day(value, fmt, current_language())
+    return _format_day(value, current_language())
+
+
+def format_day_time(value):
+    """A UTC datetime as a local day and time, to the minute: ``1 déc. 2026 à 14:00``."""
+    if not value:
+        return ""
+    language = current_language()
+    local = to_user_timezone(value)
+    pattern = DAY_TIME_PATTERNS.get(language, DAY_TIME_PATTERNS["fr"])
+    return babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=language)
 
 
 @lru_cache(maxsize=1024)
@@ -169,9 +188,10 @@ def init_app(app):
         status_label=status_label,
         ltr=ltr,
         ltr_text=isolate_text,
-        date=format_day,
+        # The only two date filters: one format per kind of date.
+        day=format_day,
+        day_time=format_day_time,
         filesize=format_file_size,
-        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
     )
 
     @app.context_processor

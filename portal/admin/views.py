@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import database, errors, permissions
-from portal.admin import bp, charts, exports, operations, queries
+from portal.admin import audit_labels, bp, charts, exports, operations, queries
 from portal.admin.forms import (
     OFFERING_STATUS_LABELS,
     ROLE_LABELS,
@@ -666,4 +666,5 @@ def audit():
         args=filters.as_args(),
         actions=actions,
         object_types=object_types,
+        audit=audit_labels,
     )

@@ -1,0 +1,175 @@
+"""Issue 12, "not in the reader's language": the audit log's events, fields and values."""
+
+import ast
+import html
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from portal.admin import audit_labels
+from portal.admin.models import record
+from portal.extensions import db
+from tests import factories
+from tests.conftest import PortalClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _portal_client(app):
+    """Each request in its own app context, as in production: its own language."""
+    app.test_client_class = PortalClient
+
+
+def translations(language):
+    """The compiled-to-be catalogue of ``language``: msgid → msgstr."""
+    with open(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return {m.id: m.string for m in read_po(po) if m.id}
+
+
+def recorded_actions():
+    """Every action code passed to ``record(`` in portal/, read from the source (not run)."""
+    actions = set()
+    for path in (ROOT / "portal").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record":
+                action = node.args[1]
+                if isinstance(action, ast.Name):
+                    actions.add(constants[action.id])
+                else:
+                    assert isinstance(action, ast.Constant), f"{path}: record( with a computed action"
+                    actions.add(action.value)
+    return actions
+
+
+def test_every_recorded_action_has_a_label_translated_in_arabic_and_english():
+    actions = recorded_actions()
+    assert {"view_personal_data", "decision", "offering_opened", "export"} <= actions
+    for language in ("ar", "en"):
+        catalogue = translations(language)
+        for action in actions:
+            assert action in audit_labels.ACTION_LABELS, action
+            msgid = audit_labels.ACTION_LABELS[action]._args[0]
+            assert catalogue.get(msgid) not in (None, "", action, msgid), (language, action)
+
+
+# One event of each kind, with the before and after values its operation writes.
+EVENTS = [
+    ("city_created", "city", 3, None, {"name_fr": "Fès", "name_ar": "فاس", "name_en": "Fez", "region_id": 2}),
+    ("city_changed", "city", 3, {"name_en": "Fes"}, {"name_en": "Fez"}),
+    ("track_created", "track", 4, None, {"code": "GEST-AF", "domain": "management", "min_education": "bac2"}),
+    ("track_changed", "track", 4, {"domain": "digital"}, {"domain": "management"}),
+    (
+        "offering_created",
+        "offering",
+        7,
+        None,
+        {
+            "track_id": 4,
+            "city_id": 3,
+            "academic_year": "2026-2027",
+            "seats": 25,
+            "opens_at": "2026-11-30T23:00:00",
+            "closes_at": "2026-12-31T22:59:59.999999",
+            "course_starts_on": "2027-01-15T00:00:00",
+            "status": "draft",
+        },
+    ),
+    ("offering_changed", "offering", 7, {"status": "draft"}, {"status": "open"}),
+    ("offering_opened", "offering", 7, None, {"status": "open", "interested_notified": 2}),
+    ("offering_closed", "offering", 7, {"status": "open"}, {"status": "closed"}),
+    ("seats_changed", "offering", 7, {"seats": 25}, {"seats": 30}),
+    ("reviewers_changed", "offering", 7, {"reviewers": []}, {"reviewers": [5, 6]}),
+    ("user_invited", "user", 5, None, {"role": "reviewer"}),
+    ("invite_accepted", "user", 5, None, None),
+    ("role_changed", "user", 5, {"role": "applicant"}, {"role": "admin"}),
+    ("user_deactivated", "user", 5, {"active": True}, {"active": False}),
+    ("user_reactivated", "user", 5, {"active": False}, {"active": True}),
+    ("two_factor_reset", "user", 5, {"enrolled": True}, {"enrolled": False}),
+    ("email_retried", "outbox_email", 9, {"status": "failed"}, {"status": "pending"}),
+    (
+        "export",
+        "applications",
+        None,
+        None,
+        {"format": "csv", "filters": {"status": "waitlisted", "year": "2026-2027"}, "rows": 12},
+    ),
+    ("decision", "application", "APP-2026-000001", {"status": "under_review"}, {"status": "accepted"}),
+    ("view_personal_data", "application", 1, None, None),
+    ("view_personal_data", "document", 2, None, {"application": "APP-2026-000001"}),
+]
+
+# Codes that must not reach the reader: actions, fields, object types, coded values.
+RAW = sorted(
+    {e[0] for e in EVENTS}
+    | {k for e in EVENTS for values in (e[3], e[4]) for k in (values or {})}
+    | {"status", "year", "application #", "offering #", "user #", "outbox_email", "applications"}
+    | {"draft", "closed", "management", "digital", "bac2", "reviewer", "admin", "applicant"}
+    | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"},
+    key=len,
+    reverse=True,
+)
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_the_audit_page_shows_no_raw_code(app, language):
+    from tests.functional.test_admin import admin_client
+
+    client, admin = admin_client(app)
+    client.post(f"/lang/{language}")
+    assert set(audit_labels.ACTION_LABELS) == {e[0] for e in EVENTS}
+    for action, object_type, object_id, before, after in EVENTS:
+        record(admin, action, object_type, object_id, before=before, after=after)
+    db.session.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    table = page.split('id="audit-table"')[1].split("</table>")[0]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", table))
+    chunks = {html.unescape(chunk).strip() for chunk in re.split(r"<[^>]+>", table)} - {""}
+    for code in RAW:
+        # A cell, a field's name or a value that is the code itself...
+        assert code not in chunks, (language, code)
+        # ...or a code made of several words, anywhere.
+        if "_" in code or "#" in code:
+            assert code not in text, (language, code)
+    assert "#" not in text
+    expected = {
+        "fr": ("Candidature n° 1", "Session ouverte", "Personnes intéressées prévenues", "Évaluateur"),
+        "ar": ("الترشيح رقم 1",),
+        "en": ("Application no. 1", "Session opened", "Interested people notified", "Reviewer"),
+    }[language]
+    for label in expected:
+        assert label in text, (language, label)
+    # The filter's choices name the actions too (their values stay the codes).
+    assert re.search(r'<option value="view_personal_data">(?!view_personal_data)[^<]+</option>', page)
+
+
+def test_an_unknown_code_is_shown_as_it_is(app):
+    from tests.functional.test_admin import admin_client
+
+    client, admin = admin_client(app)
+    record(admin, "future_action", "planet", 3, after={"orbit": "low", "status": "odd"})
+    db.session.commit()
+    table = client.get("/admin/audit").get_data(as_text=True).split('id="audit-table"')[1]
+    assert "future_action" in table and "planet #3" in table and "orbit" in table and "odd" in table
+
+
+def test_a_date_in_an_event_is_in_the_readers_format(app):
+    from tests.functional.test_admin import admin_client
+
+    client, admin = admin_client(app)
+    client.post("/lang/en")
+    factories.user()
+    record(admin, "offering_changed", "offering", 1, after={"course_starts_on": "2027-01-15T00:00:00"})
+    db.session.commit()
+    table = client.get("/admin/audit").get_data(as_text=True).split('id="audit-table"')[1]
+    assert "Jan 15, 2027" in table
