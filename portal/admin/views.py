@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import database, errors, permissions
@@ -428,7 +429,11 @@ def offering(offering_id):
             flash(_("La session a été enregistrée."), "success")
             if promoted:
                 flash(
-                    _("%(n)s candidature(s) de la liste d'attente ont été acceptées.", n=len(promoted)),
+                    ngettext(
+                        "%(num)d candidature de la liste d'attente a été acceptée.",
+                        "%(num)d candidatures de la liste d'attente ont été acceptées.",
+                        len(promoted),
+                    ),
                     "info",
                 )
             return redirect(url_for("admin.offering", offering_id=offering.id))

@@ -209,7 +209,14 @@ def decide_many():
         flash(_("Sélectionnez au moins une candidature."), "warning")
         return redirect(back)
     if len(references) > operations.MAX_BULK:
-        flash(_("Sélectionnez au plus %(n)s candidatures à la fois.", n=operations.MAX_BULK), "warning")
+        flash(
+            ngettext(
+                "Sélectionnez au plus %(num)d candidature à la fois.",
+                "Sélectionnez au plus %(num)d candidatures à la fois.",
+                operations.MAX_BULK,
+            ),
+            "warning",
+        )
         return redirect(back)
     result = operations.decide_many(current_user, references, form.decision.data, form.message.data)
     db.session.commit()

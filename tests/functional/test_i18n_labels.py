@@ -173,3 +173,99 @@ def test_a_date_in_an_event_is_in_the_readers_format(app):
     db.session.commit()
     table = client.get("/admin/audit").get_data(as_text=True).split('id="audit-table"')[1]
     assert "Jan 15, 2027" in table
+
+
+# Plurals -----------------------------------------------------------------------------------
+
+# The form each language gives a count: French and English singular and plural, and
+# Arabic's six (0, 1, 2, 3-10, 11-99, 100-102).
+USERS = {
+    ("fr", 1): "1 utilisateur<",
+    ("fr", 2): "2 utilisateurs<",
+    ("en", 1): "1 user<",
+    ("en", 2): "2 users<",
+    ("ar", 1): "مستخدم واحد<",
+    ("ar", 2): "مستخدمان<",
+    ("ar", 3): "3 مستخدمين<",
+    ("ar", 11): "11 مستخدمًا<",
+}
+
+
+@pytest.mark.parametrize("language,n", sorted(USERS))
+def test_the_users_page_counts_in_the_right_plural_form(app, language, n):
+    from tests.functional.test_admin import admin_client
+
+    client, _ = admin_client(app)
+    for _i in range(n):
+        factories.user()
+    db.session.commit()
+    client.post(f"/lang/{language}")
+    page = client.get("/admin/users?role=applicant").get_data(as_text=True)
+    assert USERS[language, n] in page
+
+
+@pytest.mark.parametrize(
+    "language,n,expected",
+    [
+        ("fr", 1, "1 évènement. Le journal"),
+        ("fr", 2, "2 évènements. Le journal"),
+        ("en", 1, "1 event. The log"),
+        ("en", 2, "2 events. The log"),
+        ("ar", 2, "حدثان."),
+        ("ar", 3, "3 أحداث."),
+    ],
+)
+def test_the_audit_page_counts_events_in_the_right_plural_form(app, language, n, expected):
+    from tests.functional.test_admin import admin_client
+
+    client, admin = admin_client(app)
+    for _i in range(n):
+        record(admin, "export", "applications", after={"format": "csv", "rows": 0})
+    db.session.commit()
+    client.post(f"/lang/{language}")
+    assert expected in client.get("/admin/audit").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "language,n,expected",
+    [
+        ("fr", 1, "1 candidature au total"),
+        ("fr", 2, "2 candidatures au total"),
+        ("en", 1, "1 application in total"),
+        ("en", 2, "2 applications in total"),
+        ("ar", 1, "ترشيح واحد في المجموع"),
+        ("ar", 3, "3 ترشيحات في المجموع"),
+    ],
+)
+def test_the_dashboard_chart_counts_applications_in_the_right_plural_form(app, language, n, expected):
+    from tests.functional.test_admin import admin_client
+
+    client, _ = admin_client(app)
+    offering = factories.offering()
+    for _i in range(n):
+        factories.application(offering_=offering)
+    db.session.commit()
+    client.post(f"/lang/{language}")
+    desc = re.search(r'<desc id="chart-desc">([^<]*)</desc>', client.get("/admin").get_data(as_text=True))
+    assert expected in desc.group(1)
+
+
+def test_no_message_counts_with_a_parenthesised_plural():
+    # "(s)" reads "1 candidature(s)" in French and cannot be said in Arabic: ngettext instead.
+    with open(ROOT / "translations" / "messages.pot", "rb") as pot:
+        messages = [m for m in read_po(pot) if m.id]
+    assert len(messages) > 500
+    for message in messages:
+        for text in message.id if isinstance(message.id, tuple) else (message.id,):
+            assert not re.search(r"\w\(s\)", text), text
+    for language in ("ar", "en"):
+        for msgstr in translations(language).values():
+            for text in msgstr if isinstance(msgstr, tuple) else (msgstr,):
+                assert not re.search(r"\w\(s\)", text), (language, text)
+
+
+def test_every_plural_has_all_its_forms():
+    for language, forms in (("ar", 6), ("en", 2)):
+        for msgid, msgstr in translations(language).items():
+            if isinstance(msgid, tuple):
+                assert len(msgstr) == forms and all(msgstr), (language, msgid)
