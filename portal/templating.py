@@ -163,6 +163,14 @@ def format_file_size(size):
     return gettext("%(size)s Ko", size=number) if unit == "KB" else gettext("%(size)s Mo", size=number)
 
 
+def listing(*items):
+    """Items read as one list, joined by the reader's comma (Arabic writes "،", not ",")."""
+    text = ""
+    for item in items:
+        text = item if not text else gettext("%(first)s, %(next)s", first=text, next=item)
+    return text
+
+
 def ltr(value):
     """``value`` (a code, a year) in ``<bdi dir="ltr">``, so it never reads backwards in Arabic."""
     if value in (None, ""):
@@ -183,7 +191,12 @@ def init_app(app):
         can=permissions,
         status_badge=status_badge,
         format_score=format_score,
+        listing=listing,
     )
+    # Flask-Babel's own date filters would bring other formats back (with seconds, or
+    # "12/1/26"): the two below are the portal's only ones.
+    for name in ("datetimeformat", "dateformat", "timeformat", "timedeltaformat"):
+        app.jinja_env.filters.pop(name, None)
     app.jinja_env.filters.update(
         status_label=status_label,
         ltr=ltr,

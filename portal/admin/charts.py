@@ -30,6 +30,7 @@ def _nice_step(value, lines=4):
 # The widest a bar gets, in the SVG's units (the plot is 548 wide): with a few days of
 # data the bars keep the look of bars, centred in their day, instead of filling the plot.
 MAX_BAR_WIDTH = 32
+MAX_TICKS = 5
 
 
 def bar_chart(series, width=600, height=260, left=44, bottom=30, top=12, right=8):
@@ -61,7 +62,8 @@ def bar_chart(series, width=600, height=260, left=44, bottom=30, top=12, right=8
         {"y": round(top + plot_h - plot_h * v / top_value, 2), "value": v}
         for v in range(0, top_value + 1, step)
     ]
-    every = max(1, -(-len(series) // 8))
+    # Labels are whole days in the reader's format ("15 déc. 2026"): five fit under the plot.
+    every = max(1, -(-len(series) // MAX_TICKS))
     ticks = [
         {"x": round(b.x + b.width / 2, 2), "label": b.label} for i, b in enumerate(bars) if i % every == 0
     ]

@@ -148,7 +148,8 @@ def _dashboard_content(filters):
     )
     status_totals = {s: sum(r["counts"].get(s, 0) for r in status_rows) for s in statuses}
     per_day = queries.applications_per_day(filters, offering=selected)
-    chart = charts.bar_chart([(day.isoformat(), n) for day, n in per_day]) if per_day else None
+    # Days in the reader's format, as everywhere else (the data table gives them too).
+    chart = charts.bar_chart([(format_day(day), n) for day, n in per_day]) if per_day else None
     offerings, applications_by_offering = queries.offerings_with_seats(filters)
     return render_template(
         "admin/_dashboard.html",

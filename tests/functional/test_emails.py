@@ -3,13 +3,14 @@
 import re
 
 import pytest
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 
 from portal.applications import workflow
 from portal.applications.workflow import Status
 from portal.auth.models import User
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_to_user, render_email
+from portal.templating import format_day_time
 from tests import factories
 from tests.conftest import find_link, message_html, message_text
 
@@ -70,7 +71,7 @@ def test_acceptance_gives_the_confirmation_deadline_and_the_link(app, template, 
     application = _application(locale=locale)
     _, text, html = render_email(template, locale, user=application.applicant, application=application)
     with force_locale(locale):
-        deadline = format_datetime(application.confirmation_deadline, "medium")
+        deadline = format_day_time(application.confirmation_deadline)
     link = f"{_base(app)}/me/applications/{application.reference}"
     assert deadline in text and deadline in html
     assert link in text

@@ -269,3 +269,117 @@ def test_every_plural_has_all_its_forms():
         for msgid, msgstr in translations(language).items():
             if isinstance(msgid, tuple):
                 assert len(msgstr) == forms and all(msgstr), (language, msgid)
+
+
+# Dates ---------------------------------------------------------------------------------------
+
+# The one pattern of each kind, per language: a day, a day and a time (to the minute).
+MONTHS = {
+    "fr": r"(janv\.|févr\.|mars|avr\.|mai|juin|juil\.|août|sept\.|oct\.|nov\.|déc\.)",
+    "en": r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)",
+    "ar": r"(يناير|فبراير|مارس|أبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر)",
+}
+DAY = {
+    "fr": rf"\d{{1,2}} {MONTHS['fr']} \d{{4}}",
+    "en": rf"{MONTHS['en']} \d{{1,2}}, \d{{4}}",
+    "ar": rf"\d{{1,2}} {MONTHS['ar']} \d{{4}}",
+}
+DAY_TIME = {
+    "fr": rf"{DAY['fr']} à \d{{2}}:\d{{2}}",
+    "en": rf"{DAY['en']}, \d{{1,2}}:\d{{2}} (AM|PM)",
+    "ar": rf"{DAY['ar']}، \d{{2}}:\d{{2}}",
+}
+# What must never be shown: numeric dates (12/1/26), seconds, ISO days.
+WRONG_DATES = r"\d{1,2}\u200f?/\d{1,2}\u200f?/\d{2,4}|\d:\d{2}:\d{2}|\b\d{4}-\d{2}-\d{2}\b"
+
+
+def visible_text(page):
+    """The text of a page or an email without its tags (attributes may hold ISO dates)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def assert_dates(text, language):
+    """Every date-like part of ``text`` is in the language's one day or day-and-time pattern."""
+    assert not re.search(WRONG_DATES, text), re.search(WRONG_DATES, text).group(0)
+    # A day followed by a time is the day-and-time pattern ("23 h 59", alone, is an hour).
+    spans = [m.span() for m in re.finditer(DAY_TIME[language], text)]
+    for match in re.finditer(r"\d{4}[^\d\n]{1,5}\d{1,2}:\d{2}", text):
+        assert any(a <= match.start() and match.end() <= b for a, b in spans), text[
+            match.start() - 30 : match.end()
+        ]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_the_applicants_application_page_has_one_format_per_kind_of_date(app, language):
+    from portal.timeutil import utcnow
+
+    applicant = factories.user(locale=language)
+    application = factories.application(applicant=applicant, status="accepted", submitted_at=utcnow())
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, applicant)
+    client.post(f"/lang/{language}")
+    page = client.get(f"/me/applications/{application.reference}").get_data(as_text=True)
+    text = visible_text(page)
+    assert len(re.findall(DAY_TIME[language], text)) >= 2  # submitted, seat to confirm before
+    assert len(re.findall(DAY[language], text)) >= 4  # and the deadline, the course start
+    assert_dates(text, language)
+    # The academic year reads left to right after Arabic words.
+    assert f'<bdi dir="ltr">{application.academic_year}</bdi>' in page
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+@pytest.mark.parametrize("template", ["status_accepted", "interest_opened", "status_confirmed"])
+def test_emails_have_one_format_per_kind_of_date_and_no_seconds(app, language, template):
+    from portal.notifications.outbox import render_email
+
+    applicant = factories.user(locale=language)
+    application = factories.application(applicant=applicant, status="accepted")
+    _, text, page = render_email(
+        template, language, user=applicant, application=application, offering=application.offering
+    )
+    for part in (text, visible_text(page)):
+        assert re.search(DAY_TIME[language] if template == "status_accepted" else DAY[language], part)
+        assert_dates(part, language)
+    if template == "interest_opened":
+        # The year is isolated left to right (plain text: Unicode isolates; HTML: bdi).
+        year = application.offering.academic_year
+        assert f"\u2066{year}\u2069" in text and f'<bdi dir="ltr">{year}</bdi>' in page
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_the_chart_labels_days_in_the_readers_format(app, language):
+    from tests.functional.test_admin import admin_client
+
+    client, _ = admin_client(app)
+    offering = factories.offering(city=factories.city("Tanger", name_ar="طنجة", name_en="Tangier"))
+    factories.application(offering_=offering)
+    factories.application(offering_=offering)
+    db.session.commit()
+    client.post(f"/lang/{language}")
+    page = client.get(f"/admin?offering={offering.id}").get_data(as_text=True)
+    chart = page.split('class="bar-chart')[1].split("</figure>")[0]
+    labels = re.findall(r"<text [^>]*>([^<]+)</text>", chart)
+    ticks = [label for label in labels if not label.isdigit()]
+    assert ticks and all(re.fullmatch(DAY[language], label) for label in ticks), ticks
+    titles = re.findall(r"<rect [^>]*><title>([^<]+)</title>", chart)
+    assert titles and all(re.match(DAY[language], title) for title in titles), titles
+    assert not re.search(WRONG_DATES, visible_text(chart))
+    heading = re.search(r'<h2 class="h5" id="per-day-title">(.*?)</h2>', page).group(1)
+    desc = re.search(r'<desc id="chart-desc">([^<]*)</desc>', page).group(1)
+    if language == "ar":
+        # Read aloud as Arabic: the Arabic comma, never the Latin one.
+        assert "،" in heading and ", " not in heading
+        assert "،" in desc and ", " not in desc
+        assert all(", " not in title for title in titles)
+
+
+def test_two_helpers_and_two_date_filters_only(app):
+    from portal import templating
+
+    date_filters = {
+        name for name in app.jinja_env.filters if "date" in name or "day" in name or "time" in name
+    }
+    assert date_filters == {"day", "day_time"}
+    assert app.jinja_env.filters["day"] is templating.format_day
+    assert app.jinja_env.filters["day_time"] is templating.format_day_time
