@@ -280,7 +280,7 @@ def test_raising_seats_promotes_the_waitlist_best_first(app, smtp_server, delive
     response = admin.post(
         f"/admin/offerings/{offering.id}", data={**values, "seats": "2"}, follow_redirects=True
     )
-    assert "1 candidature de la liste d'attente a été acceptée." in response.get_data(as_text=True)
+    assert "1 candidature de la liste d&#39;attente a été acceptée." in response.get_data(as_text=True)
     db.session.refresh(best)
     db.session.refresh(low)
     db.session.refresh(offering)

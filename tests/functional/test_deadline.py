@@ -128,4 +128,4 @@ def test_the_email_to_interested_applicants_gives_the_last_day(app, clock, smtp_
     (message,) = smtp_server.wait_for(1)
     assert message["To"] == email or email in str(message["To"])
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert "jusqu'au 30 janvier 2027 inclus (23 h 59, heure du Maroc)" in text
+    assert "jusqu'au 30 janv. 2027 inclus (23 h 59, heure du Maroc)" in text
