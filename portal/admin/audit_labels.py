@@ -7,17 +7,17 @@ so an event written by a newer version never breaks the page.
 
 from datetime import date, datetime
 
-from babel.lists import format_list
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.admin.forms import OFFERING_STATUS_LABELS, ROLE_LABELS
-from portal.i18n import current_language, isolate_text
+from portal.i18n import isolate_text
 from portal.templating import (
     DOMAIN_LABELS,
     EDUCATION_LABELS,
     format_day,
     format_day_time,
+    listing,
     status_label,
 )
 
@@ -178,15 +178,14 @@ def value_label(event, field, value):
     if field in _ISOLATED_FIELDS:
         return isolate_text(value)
     if isinstance(value, dict):
-        return format_list(
-            [
+        return listing(
+            *[
                 gettext("%(field)s : %(value)s", field=label(FIELD_LABELS, k), value=value_label(event, k, v))
                 for k, v in value.items()
-            ],
-            locale=current_language(),
+            ]
         )
     if isinstance(value, list | tuple):
-        return format_list([str(v) for v in value], locale=current_language()) if value else "—"
+        return listing(*(str(v) for v in value)) if value else "—"
     return value
 
 

@@ -149,6 +149,8 @@ def test_the_audit_page_shows_no_raw_code(app, language):
     }[language]
     for label in expected:
         assert label in text, (language, label)
+    # Lists of values with the reader's comma.
+    assert ("5، 6" if language == "ar" else "5, 6") in text
     # The filter's choices name the actions too (their values stay the codes).
     assert re.search(r'<option value="view_personal_data">(?!view_personal_data)[^<]+</option>', page)
 
