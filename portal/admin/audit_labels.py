@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "offering_changed": _l("Session modifiée"),
     "offering_opened": _l("Session ouverte"),
     "offering_closed": _l("Session fermée"),
+    "offering_drafted": _l("Session remise en brouillon"),
     "seats_changed": _l("Nombre de places modifié"),
     "reviewers_changed": _l("Évaluateurs modifiés"),
     "user_invited": _l("Compte du personnel invité"),

@@ -12,6 +12,7 @@ from portal.auth.models import ROLES, User
 from portal.auth.operations import reset_two_factor
 from portal.auth.sessions import end_all_sessions
 from portal.catalog.models import City, Offering, Track
+from portal.catalog.workflow import CLOSED, DRAFT, INITIAL_STATUSES, OPEN, transition_offering
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
 from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
@@ -155,21 +156,6 @@ def _set_reviewers(actor, offering, reviewer_ids):
     )
 
 
-def _opened(actor, offering):
-    """The offering just became open: audit it and email the applicants who asked for it."""
-    from portal.demand.operations import notify_interested
-
-    offering.closed_at = None
-    notified = notify_interested(offering)
-    record(
-        actor,
-        "offering_opened",
-        "offering",
-        offering.id,
-        after={"status": "open", "interested_notified": notified},
-    )
-
-
 def create_offering(
     actor,
     *,
@@ -186,9 +172,12 @@ def create_offering(
     """Offer a track in a city for an academic year; flush.
 
     Applications are accepted from the start of ``opens_on`` to the end of ``closes_on``
-    (days in Moroccan time). When it is created open, the applicants who asked for this
-    track in this city are emailed.
+    (days in Moroccan time). Every offering starts as a draft; one created open is then
+    opened through the workflow, which emails the applicants who asked for this track in
+    this city.
     """
+    if status not in INITIAL_STATUSES:
+        raise AdminError(_l("Choisissez une valeur dans la liste."), field="action")
     opens_at, closes_at = _window(opens_on, closes_on)
     exists = db.session.scalar(
         select(Offering.id).where(
@@ -211,8 +200,7 @@ def create_offering(
         opens_at=opens_at,
         closes_at=closes_at,
         course_starts_on=_course_start(course_starts_on),
-        status=status,
-        closed_at=utcnow() if status == "closed" else None,
+        status=DRAFT,
     )
     db.session.add(offering)
     db.session.flush()
@@ -236,8 +224,8 @@ def create_offering(
         },
     )
     _set_reviewers(actor, offering, reviewer_ids)
-    if status == "open":
-        _opened(actor, offering)
+    if status == OPEN:
+        transition_offering(offering, OPEN, actor)
     db.session.flush()
     return offering
 
@@ -311,54 +299,28 @@ def update_offering(
     opens_at = _keep_if_same_day(offering.opens_at, opens_at, opens_on)
     closes_at = _keep_if_same_day(offering.closes_at, closes_at, closes_on)
     course_starts_on = _course_start(course_starts_on, offering.course_starts_on)
-    old_status = offering.status
     before, after = _apply(
-        offering,
-        {
-            "opens_at": opens_at,
-            "closes_at": closes_at,
-            "course_starts_on": course_starts_on,
-            "status": status,
-        },
+        offering, {"opens_at": opens_at, "closes_at": closes_at, "course_starts_on": course_starts_on}
     )
     if after:
         record(actor, "offering_changed", "offering", offering.id, before=before, after=after)
     if reviewer_ids is not None:
         _set_reviewers(actor, offering, reviewer_ids)
-    if status != old_status:
-        if status == "open":
-            _opened(actor, offering)
-        elif status == "closed":
-            offering.closed_at = utcnow()
-            record(actor, "offering_closed", "offering", offering.id, before={"status": old_status})
+    # After the window: opening emails the interested applicants only while it is open.
+    if status != offering.status:
+        transition_offering(offering, status, actor)
     db.session.flush()
     return promoted
 
 
 def close_offering(actor, offering):
     """Stop taking applications for an offering; flush."""
-    if offering.status == "closed":
-        raise AdminError(_l("Cette session est déjà fermée."))
-    old = offering.status
-    offering.status = "closed"
-    offering.closed_at = utcnow()
-    record(
-        actor, "offering_closed", "offering", offering.id, before={"status": old}, after={"status": "closed"}
-    )
-    db.session.flush()
+    transition_offering(offering, CLOSED, actor)
 
 
 def reopen_offering(actor, offering):
     """Open an offering again (or for the first time); flush."""
-    if offering.status == "open":
-        raise AdminError(_l("Cette session est déjà ouverte."))
-    old = offering.status
-    offering.status = "open"
-    record(
-        actor, "offering_changed", "offering", offering.id, before={"status": old}, after={"status": "open"}
-    )
-    _opened(actor, offering)
-    db.session.flush()
+    transition_offering(offering, OPEN, actor)
 
 
 # Staff ---------------------------------------------------------------------------------

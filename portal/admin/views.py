@@ -45,6 +45,7 @@ from portal.auth.models import ROLES, User
 from portal.caching import cached_html
 from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year
+from portal.catalog.workflow import OfferingTransitionRefused
 from portal.extensions import db, login_manager
 from portal.i18n import current_language
 from portal.notifications.models import OutboxEmail
@@ -376,7 +377,7 @@ def new_offering():
                 status=form.status,
                 reviewer_ids=form.reviewers.data,
             )
-        except AdminError as error:
+        except (AdminError, OfferingTransitionRefused) as error:
             db.session.rollback()
             _field_error(form, error)
         else:
@@ -421,7 +422,7 @@ def offering(offering_id):
                 status=form.status.data,
                 reviewer_ids=form.reviewers.data,
             )
-        except AdminError as error:
+        except (AdminError, OfferingTransitionRefused) as error:
             db.session.rollback()
             db.session.refresh(offering)
             _field_error(form, error)
@@ -453,7 +454,7 @@ def close_offering(offering_id):
     offering = _get_or_404(Offering, offering_id)
     try:
         operations.close_offering(current_user, offering)
-    except AdminError as error:
+    except (AdminError, OfferingTransitionRefused) as error:
         db.session.rollback()
         flash(error.message, "warning")
     else:
@@ -468,7 +469,7 @@ def reopen_offering(offering_id):
     offering = _get_or_404(Offering, offering_id)
     try:
         operations.reopen_offering(current_user, offering)
-    except AdminError as error:
+    except (AdminError, OfferingTransitionRefused) as error:
         db.session.rollback()
         flash(error.message, "warning")
     else:

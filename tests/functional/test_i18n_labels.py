@@ -88,6 +88,7 @@ EVENTS = [
     ("offering_changed", "offering", 7, {"status": "draft"}, {"status": "open"}),
     ("offering_opened", "offering", 7, None, {"status": "open", "interested_notified": 2}),
     ("offering_closed", "offering", 7, {"status": "open"}, {"status": "closed"}),
+    ("offering_drafted", "offering", 7, {"status": "closed"}, {"status": "draft"}),
     ("seats_changed", "offering", 7, {"seats": 25}, {"seats": 30}),
     ("reviewers_changed", "offering", 7, {"reviewers": []}, {"reviewers": [5, 6]}),
     ("user_invited", "user", 5, None, {"role": "reviewer"}),
