@@ -80,7 +80,8 @@ def can_transition(user, application, to):
     if to not in TRANSITIONS[Status(application.status)]:
         return False
     if user is None:
-        return to in (Status.EXPIRED, Status.ACCEPTED, Status.UNDER_REVIEW)
+        # Withdrawn: the person left (account deactivated, erased or made staff).
+        return to in (Status.EXPIRED, Status.ACCEPTED, Status.UNDER_REVIEW, Status.WITHDRAWN)
     if to in _APPLICANT_TARGETS:
         return application.applicant_id == user.id and user.is_active
     if to in _STAFF_TARGETS:

@@ -42,6 +42,10 @@ ACTION_LABELS = {
     "email_retried": _l("Courriel renvoyé"),
     "export": _l("Export des candidatures"),
     "decision": _l("Décision sur une candidature"),
+    "application_promoted": _l("Candidature acceptée depuis la liste d'attente"),
+    "application_expired": _l("Place non confirmée à temps"),
+    "application_withdrawn": _l("Candidature retirée par le système"),
+    "application_moved": _l("Statut de candidature modifié par le système"),
     "view_personal_data": _l("Consultation de données personnelles"),
 }
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal.admin.models import record
+from portal.applications.workflow import release_applicant
 from portal.auth.models import ROLES, User
 from portal.auth.operations import reset_two_factor
 from portal.auth.sessions import end_all_sessions
@@ -392,6 +393,9 @@ def change_role(actor, user, role):
     if user.role == role:
         return
     old = user.role
+    if old == "applicant":
+        # Staff do not apply: a seat they held goes to the next wait-listed candidate.
+        release_applicant(user, _l("Candidature retirée : ce compte n'est plus un compte de candidat."))
     user.role = role
     if role != "reviewer" and user.reviewed_offerings:
         # A former reviewer keeps no assignment that would come back with the role.
@@ -406,6 +410,8 @@ def deactivate_user(actor, user):
         raise AdminError(_l("Vous ne pouvez pas désactiver votre propre compte."))
     if not user.active:
         raise AdminError(_l("Ce compte est déjà désactivé."))
+    # Before the account goes: a seat it held goes to the next wait-listed candidate.
+    release_applicant(user, _l("Candidature retirée : ce compte a été désactivé."))
     user.active = False
     # The session identifier embeds auth_version: bumping it revokes every session.
     user.auth_version += 1

@@ -16,12 +16,11 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.applications import uploads
-from portal.applications.models import Application, Document, StatusChange
+from portal.applications import uploads, workflow
+from portal.applications.models import Application, Document
 from portal.applications.workflow import ACTIVE, Status
 from portal.catalog.models import education_rank
 from portal.extensions import db
-from portal.notifications.outbox import enqueue_to_user
 from portal.templating import EDUCATION_LABELS, format_day
 from portal.timeutil import utcnow
 
@@ -206,15 +205,6 @@ def submit_application(applicant, offering, form_data, files):
                 application_id=application.id, kind=kind, uploaded_at=now, **uploads.store(upload, db.session)
             )
         )
-    db.session.add(
-        StatusChange(
-            application_id=application.id,
-            from_status=None,
-            to_status=Status.SUBMITTED.value,
-            actor_id=applicant.id,
-            created_at=now,
-        )
-    )
     db.session.flush()
-    enqueue_to_user(applicant, "application_received", application=application, offering=offering)
+    workflow.start(application, applicant)
     return application

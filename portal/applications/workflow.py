@@ -97,7 +97,7 @@ def transition(application, to, actor, note=None, *, promoted=False):
     from flask_babel import lazy_gettext as _l
 
     from portal import permissions
-    from portal.applications.models import Application, StatusChange
+    from portal.applications.models import Application
     from portal.catalog.models import Offering
 
     to = Status(to)
@@ -151,15 +151,9 @@ def transition(application, to, actor, note=None, *, promoted=False):
                 .values(seats_held=Offering.seats_held - 1)
                 .execution_options(synchronize_session=False)
             )
-        change = StatusChange(
-            application_id=application.id,
-            from_status=current.value,
-            to_status=to.value,
-            actor_id=getattr(actor, "id", None),
-            note=note or None,
-            created_at=now,
-        )
-        db.session.add(change)
+        change = _record_change(application, current, to, actor, note, now)
+        if actor is None:
+            _audit_system(application, current, to, promoted)
         db.session.flush()
 
     db.session.refresh(application)
@@ -168,6 +162,87 @@ def transition(application, to, actor, note=None, *, promoted=False):
     if frees_seat:
         promote_waitlist(application.offering)
     return change
+
+
+def start(application, actor):
+    """Record the arrival of a new application in ``submitted``; flush.
+
+    The application is already inserted (it has an id) by the operation that checked the
+    submission rules. Its first StatusChange (none → submitted) is written here, by the
+    same function as every other one, and the acknowledgement is emailed.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    from portal.notifications.outbox import enqueue_to_user
+
+    if application.id is None or Status(application.status) != S.SUBMITTED:
+        raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
+    change = _record_change(application, None, S.SUBMITTED, actor, None, application.submitted_at or utcnow())
+    db.session.flush()
+    enqueue_to_user(
+        application.applicant, "application_received", application=application, offering=application.offering
+    )
+    return change
+
+
+def _record_change(application, current, to, actor, note, now):
+    """Append the StatusChange of one transition: the only code that writes one."""
+    from portal.applications.models import StatusChange
+
+    change = StatusChange(
+        application_id=application.id,
+        from_status=None if current is None else current.value,
+        to_status=to.value,
+        actor_id=getattr(actor, "id", None),
+        note=note or None,
+        created_at=now,
+    )
+    db.session.add(change)
+    return change
+
+
+def _audit_system(application, current, to, promoted):
+    """Audit a transition the system made, as staff actions are (actor None: the system)."""
+    from portal.admin.models import record
+
+    before, after = {"status": current.value}, {"status": to.value}
+    if promoted:
+        record(None, "application_promoted", "application", application.reference, before=before, after=after)
+    elif to == S.EXPIRED:
+        record(None, "application_expired", "application", application.reference, before=before, after=after)
+    elif to == S.WITHDRAWN:
+        record(
+            None, "application_withdrawn", "application", application.reference, before=before, after=after
+        )
+    else:
+        record(None, "application_moved", "application", application.reference, before=before, after=after)
+
+
+def release_applicant(applicant, reason):
+    """Withdraw every active application of ``applicant``, the system acting; flush.
+
+    Used when the person can no longer take part (account deactivated, erased, or given
+    a staff role): their seats are freed and wait-listed candidates promoted through
+    ``transition``. ``reason`` (a lazy string) tells them why: it becomes the
+    StatusChange note, quoted in the email, so it is written in their language.
+    Returns the applications withdrawn.
+    """
+    from flask_babel import force_locale
+
+    from portal.applications.models import Application
+
+    active = db.session.scalars(
+        select(Application)
+        .where(Application.applicant_id == applicant.id, Application.status.in_([s.value for s in ACTIVE]))
+        .order_by(Application.id)
+    ).all()
+    if not active:
+        return []
+    with force_locale(applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        note = str(reason)
+    for application in active:
+        transition(application, S.WITHDRAWN, None, note=note)
+    return active
 
 
 def _notify(application, to, note, promoted=False):

@@ -89,6 +89,28 @@ EVENTS = [
     ("offering_opened", "offering", 7, None, {"status": "open", "interested_notified": 2}),
     ("offering_closed", "offering", 7, {"status": "open"}, {"status": "closed"}),
     ("offering_drafted", "offering", 7, {"status": "closed"}, {"status": "draft"}),
+    (
+        "application_promoted",
+        "application",
+        "APP-2026-000123",
+        {"status": "waitlisted"},
+        {"status": "accepted"},
+    ),
+    ("application_expired", "application", "APP-2026-000123", {"status": "accepted"}, {"status": "expired"}),
+    (
+        "application_withdrawn",
+        "application",
+        "APP-2026-000123",
+        {"status": "confirmed"},
+        {"status": "withdrawn"},
+    ),
+    (
+        "application_moved",
+        "application",
+        "APP-2026-000123",
+        {"status": "submitted"},
+        {"status": "under_review"},
+    ),
     ("seats_changed", "offering", 7, {"seats": 25}, {"seats": 30}),
     ("reviewers_changed", "offering", 7, {"reviewers": []}, {"reviewers": [5, 6]}),
     ("user_invited", "user", 5, None, {"role": "reviewer"}),
@@ -386,3 +408,17 @@ def test_two_helpers_and_two_date_filters_only(app):
     assert date_filters == {"day", "day_time"}
     assert app.jinja_env.filters["day"] is templating.format_day
     assert app.jinja_env.filters["day_time"] is templating.format_day_time
+
+
+@pytest.mark.parametrize(("language", "system"), [("fr", "Système"), ("ar", "النظام"), ("en", "System")])
+def test_the_audit_page_names_the_system_as_the_author_of_its_transitions(app, language, system):
+    from tests.functional.test_admin import admin_client
+
+    client, _ = admin_client(app)
+    client.post(f"/lang/{language}")
+    record(None, "application_expired", "application", "APP-2026-000123", after={"status": "expired"})
+    db.session.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    table = page.split('id="audit-table"')[1].split("</table>")[0]
+    cells = {html.unescape(chunk).strip() for chunk in re.split(r"<[^>]+>", table)}
+    assert system in cells
