@@ -3,7 +3,8 @@
 ``transition()`` is the only code that assigns ``Application.status``. It checks the
 table and the permission, keeps the seat invariant in the database, appends the
 StatusChange, enqueues the email to the applicant and, when a seat frees, promotes the
-best wait-listed candidate.
+best wait-listed candidate; the moves the system makes are audited. ``start()`` writes
+a new application's first StatusChange through the same ``_record_change()``.
 """
 
 import enum
@@ -221,8 +222,8 @@ def _audit_system(application, current, to, promoted):
 def release_applicant(applicant, reason):
     """Withdraw every active application of ``applicant``, the system acting; flush.
 
-    Used when the person can no longer take part (account deactivated, erased, or given
-    a staff role): their seats are freed and wait-listed candidates promoted through
+    Used when the person can no longer take part (account deactivated, or given a staff
+    role; an erasure withdraws them as the applicant's own act): their seats are freed and wait-listed candidates promoted through
     ``transition``. ``reason`` (a lazy string) tells them why: it becomes the
     StatusChange note, quoted in the email, so it is written in their language.
     Returns the applications withdrawn.

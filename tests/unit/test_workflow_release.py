@@ -137,3 +137,13 @@ def test_start_refuses_an_application_already_on_its_way(app):
         workflow.start(application, application.applicant)
     assert db.session.scalars(select(StatusChange)).all() == []
     assert db.session.get(Application, application.id).status == "accepted"
+
+
+def test_erasing_an_account_frees_a_confirmed_seat_for_the_waitlist(app):
+    from portal.privacy.operations import erase_account
+
+    offering, leaving, held, other, waiting = _scene("confirmed")
+    erase_account(leaving, factories.PASSWORD)
+    assert (_fresh(held).status, _fresh(other).status) == ("withdrawn", "withdrawn")
+    assert _fresh(waiting).status == "accepted"
+    assert _fresh(offering).seats_held == 1
