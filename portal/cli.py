@@ -104,40 +104,39 @@ def _seed_demo_accounts():
 @click.option("--password", default=None, help="Prompted for when absent.")
 def create_user(email, role, password):
     """Create a staff (or applicant) account with a confirmed email."""
-    from portal.auth.models import User
-    from portal.auth.passwords import hash_password, password_problem
-    from portal.timeutil import utcnow
+    from portal.auth.operations import AccountError, create_confirmed_user, find_user_by_email
 
-    email = email.strip().lower()
-    if db.session.scalar(select(User).where(User.email == email)):
-        raise click.ClickException(f"A user with email {email} already exists.")
+    if find_user_by_email(email) is not None:
+        raise click.ClickException("A user with that email already exists.")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password, [email])
-    if problem:
-        raise click.ClickException(str(problem))
-    user = User(email=email, role=role, password_hash=hash_password(password), email_confirmed_at=utcnow())
-    db.session.add(user)
+    try:
+        user = create_confirmed_user(email, role, password)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
     db.session.commit()
-    click.echo(f"Created {role} {email} (id {user.id}).")
+    click.echo(f"Created {role} {user.email} (id {user.id}).")
 
 
 @click.command("assign-reviewer")
 @click.option("--email", required=True)
 @click.option("--offering", "offering_id", type=int, required=True)
 def assign_reviewer(email, offering_id):
-    """Assign a reviewer to an offering."""
-    from portal.auth.models import User
+    """Assign an active reviewer to an offering (audited, as from the offering page)."""
+    from portal.admin.operations import AdminError
+    from portal.admin.operations import assign_reviewer as assign
+    from portal.auth.operations import find_user_by_email
     from portal.catalog.models import Offering
 
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or user.role not in ("reviewer", "admin"):
-        raise click.ClickException("No reviewer with that email.")
     offering = db.session.get(Offering, offering_id)
     if offering is None:
         raise click.ClickException(f"No offering {offering_id}.")
-    if user not in offering.reviewers:
-        offering.reviewers.append(user)
+    try:
+        assign(None, offering, find_user_by_email(email))
+    except AdminError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"{email} reviews offering {offering_id} ({offering.track.code}, {offering.city.name_fr}).")
 

@@ -37,6 +37,19 @@ class TextLength(Length):
             raise StopValidation(message % {"min": self.min, "max": self.max, "length": len(data)})
 
 
+class Needed:
+    """Marks a field as needed on the page (asterisk, ``required``) without checking it.
+
+    For the values whose presence the operation checks itself: the page says they are
+    needed, the operation's refusal is shown next to the field.
+    """
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        """Nothing to check here: the operation does."""
+
+
 def max_length(length, message=None):
     """A length limit with a translated message that stops the field's validation (put it first)."""
     return TextLength(max=length, message=message or TOO_LONG)

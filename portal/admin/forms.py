@@ -2,7 +2,6 @@
 
 import re
 import unicodedata
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,16 +17,14 @@ from wtforms.validators import (
     Email,
     EqualTo,
     InputRequired,
-    NumberRange,
     Optional,
     StopValidation,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.admin.operations import MAX_SEATS, MIN_SEATS
 from portal.auth.forms import new_password_length
 from portal.auth.models import ROLES
-from portal.auth.passwords import password_problem
-from portal.auth.validators import personal_inputs
 from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
 from portal.forms import (
     CHOOSE,
@@ -38,8 +35,6 @@ from portal.forms import (
     max_length,
     optional_int,
 )
-
-MAX_SEATS = 10000
 
 OFFERING_STATUS_LABELS = {
     "draft": _l("Brouillon"),
@@ -173,25 +168,6 @@ class NewTrackForm(TrackForm):
         validators=[max_length(32), _required()],
     )
 
-    def validate_code(self, field):
-        """Capital letters, digits and dashes: it appears in addresses."""
-        if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{1,31}", field.data or ""):
-            raise StopValidation(
-                _l(
-                    "Le code ne contient que des lettres majuscules, des chiffres et des tirets (ex. NUM-TRANS)."
-                )
-            )
-
-
-class PlausibleDay:
-    """A day of this century: the window is stored as moments, which far-off years cannot be."""
-
-    FIRST, LAST = date(2000, 1, 1), date(2099, 12, 31)
-
-    def __call__(self, form, field):
-        if field.data and not self.FIRST <= field.data <= self.LAST:
-            raise StopValidation(_l("Choisissez une date entre 2000 et 2099."))
-
 
 class OfferingFields(FlaskForm):
     """What the creation and the edit page of an offering share.
@@ -200,42 +176,31 @@ class OfferingFields(FlaskForm):
     of the first day to the end of the last one (the operation stores those moments).
     """
 
+    # The range is the operation's rule; the browser is only told it, to help on the phone.
     seats = WholeNumberField(
         _l("Nombre de places"),
-        validators=[
-            _input_required(),
-            NumberRange(min=1, max=MAX_SEATS, message=_l("Entre %(min)s et %(max)s places.")),
-        ],
+        validators=[_input_required()],
+        render_kw={"min": MIN_SEATS, "max": MAX_SEATS},
     )
     opens_on = LocalDateField(
         _l("Premier jour des candidatures"),
-        validators=[_input_required(), PlausibleDay()],
+        validators=[_input_required()],
         description=_l("Les candidatures sont reçues à partir de 0 h 00 (heure du Maroc) ce jour-là."),
     )
     closes_on = LocalDateField(
         _l("Dernier jour des candidatures"),
-        validators=[_input_required(), PlausibleDay()],
+        validators=[_input_required()],
         description=_l(
             "Les candidatures sont reçues jusqu'à 23 h 59 (heure du Maroc) ce jour-là inclus : "
             "c'est la date limite affichée aux candidats."
         ),
     )
-    course_starts_on = LocalDateField(_l("Début de la session"), validators=[Optional(), PlausibleDay()])
+    course_starts_on = LocalDateField(_l("Début de la session"), validators=[Optional()])
     reviewers = MultiCheckboxField(_l("Évaluateurs"), coerce=int, validators=[Optional()])
 
     def __init__(self, *args, reviewer_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.reviewers.choices = list(reviewer_choices)
-
-    def validate_closes_on(self, field):
-        """The last day cannot come before the first one."""
-        if field.data and self.opens_on.data and field.data < self.opens_on.data:
-            raise StopValidation(_l("Le dernier jour ne peut pas précéder le premier jour des candidatures."))
-
-    def validate_course_starts_on(self, field):
-        """The course cannot start before applications open."""
-        if field.data and self.opens_on.data and field.data < self.opens_on.data:
-            raise StopValidation(_l("La session ne peut pas commencer avant l'ouverture des candidatures."))
 
 
 class OfferingEditForm(OfferingFields):
@@ -280,12 +245,6 @@ class OfferingForm(OfferingFields):
         """The status the new offering gets from the button clicked."""
         return self.action.data
 
-    def validate_academic_year(self, field):
-        """Two consecutive years: ``2026-2027``."""
-        match = re.fullmatch(r"(\d{4})-(\d{4})", field.data or "")
-        if not match or int(match[2]) != int(match[1]) + 1:
-            raise StopValidation(_l("Indiquez deux années consécutives, par exemple 2026-2027."))
-
 
 class InviteForm(FlaskForm):
     """Invite a reviewer or an administrator by email."""
@@ -328,14 +287,3 @@ class SetPasswordForm(FlaskForm):
             EqualTo("password", message=_l("Les deux mots de passe ne correspondent pas.")),
         ],
     )
-
-    def __init__(self, *args, account=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The invited user: their email is refused as a password.
-        self.account = account
-
-    def validate_password(self, field):
-        """The portal's password policy."""
-        problem = password_problem(field.data or "", personal_inputs(self))
-        if problem:
-            raise StopValidation(problem)

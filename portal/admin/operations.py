@@ -11,8 +11,9 @@ from portal.admin.models import record
 from portal.applications.workflow import release_applicant
 from portal.auth.models import ROLES, User
 from portal.auth.operations import reset_two_factor
+from portal.auth.passwords import account_inputs, password_problem
 from portal.auth.sessions import end_all_sessions
-from portal.catalog.models import City, Offering, Track
+from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, City, Offering, Track
 from portal.catalog.workflow import CLOSED, DRAFT, INITIAL_STATUSES, OPEN, transition_offering
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
@@ -109,8 +110,26 @@ TRACK_FIELDS = (
 )
 
 
+# A track's code appears in addresses (``/tracks/NUM-TRANS``).
+TRACK_CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
+
+
+def _check_track_values(values):
+    """Refuse an unknown domain or minimum education level (never read as "no minimum")."""
+    if "domain" in values and values["domain"] not in DOMAINS:
+        raise AdminError(_l("Choisissez une valeur dans la liste."), field="domain")
+    if "min_education" in values and values["min_education"] not in EDUCATION_LEVELS:
+        raise AdminError(_l("Choisissez une valeur dans la liste."), field="min_education")
+
+
 def create_track(actor, *, code, **values):
     """Add a track to the catalogue; flush."""
+    if not TRACK_CODE_RE.fullmatch(code or ""):
+        raise AdminError(
+            _l("Le code ne contient que des lettres majuscules, des chiffres et des tirets (ex. NUM-TRANS)."),
+            field="code",
+        )
+    _check_track_values(values)
     if db.session.scalar(select(Track.id).where(Track.code == code)) is not None:
         raise AdminError(_l("Une formation porte déjà ce code."), field="code")
     track = Track(code=code, **{k: values[k] or "" for k in TRACK_FIELDS})
@@ -123,6 +142,7 @@ def create_track(actor, *, code, **values):
 
 def update_track(actor, track, **values):
     """Change a track's titles, descriptions, domain or minimum education; flush."""
+    _check_track_values(values)
     before, after = _apply(track, {k: values[k] or "" for k in TRACK_FIELDS if k in values})
     if after:
         record(actor, "track_changed", "track", track.id, before=before, after=after)
@@ -133,19 +153,29 @@ def update_track(actor, track, **values):
 # Offerings -----------------------------------------------------------------------------
 
 
+NOT_A_REVIEWER = _l("Seul un évaluateur dont le compte est actif peut être affecté à une session.")
+
+
+def _active_reviewers(user_ids):
+    """The users of ``user_ids`` who are active reviewers; AdminError if any is not."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return []
+    chosen = db.session.scalars(
+        select(User).where(User.id.in_(user_ids), User.role == "reviewer", User.active.is_(True))
+    ).all()
+    if len(chosen) != len(user_ids):
+        raise AdminError(NOT_A_REVIEWER, field="reviewers")
+    return chosen
+
+
 def _set_reviewers(actor, offering, reviewer_ids):
-    """Make the offering's reviewers exactly ``reviewer_ids`` (active reviewers only)."""
+    """Make the offering's reviewers exactly ``reviewer_ids`` (active reviewers only); audit it."""
     reviewer_ids = set(reviewer_ids or ())
     current = {u.id for u in offering.reviewers}
     if reviewer_ids == current:
         return
-    chosen = (
-        db.session.scalars(
-            select(User).where(User.id.in_(reviewer_ids), User.role == "reviewer", User.active.is_(True))
-        ).all()
-        if reviewer_ids
-        else []
-    )
+    chosen = _active_reviewers(reviewer_ids)
     offering.reviewers = list(chosen)
     record(
         actor,
@@ -155,6 +185,21 @@ def _set_reviewers(actor, offering, reviewer_ids):
         before={"reviewers": sorted(current)},
         after={"reviewers": sorted(u.id for u in chosen)},
     )
+
+
+def assign_reviewer(actor, offering, user):
+    """Add ``user`` (an active reviewer) to the reviewers of ``offering``; audit it; flush.
+
+    Returns False when they already were. ``actor`` is None from the command line.
+    """
+    if user is None:
+        raise AdminError(NOT_A_REVIEWER, field="reviewers")
+    _active_reviewers([user.id])
+    if user in offering.reviewers:
+        return False
+    _set_reviewers(actor, offering, {u.id for u in offering.reviewers} | {user.id})
+    db.session.flush()
+    return True
 
 
 def create_offering(
@@ -179,6 +224,9 @@ def create_offering(
     """
     if status not in INITIAL_STATUSES:
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="action")
+    check_academic_year(academic_year)
+    check_seats(seats)
+    check_days(opens_on, closes_on, course_starts_on)
     opens_at, closes_at = _window(opens_on, closes_on)
     exists = db.session.scalar(
         select(Offering.id).where(
@@ -240,6 +288,7 @@ def change_seats(actor, offering, seats):
     """
     from portal.applications.workflow import promote_waitlist
 
+    check_seats(seats)
     old = offering.seats
     if seats == old:
         return []
@@ -275,12 +324,59 @@ def _course_start(day, old=None):
     return datetime.combine(day, time())
 
 
-def _window(opens_on, closes_on):
-    """The stored window of two days in Moroccan time: the start of the first, the end of the last."""
+MIN_SEATS, MAX_SEATS = 1, 10000
+# The window is stored as moments, which days of far-off years cannot be.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+ACADEMIC_YEAR_RE = re.compile(r"(\d{4})-(\d{4})")
+
+
+def check_academic_year(value):
+    """Refuse an academic year that is not two consecutive years (``2026-2027``)."""
+    match = ACADEMIC_YEAR_RE.fullmatch(value or "")
+    if not match or int(match[2]) != int(match[1]) + 1:
+        raise AdminError(
+            _l("Indiquez deux années consécutives, par exemple 2026-2027."), field="academic_year"
+        )
+
+
+def check_seats(seats):
+    """Refuse a number of seats outside MIN_SEATS..MAX_SEATS."""
+    if not isinstance(seats, int) or isinstance(seats, bool) or not MIN_SEATS <= seats <= MAX_SEATS:
+        raise AdminError(_l("Entre %(min)s et %(max)s places.", min=MIN_SEATS, max=MAX_SEATS), field="seats")
+
+
+def check_days(opens_on, closes_on, course_starts_on):
+    """Refuse a window that closes before it opens, or a course starting before it closes.
+
+    The days are in Moroccan time; applications are taken until the end of ``closes_on``,
+    so the course starts the day after at the earliest.
+    """
+    for field, day in (
+        ("opens_on", opens_on),
+        ("closes_on", closes_on),
+        ("course_starts_on", course_starts_on),
+    ):
+        if field != "course_starts_on" and day is None:
+            raise AdminError(_l("Ce champ est obligatoire."), field=field)
+        if isinstance(day, datetime):
+            day = day.date()
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise AdminError(_l("Choisissez une date entre 2000 et 2099."), field=field)
     if closes_on < opens_on:
         raise AdminError(
             _l("Le dernier jour ne peut pas précéder le premier jour des candidatures."), field="closes_on"
         )
+    if course_starts_on is not None:
+        start = course_starts_on.date() if isinstance(course_starts_on, datetime) else course_starts_on
+        if start <= closes_on:
+            raise AdminError(
+                _l("La session commence après le dernier jour des candidatures, pas avant ni le même jour."),
+                field="course_starts_on",
+            )
+
+
+def _window(opens_on, closes_on):
+    """The stored window of two days in Moroccan time: the start of the first, the end of the last."""
     return start_of_local_day(opens_on), end_of_local_day(closes_on)
 
 
@@ -294,6 +390,8 @@ def update_offering(
     actor, offering, *, seats, opens_on, closes_on, course_starts_on, status, reviewer_ids=None
 ):
     """Change an offering: seats, window (days in Moroccan time), course start, status, reviewers; flush."""
+    check_seats(seats)
+    check_days(opens_on, closes_on, course_starts_on)
     opens_at, closes_at = _window(opens_on, closes_on)
     # Seats first: it refreshes the row, which would drop changes made before it.
     promoted = change_seats(actor, offering, seats)
@@ -372,9 +470,15 @@ def _invitation(address):
 
 
 def accept_invite(user, password):
-    """The invited staff member chooses a password: the account becomes usable; flush."""
+    """The invited staff member chooses a password: the account becomes usable; flush.
+
+    Raises AdminError(field="password") when the password breaks the policy.
+    """
     from portal.auth.passwords import hash_password
 
+    problem = password_problem(password or "", account_inputs(user))
+    if problem:
+        raise AdminError(problem, field="password")
     user.password_hash = hash_password(password)
     if user.email_confirmed_at is None:
         # Following the emailed link proves the address.

@@ -314,10 +314,16 @@ def edit_track(track_id):
     track = _get_or_404(Track, track_id)
     form = TrackForm(obj=track)
     if form.validate_on_submit():
-        operations.update_track(current_user, track, **_track_values(form))
-        db.session.commit()
-        flash(_("La formation %(code)s a été modifiée.", code=track.code), "success")
-        return redirect(url_for("admin.tracks"))
+        try:
+            operations.update_track(current_user, track, **_track_values(form))
+        except AdminError as error:
+            db.session.rollback()
+            db.session.refresh(track)
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("La formation %(code)s a été modifiée.", code=track.code), "success")
+            return redirect(url_for("admin.tracks"))
     return render_template("admin/track_form.html", form=form, track=track)
 
 
@@ -617,12 +623,17 @@ def accept_invite(token):
     user = read_invite_token(token)
     if user is None:
         return render_template("admin/accept_invite.html", form=None), 400
-    form = SetPasswordForm(account=user)
+    form = SetPasswordForm()
     if form.validate_on_submit():
-        operations.accept_invite(user, form.password.data)
-        db.session.commit()
-        flash(_("Votre mot de passe est enregistré. Vous pouvez maintenant vous connecter."), "success")
-        return redirect(url_for("auth.login"))
+        try:
+            operations.accept_invite(user, form.password.data)
+        except AdminError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Votre mot de passe est enregistré. Vous pouvez maintenant vous connecter."), "success")
+            return redirect(url_for("auth.login"))
     return render_template("admin/accept_invite.html", form=form, user=user)
 
 

@@ -3,24 +3,15 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import ValidationError
 
 from portal.applications.filecheck import document_problem
+from portal.applications.operations import TEXT_RULES, clean_text
 from portal.applications.uploads import detect_type, stream_size
-from portal.forms import TextLength
+from portal.forms import Needed, TextLength
 from portal.safety import MultilineText
-
-MOTIVATION_MIN, MOTIVATION_MAX = 100, 3000
-BENEFIT_MIN, BENEFIT_MAX = 20, 2000
-
-
-def _clean_text(value):
-    """Strip surrounding spaces and count a line break as one character, as browsers do."""
-    if value is None:
-        return value
-    return value.replace("\r\n", "\n").strip()
 
 
 class DocumentFile:
@@ -52,55 +43,38 @@ class DocumentFile:
 
 
 class ApplicationForm(FlaskForm):
-    """Motivation, expected benefit and the supporting documents."""
+    """Motivation, expected benefit and the supporting documents.
+
+    The form parses them; ``submit_application`` checks the texts' lengths and that the
+    membership attestation is there (its refusals are shown next to these fields).
+    """
 
     # Shown in the help texts of the fields.
-    limits = {
-        "motivation": (MOTIVATION_MIN, MOTIVATION_MAX),
-        "expected_benefit": (BENEFIT_MIN, BENEFIT_MAX),
-    }
+    limits = {name: rule[:2] for name, rule in TEXT_RULES.items()}
 
     motivation = TextAreaField(
         _l("Votre motivation"),
-        filters=[_clean_text],
+        filters=[clean_text],
+        # The maximum is checked first so that no text of any size reaches the next checks.
         validators=[
-            TextLength(
-                MOTIVATION_MIN,
-                MOTIVATION_MAX,
-                _l("La motivation doit compter entre %(min)d et %(max)d caractères."),
-            ),
-            DataRequired(_l("Expliquez votre motivation.")),
+            TextLength(max=TEXT_RULES["motivation"][1], message=TEXT_RULES["motivation"][3]),
+            Needed(),
             MultilineText(),
-            Length(
-                MOTIVATION_MIN,
-                MOTIVATION_MAX,
-                _l("La motivation doit compter entre %(min)d et %(max)d caractères."),
-            ),
         ],
         render_kw={"rows": 8},
     )
     expected_benefit = TextAreaField(
         _l("Apport attendu pour votre association"),
-        filters=[_clean_text],
+        filters=[clean_text],
         validators=[
-            TextLength(
-                BENEFIT_MIN,
-                BENEFIT_MAX,
-                _l("Ce texte doit compter entre %(min)d et %(max)d caractères."),
-            ),
-            DataRequired(_l("Indiquez ce que la formation apportera à votre association.")),
+            TextLength(max=TEXT_RULES["expected_benefit"][1], message=TEXT_RULES["expected_benefit"][3]),
+            Needed(),
             MultilineText(),
-            Length(
-                BENEFIT_MIN,
-                BENEFIT_MAX,
-                _l("Ce texte doit compter entre %(min)d et %(max)d caractères."),
-            ),
         ],
         render_kw={"rows": 5},
     )
     membership = FileField(
-        _l("Attestation d'adhésion à l'association"),
-        validators=[FileRequired(_l("Joignez l'attestation d'adhésion.")), DocumentFile()],
+        _l("Attestation d'adhésion à l'association"), validators=[Needed(), DocumentFile()]
     )
     cin_copy = FileField(_l("Copie de la CIN (facultatif)"), validators=[DocumentFile()])
 

@@ -27,12 +27,69 @@ from portal.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-class SubmissionRefused(Exception):
-    """A submission rule is not met; ``message`` is translated for the applicant."""
+# Lengths of the application's texts, counted as the browser does (a line break is one).
+MOTIVATION_MIN, MOTIVATION_MAX = 100, 3000
+BENEFIT_MIN, BENEFIT_MAX = 20, 2000
+TEXT_RULES = {
+    "motivation": (
+        MOTIVATION_MIN,
+        MOTIVATION_MAX,
+        _l("Expliquez votre motivation."),
+        _l(
+            "La motivation doit compter entre %(min)d et %(max)d caractères.",
+            min=MOTIVATION_MIN,
+            max=MOTIVATION_MAX,
+        ),
+    ),
+    "expected_benefit": (
+        BENEFIT_MIN,
+        BENEFIT_MAX,
+        _l("Indiquez ce que la formation apportera à votre association."),
+        _l("Ce texte doit compter entre %(min)d et %(max)d caractères.", min=BENEFIT_MIN, max=BENEFIT_MAX),
+    ),
+}
+# Document kinds an application may carry; the membership attestation is required.
+DOCUMENT_KINDS = ("membership", "cin")
+MEMBERSHIP_MISSING = _l("Joignez l'attestation d'adhésion.")
 
-    def __init__(self, message):
+
+class SubmissionRefused(Exception):
+    """A submission rule is not met; ``message`` is translated for the applicant.
+
+    ``field`` names the form field the message belongs next to (None: the whole form).
+    """
+
+    def __init__(self, message, field=None):
         super().__init__(str(message))
         self.message = message
+        self.field = field
+
+
+def clean_text(value):
+    """Strip surrounding spaces and count a line break as one character, as browsers do."""
+    if value is None:
+        return value
+    return value.replace("\r\n", "\n").strip()
+
+
+def check_contents(texts, files):
+    """Refuse texts of the wrong length and a missing membership attestation.
+
+    ``texts`` maps ``motivation`` and ``expected_benefit`` to what was typed (cleaned by
+    ``clean_text``); ``files`` maps document kinds to uploads. Raises SubmissionRefused
+    with the field the message belongs to.
+    """
+    for name, (low, high, missing, wrong_length) in TEXT_RULES.items():
+        text = texts.get(name)
+        if not isinstance(text, str) or not text:
+            raise SubmissionRefused(missing, field=name)
+        if not low <= len(text) <= high:
+            raise SubmissionRefused(wrong_length, field=name)
+    if not files.get("membership"):
+        raise SubmissionRefused(MEMBERSHIP_MISSING, field="membership")
+    unknown = set(files) - set(DOCUMENT_KINDS)
+    if unknown:
+        raise ValueError(f"unknown document kinds: {sorted(unknown)}")
 
 
 class AlreadyApplied(Exception):
@@ -91,7 +148,9 @@ def eligibility_problem(applicant, offering, now=None, active_count=None):
     age = profile.age_on(now.date())
     if age is None or age < min_age:
         return _l("Il faut avoir au moins %(age)d ans pour postuler.", age=min_age)
-    if education_rank(profile.education_level) < education_rank(offering.track.min_education):
+    required = education_rank(offering.track.min_education)
+    # An unknown minimum is not "no minimum": nobody may apply until it is corrected.
+    if required < 0 or education_rank(profile.education_level) < required:
         level, own = offering.track.min_education, profile.education_level
         return _l(
             "Cette formation demande au moins le niveau « %(level)s » ; votre profil indique « %(own)s ».",
@@ -163,7 +222,8 @@ def submit_application(applicant, offering, form_data, files):
     ``form_data`` holds ``motivation`` and ``expected_benefit``; ``files`` maps a document
     kind (``membership``, ``cin``) to a validated upload. Raises AlreadyApplied when an
     application to this offering exists (even one created a moment ago by a double
-    click) and SubmissionRefused when a rule is not met; nothing is written then.
+    click) and SubmissionRefused when a rule is not met (eligibility, texts' lengths, the
+    membership attestation); nothing is written then.
     """
     existing = existing_application(applicant, offering)
     if existing is not None:
@@ -172,6 +232,8 @@ def submit_application(applicant, offering, form_data, files):
     problem = eligibility_problem(applicant, offering, now)
     if problem:
         raise SubmissionRefused(problem)
+    texts = {name: clean_text(form_data.get(name)) for name in TEXT_RULES}
+    check_contents(texts, files)
 
     application = Application(
         # Unique placeholder until the id, which the reference is made of, is known.
@@ -180,8 +242,8 @@ def submit_application(applicant, offering, form_data, files):
         offering_id=offering.id,
         academic_year=offering.academic_year,
         status=Status.SUBMITTED.value,
-        motivation=form_data["motivation"],
-        expected_benefit=form_data["expected_benefit"],
+        motivation=texts["motivation"],
+        expected_benefit=texts["expected_benefit"],
         submitted_at=now,
         updated_at=now,
     )

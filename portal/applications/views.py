@@ -84,7 +84,12 @@ def apply(offering_id):
             return redirect(url_for("applications.detail", reference=already.application.reference))
         except SubmissionRefused as refused:
             db.session.rollback()
-            problem, status = refused.message, 422
+            status = 422
+            if refused.field is not None:
+                field = getattr(form, "cin_copy" if refused.field == "cin" else refused.field)
+                field.errors = [*field.errors, refused.message]
+            else:
+                problem = refused.message
         else:
             db.session.commit()
             message = _(

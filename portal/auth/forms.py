@@ -147,9 +147,7 @@ class RegistrationForm(ApplicantFieldsForm):
     email = EmailField(
         _l("Adresse email"), filters=[v.strip], validators=[max_length(254), _required(), v.EmailAddress()]
     )
-    password = PasswordField(
-        _l("Mot de passe"), validators=[new_password_length(), _required(), v.PasswordPolicy()]
-    )
+    password = PasswordField(_l("Mot de passe"), validators=[new_password_length(), _required()])
     password_confirm = PasswordField(
         _l("Confirmez le mot de passe"),
         validators=[
@@ -193,15 +191,9 @@ class ConfirmForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    """Choosing a new password from a reset link (``account``: whose link it is)."""
+    """Choosing a new password from a reset link (the operation checks the policy)."""
 
-    def __init__(self, *args, account=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.account = account
-
-    password = PasswordField(
-        _l("Nouveau mot de passe"), validators=[new_password_length(), _required(), v.PasswordPolicy()]
-    )
+    password = PasswordField(_l("Nouveau mot de passe"), validators=[new_password_length(), _required()])
     password_confirm = PasswordField(
         _l("Confirmez le nouveau mot de passe"),
         validators=[
@@ -213,20 +205,12 @@ class ResetPasswordForm(FlaskForm):
 
 
 class _AccountSettingsMixin:
-    """Language, password change and the current password that guards sensitive changes.
-
-    ``account`` is the user editing their settings: their email and names are refused as
-    a new password.
-    """
-
-    def __init__(self, *args, account=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.account = account
+    """Language, password change and the current password that guards sensitive changes."""
 
     locale = ChoiceField(_l("Langue préférée"), validators=[_required()])
     new_password = PasswordField(
         _l("Nouveau mot de passe (laisser vide pour le garder)"),
-        validators=[new_password_length(), Optional(), v.PasswordPolicy()],
+        validators=[new_password_length(), Optional()],
     )
     new_password_confirm = PasswordField(
         _l("Confirmez le nouveau mot de passe"),

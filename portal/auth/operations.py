@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth import passwords, sessions, throttle, tokens, two_factor
-from portal.auth.models import ApplicantProfile, RecoveryCode, User
+from portal.auth.models import ROLES, ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
 from portal.extensions import db
 from portal.notifications.outbox import (
@@ -62,6 +62,31 @@ class AccountError(Exception):
         self.message = message
 
 
+def check_new_password(password, user_inputs, field="password"):
+    """Refuse a new password that breaks the policy (length, common list, strength, own data).
+
+    ``user_inputs`` are what the portal knows of the person (email, names): a password
+    made of them is refused. Raises AccountError(``field``, reason).
+    """
+    problem = passwords.password_problem(password or "", [value for value in user_inputs if value])
+    if problem:
+        raise AccountError(field, problem)
+
+
+def _profile_inputs(email, profile):
+    """The email and names of a person being registered or editing their profile."""
+    profile = profile or {}
+    return [
+        email,
+        *(profile.get(name) for name in ("first_name", "last_name", "first_name_ar", "last_name_ar")),
+    ]
+
+
+def check_registration_password(email, password, profile):
+    """Refuse a registration's password that breaks the policy (AccountError("password", ...))."""
+    check_new_password(password, _profile_inputs(email, profile))
+
+
 def find_user_by_email(email):
     """The account with this address (any case), or None."""
     address = normalize_email(email)
@@ -96,6 +121,8 @@ def register_applicant(email, password, profile, locale):
     owner is told by email instead, and None is returned so the caller answers as for a
     new account (the page never tells whose the address or the CIN is).
     """
+    # The policy depends only on what was typed: refusing here tells nothing about accounts.
+    check_registration_password(email, password, profile)
     # Hash first on every path, so the time taken does not tell whether the email exists.
     password_hash = passwords.hash_password(password)
     existing = find_user_by_email(email)
@@ -132,6 +159,28 @@ def register_applicant(email, password, profile, locale):
             return None
         raise
     send_confirmation(user)
+    return user
+
+
+def create_confirmed_user(email, role, password):
+    """Create an account whose address is taken as confirmed (the command line); flush.
+
+    Raises AccountError("email", ...) for a malformed or taken address, ("role", ...) for
+    an unknown role and ("password", ...) when the password breaks the policy.
+    """
+    address = normalize_email(email)
+    if address is None:
+        raise AccountError("email", _l("Adresse email invalide (exemple : nom@exemple.ma)."))
+    if role not in ROLES:
+        raise AccountError("role", _l("Choisissez une valeur dans la liste."))
+    check_new_password(password, [address])
+    if find_user_by_email(address) is not None:
+        raise AccountError("email", _l("Un compte existe déjà avec cette adresse."))
+    user = User(
+        email=address, role=role, password_hash=passwords.hash_password(password), email_confirmed_at=utcnow()
+    )
+    db.session.add(user)
+    db.session.flush()
     return user
 
 
@@ -246,7 +295,11 @@ def set_password(user, password):
 
 
 def reset_password(user, password):
-    """Set a new password from a reset link; the link proves the address, so confirm it too."""
+    """Set a new password from a reset link; the link proves the address, so confirm it too.
+
+    Raises AccountError("password", ...) when the password breaks the policy.
+    """
+    check_new_password(password, passwords.account_inputs(user))
     set_password(user, password)
     confirm_email(user)
     notify_account_change(user, "password")
@@ -282,8 +335,9 @@ def update_account(user, current_password, locale, profile=None, email=None, new
     """Apply a profile form: profile fields, language, and guarded email/phone/CIN/password.
 
     Raises AccountError("current_password", ...) when a guarded value changes without the
-    right current password, and AccountError("cin", ...) when the CIN is another account's;
-    nothing is changed in either case. A new email that already has an account is not
+    right current password, AccountError("cin", ...) when the CIN is another account's and
+    AccountError("new_password", ...) when the new password breaks the policy; nothing is
+    changed in these cases. A new email that already has an account is not
     taken and its owner is told, but the answer is the same as for a free address.
     """
     profile = profile or {}
@@ -294,6 +348,12 @@ def update_account(user, current_password, locale, profile=None, email=None, new
         raise AccountError("current_password", WRONG_CURRENT_PASSWORD)
     if "cin" in changed and _cin_taken(profile["cin"], except_user_id=user.id):
         raise AccountError("cin", CIN_TAKEN)
+    if "password" in changed:
+        check_new_password(
+            new_password,
+            [*passwords.account_inputs(user), *_profile_inputs(email, profile)],
+            field="new_password",
+        )
     result = ProfileUpdate()
     # Notices of the changes go to the address the account had before this form.
     previous_address = user.email

@@ -14,7 +14,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 
-from portal.auth import passwords
 from portal.timeutil import utcnow
 
 CIN_RE = re.compile(r"[A-Z]{1,2}[0-9]{1,6}")
@@ -213,30 +212,3 @@ class Adult:
                     n=current_app.config["MIN_AGE_YEARS"],
                 )
             )
-
-
-# Fields whose values a password must not be made of, on the forms that have them.
-PERSONAL_FIELDS = ("email", "first_name", "last_name", "first_name_ar", "last_name_ar")
-
-
-def personal_inputs(form):
-    """What ``form`` knows of the person: its email and name fields, and ``form.account``.
-
-    ``account`` is the user whose password the form sets, when the view knows it (reset
-    link, invitation, profile).
-    """
-    values = [form[name].data for name in PERSONAL_FIELDS if name in form]
-    account = getattr(form, "account", None)
-    if account is not None:
-        values += passwords.account_inputs(account)
-    return [value for value in values if isinstance(value, str)]
-
-
-class PasswordPolicy:
-    """The policy of ``passwords.password_problem`` (empty is left to other validators)."""
-
-    def __call__(self, form, field):
-        if field.data:
-            problem = passwords.password_problem(field.data, personal_inputs(form))
-            if problem:
-                raise ValidationError(problem)

@@ -111,6 +111,12 @@ def register():
         return redirect(home_for(current_user))
     form = RegistrationForm()
     if form.validate_on_submit():
+        try:
+            # A refused password is not a registration: it counts against no address.
+            operations.check_registration_password(form.email.data, form.password.data, form.profile_data())
+        except operations.AccountError as error:
+            _field_error(form, error)
+            return render_template("auth/register.html", form=form)
         # Counted before the password is hashed: per client address and per address typed.
         wait = throttle.registration.spend(form.email.data)
         if wait:
@@ -242,13 +248,18 @@ def reset(token):
     user = tokens.read_reset_token(token)
     if user is None or not user.active:
         return render_template("auth/reset_invalid.html"), 400
-    form = ResetPasswordForm(account=user)
+    form = ResetPasswordForm()
     if form.validate_on_submit():
-        operations.reset_password(user, form.password.data)
-        start_session(user)
-        db.session.commit()
-        flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
-        return redirect(home_for(user))
+        try:
+            operations.reset_password(user, form.password.data)
+        except operations.AccountError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            start_session(user)
+            db.session.commit()
+            flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
+            return redirect(home_for(user))
     return render_template("auth/reset.html", form=form, token=token)
 
 
@@ -264,9 +275,9 @@ def profile():
     # A password change keeps this browser logged in, at the same level it was.
     verified = row is not None and row.second_factor_at is not None
     if user.profile is not None:
-        form = ProfileForm(obj=user.profile, email=user.email, locale=user.locale, account=user)
+        form = ProfileForm(obj=user.profile, email=user.email, locale=user.locale)
     elif permissions.is_staff(user):
-        form = StaffProfileForm(locale=user.locale, account=user)
+        form = StaffProfileForm(locale=user.locale)
     else:
         abort(404)
     if form.validate_on_submit():
