@@ -1,10 +1,12 @@
 """The application workflow called directly: seats released when a person leaves, system
 transitions audited, and the first StatusChange written by the workflow."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal.admin import operations
 from portal.admin.models import AuditEvent
@@ -15,6 +17,7 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
 from tests import factories
+from tests.samples import PDF
 
 
 def _fresh(obj):
@@ -121,7 +124,14 @@ def test_submission_writes_its_first_change_through_the_workflow(app, monkeypatc
     real = workflow._record_change
     monkeypatch.setattr(workflow, "_record_change", lambda *a: calls.append(a[1:4]) or real(*a))
     application = submit_application(
-        applicant, offering, {"motivation": "m" * 100, "expected_benefit": "b" * 50}, {}
+        applicant,
+        offering,
+        {"motivation": "m" * 100, "expected_benefit": "b" * 50},
+        {
+            "membership": FileStorage(
+                io.BytesIO(PDF), filename="attestation.pdf", content_type="application/pdf"
+            )
+        },
     )
     assert calls == [(None, workflow.Status.SUBMITTED, applicant)]
     (change,) = application.history
