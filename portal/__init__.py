@@ -133,7 +133,7 @@ def register_extensions(app):
     """Bind the extensions to the application."""
     import portal.models  # noqa: F401 - every table in the metadata (Alembic, tests)
     from portal import database, i18n
-    from portal.extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
+    from portal.extensions import babel, cache, csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
     database.init_app(app)
@@ -142,7 +142,6 @@ def register_extensions(app):
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
-    limiter.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

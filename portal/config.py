@@ -85,9 +85,12 @@ class Config:
     OUTBOX_CLAIM_TIMEOUT_SECONDS = 600
     WORKER_INTERVAL_SECONDS = 5
 
-    # Rate limits (Flask-Limiter). Redis in production: PORTAL_RATELIMIT_STORAGE_URI.
+    # Throttles (portal/auth/throttle.py, with the ``limits`` library): counts kept in
+    # RATELIMIT_STORAGE_URI, Redis in production (PORTAL_RATELIMIT_STORAGE_URI) so every
+    # worker and host shares them; RATELIMIT_STORAGE_OPTIONS are passed to that storage.
+    # RATELIMIT_ENABLED = False turns every throttle off (tests, benchmark).
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {}
     RATELIMIT_ENABLED = True
     # Failed guesses allowed in a moving window before answering 429 (ASVS 2.2.1), counted
     # in RATELIMIT_STORAGE_URI: per account (known or not) and per client address.
