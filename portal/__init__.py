@@ -11,6 +11,9 @@ from portal.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Files one request may carry: the application form's membership attestation and CIN copy.
+UPLOADS_PER_REQUEST = 2
+
 
 def create_app(config=None):
     """Create the application: configuration layers, extensions, blueprints, errors, CLI."""
@@ -57,6 +60,10 @@ def configure(app, config=None):
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         "hide_parameters": True,
     }
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = (
+            UPLOADS_PER_REQUEST * app.config["MAX_UPLOAD_BYTES"] + app.config["MAX_FORM_BYTES"]
+        )
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))

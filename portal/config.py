@@ -50,10 +50,12 @@ class Config:
     RETENTION_MONTHS = 24
     PRIVACY_CONTACT = "donnees-personnelles@formation-associations.ma"
 
-    # Uploads: each file at most 5 MB; a request carrying two of them plus the form fits
-    # under MAX_CONTENT_LENGTH, anything bigger is refused with a 413 page.
+    # Uploads: each file at most MAX_UPLOAD_BYTES (the form's help, its error and the 413
+    # page say so, whatever the value). MAX_CONTENT_LENGTH, the largest body of the upload
+    # form, is derived from it by create_app when left None: two files plus MAX_FORM_BYTES
+    # of texts; anything bigger is refused with the 413 page.
     MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 2 * 5 * 1024 * 1024 + 256 * 1024
+    MAX_CONTENT_LENGTH = None
     # Every other request (forms without files, and text parts of the upload form) is far
     # smaller: its body is refused above MAX_FORM_BYTES with the 413 page before it is read.
     # The largest form, a track with three descriptions of 5,000 characters, stays under
