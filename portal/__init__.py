@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal.config import Config
+from portal.config import CNDP_PLACEHOLDER, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +72,9 @@ def configure(app, config=None):
             raise RuntimeError("PORTAL_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = _development_secret(instance)
     _configure_totp_keys(app, instance)
+    if app.config["PRODUCTION"] and app.config.get("CNDP_DECLARATION") in (None, "", CNDP_PLACEHOLDER):
+        # The privacy notice of a live portal must give the real declaration (law 09-08).
+        raise RuntimeError("PORTAL_CNDP_DECLARATION must be set in production (the CNDP's receipt number)")
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"

@@ -4,10 +4,15 @@ Layers, each overriding the previous one: the class below, ``instance/config.py`
 environment variables ``PORTAL_<KEY>`` and finally the mapping given to ``create_app``
 (tests). Nothing secret has a default here: in development a secret key and a key that
 encrypts the TOTP secrets are generated into ``instance/`` on first run; in production
-(``PORTAL_PRODUCTION=true``) a missing one stops the application.
+(``PORTAL_PRODUCTION=true``) a missing one stops the application, and so does the
+placeholder CNDP declaration number.
 """
 
 from datetime import timedelta
+
+# What the privacy notice shows until the real number of the CNDP's receipt (law 09-08
+# declaration) is configured: production refuses to start with it.
+CNDP_PLACEHOLDER = "D-XXX/2026"
 
 
 class Config:
@@ -44,7 +49,8 @@ class Config:
     CONFIRMATION_DAYS = 7
     MIN_AGE_YEARS = 18
     PRIVACY_NOTICE_VERSION = "2026-09"
-    CNDP_DECLARATION = "D-XXX/2026"
+    # Number of the declaration to the CNDP, on /privacy; required in production.
+    CNDP_DECLARATION = CNDP_PLACEHOLDER
     # Law 09-08 retention: applications of offerings closed longer ago are anonymised
     # by ``flask --app portal privacy purge`` (shown in the privacy notice).
     RETENTION_MONTHS = 24

@@ -48,6 +48,7 @@ def production(app, tmp_path, monkeypatch):
     prod = create_app(
         {
             "PRODUCTION": True,
+            "CNDP_DECLARATION": "D-GC-123/2026",
             "SECRET_KEY": "a production key " * 4,
             "TOTP_ENCRYPTION_KEYS": app.config["TOTP_ENCRYPTION_KEYS"],
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
