@@ -66,7 +66,9 @@ def configure(app, config=None):
         )
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = app.config["BABEL_TRANSLATION_DIRECTORIES"] or str(
+        ROOT / "translations"
+    )
     if not app.config["SECRET_KEY"]:
         if app.config["PRODUCTION"]:
             raise RuntimeError("PORTAL_SECRET_KEY must be set in production")

@@ -18,9 +18,13 @@ CNDP_PLACEHOLDER = "D-XXX/2026"
 class Config:
     """Settings shared by every environment; override per deployment."""
 
+    # Production mode: SECRET_KEY, TOTP_ENCRYPTION_KEYS and CNDP_DECLARATION required,
+    # secure __Host- cookies, HSTS. SECRET_KEY signs sessions and emailed links; None in
+    # development: generated into instance/secret_key.
     PRODUCTION = False
     SECRET_KEY = None
-    # None means "a SQLite file in instance/"; create_app fills it in.
+    # None means "a SQLite file in instance/"; create_app fills it in. Engine options are
+    # passed to SQLAlchemy (create_app adds hide_parameters, and the pool for PostgreSQL).
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {}
     # Connection pool of each worker process for a server database (PostgreSQL); merged
@@ -33,16 +37,23 @@ class Config:
         "pool_timeout": 10,
         "pool_recycle": 1800,
     }
+    # How long a SQLite connection waits for another's write lock before giving up.
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # SQLite's page cache per connection, in KiB (portal/database.py).
+    SQLITE_CACHE_KIB = 32 * 1024
 
     # Number of reverse proxies in front of the application that set X-Forwarded-For,
     # -Proto and -Host (1 behind nginx). 0: the headers are ignored, as a client could forge them.
     PROXY_FIX_X_FOR = 0
 
+    # Public address used in emailed links (https in production).
     BASE_URL = "http://127.0.0.1:5000"
+    # Languages, French first (the source and default); dates in Moroccan time.
     LANGUAGES = ("fr", "ar", "en")
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
+    # Where the compiled catalogues are; None: translations/ beside portal/ (create_app).
+    BABEL_TRANSLATION_DIRECTORIES = None
 
     # Programme rules.
     MAX_ACTIVE_APPLICATIONS = 2
@@ -74,6 +85,8 @@ class Config:
     # Signed links.
     CONFIRM_TOKEN_MAX_AGE = int(timedelta(days=3).total_seconds())
     RESET_TOKEN_MAX_AGE = int(timedelta(hours=1).total_seconds())
+    # Staff invitation links (portal/admin/invites.py).
+    INVITE_TOKEN_MAX_AGE = int(timedelta(days=7).total_seconds())
 
     # Email. Without MAIL_SERVER, messages are written as .eml files in MAIL_FILE_FOLDER.
     MAIL_SERVER = None
@@ -132,6 +145,8 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
 
     # Cookies.
+    # "__Host-session" in production (create_app): Secure, no Domain, path /.
+    SESSION_COOKIE_NAME = "session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -142,8 +157,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
+    # CSRF tokens on every form (Flask-WTF); only tests turn them off.
+    WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 
+    # Rows per page of the long lists (review queue, users, audit trail).
     PAGE_SIZE = 50
 
     # Static files (portal/assets.py). Fingerprinted names are cached for a year; a file

@@ -92,7 +92,7 @@ def init_app(app):
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    cache_kib = int(app.config.get("SQLITE_CACHE_KIB", 32 * 1024))
+    cache_kib = int(app.config["SQLITE_CACHE_KIB"])
     on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith(
         "file:"
     )
