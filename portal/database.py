@@ -45,11 +45,6 @@ def _wants_write():
     return True
 
 
-def is_sqlite():
-    """Whether the bound database is SQLite."""
-    return db.engine.dialect.name == "sqlite"
-
-
 def _acquire_writer_lock(info, timeout):
     """Take the connection's exclusive writer lock, polling briefly; False after ``timeout``."""
     fd = info.get("writer_lock_fd")

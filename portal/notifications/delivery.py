@@ -295,20 +295,6 @@ def _attempt(job, transport):
     return _record(job)
 
 
-def deliver(email):
-    """Try to send one row (normally claimed by ``claim_due``) and record the result; commits.
-
-    Returns True when the message went out.
-    """
-    job = _prepare(email)
-    db.session.commit()  # no transaction (no SQLite lock) held while talking to SMTP
-    transport = _Transport()
-    try:
-        return bool(_attempt(job, transport))
-    finally:
-        transport.close()
-
-
 def send_due(batch_size=None):
     """Deliver every due row once, batch by batch; return (sent, failed attempts)."""
     sent = failed = 0
