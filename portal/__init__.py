@@ -7,9 +7,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal.config import Config
+from portal.config import CNDP_PLACEHOLDER, Config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Files one request may carry: the application form's membership attestation and CIN copy.
+UPLOADS_PER_REQUEST = 2
 
 
 def create_app(config=None):
@@ -57,14 +60,23 @@ def configure(app, config=None):
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         "hide_parameters": True,
     }
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = (
+            UPLOADS_PER_REQUEST * app.config["MAX_UPLOAD_BYTES"] + app.config["MAX_FORM_BYTES"]
+        )
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FILE_FOLDER"] = app.config["MAIL_FILE_FOLDER"] or str(instance / "mail")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = app.config["BABEL_TRANSLATION_DIRECTORIES"] or str(
+        ROOT / "translations"
+    )
     if not app.config["SECRET_KEY"]:
         if app.config["PRODUCTION"]:
             raise RuntimeError("PORTAL_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = _development_secret(instance)
     _configure_totp_keys(app, instance)
+    if app.config["PRODUCTION"] and app.config.get("CNDP_DECLARATION") in (None, "", CNDP_PLACEHOLDER):
+        # The privacy notice of a live portal must give the real declaration (law 09-08).
+        raise RuntimeError("PORTAL_CNDP_DECLARATION must be set in production (the CNDP's receipt number)")
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
@@ -133,7 +145,7 @@ def register_extensions(app):
     """Bind the extensions to the application."""
     import portal.models  # noqa: F401 - every table in the metadata (Alembic, tests)
     from portal import database, i18n
-    from portal.extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
+    from portal.extensions import babel, cache, csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
     database.init_app(app)
@@ -142,7 +154,6 @@ def register_extensions(app):
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
-    limiter.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

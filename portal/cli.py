@@ -1,4 +1,4 @@
-"""``flask --app portal`` commands: seed, users, reviewers, outbox, workflow, TOTP keys."""
+"""``flask --app portal`` commands: seed, users, reviewers, the worker, outbox, workflow, TOTP keys."""
 
 import logging
 import time
@@ -24,6 +24,7 @@ def init_app(app):
     app.cli.add_command(seed)
     app.cli.add_command(create_user)
     app.cli.add_command(assign_reviewer)
+    app.cli.add_command(worker)
     app.cli.add_command(outbox)
     app.cli.add_command(workflow)
     app.cli.add_command(totp)
@@ -149,33 +150,63 @@ def outbox():
 @outbox.command("send")
 def outbox_send():
     """Deliver every email that is due, once."""
-    from portal.notifications.delivery import send_due
-
-    sent, failed = send_due()
+    sent, failed = _send_outbox()
     click.echo(f"Outbox: {sent} sent, {failed} failed attempts.")
 
 
+# The old name of ``worker``, kept because DESIGN.md's public contract and existing
+# deployments (systemd units) name it.
 @outbox.command("worker")
 @click.option("--interval", type=float, default=None, help="Seconds between passes.")
 @click.option("--iterations", type=int, default=0, help="Stop after N passes (0: never).")
 def outbox_worker(interval, iterations):
-    """Loop: deliver due emails and run the workflow tick, every few seconds."""
+    """Same as ``flask --app portal worker`` (its former name)."""
+    run_worker(interval, iterations)
+
+
+@click.command("worker")
+@click.option("--interval", type=float, default=None, help="Seconds between passes.")
+@click.option("--iterations", type=int, default=0, help="Stop after N passes (0: never).")
+def worker(interval, iterations):
+    """Background work, in a loop: expire unconfirmed seats and send the outbox's due emails."""
+    run_worker(interval, iterations)
+
+
+def _expire_seats():
+    """One workflow tick: expire seats not confirmed in time, promote the waitlist; commit."""
     from portal.applications.workflow import expire_unconfirmed
+
+    expired = expire_unconfirmed()
+    db.session.commit()
+    return expired
+
+
+def _send_outbox():
+    """Send every email that is due, once (commits row by row)."""
     from portal.notifications.delivery import send_due
 
-    interval = interval or current_app.config["WORKER_INTERVAL_SECONDS"]
-    click.echo(f"Email worker started (every {interval}s).")
+    return send_due()
+
+
+def run_worker(interval=None, iterations=0):
+    """Every ``interval`` seconds (WORKER_INTERVAL_SECONDS): a workflow tick, then the outbox.
+
+    The tick runs first so the emails of the seats it expires or promotes leave in the same
+    pass. Each step runs on its own: a failing one is logged and rolled back, and the other
+    still runs; the loop goes on. ``iterations`` > 0 stops after that many passes.
+    """
+    interval = current_app.config["WORKER_INTERVAL_SECONDS"] if interval is None else interval
+    click.echo(f"Worker started: expiring unconfirmed seats and sending emails every {interval}s.")
     done = 0
     while True:
-        try:
-            expire_unconfirmed()
-            db.session.commit()
-            send_due()
-        except Exception:  # noqa: BLE001 - a worker must survive a bad pass and try again
-            db.session.rollback()
-            log.exception("worker pass failed")
-        finally:
-            db.session.remove()
+        for name, step in (("workflow tick", _expire_seats), ("outbox send", _send_outbox)):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - a worker must survive a bad pass and try again
+                db.session.rollback()
+                log.exception("worker: %s failed", name)
+            finally:
+                db.session.remove()
         done += 1
         if iterations and done >= iterations:
             return
@@ -189,11 +220,8 @@ def workflow():
 
 @workflow.command("tick")
 def workflow_tick():
-    """Expire unconfirmed seats and promote wait-listed candidates."""
-    from portal.applications.workflow import expire_unconfirmed
-
-    expired = expire_unconfirmed()
-    db.session.commit()
+    """Expire unconfirmed seats and promote wait-listed candidates, once."""
+    expired = _expire_seats()
     click.echo(f"Workflow: {len(expired)} seats expired.")
 
 

@@ -4,18 +4,27 @@ Layers, each overriding the previous one: the class below, ``instance/config.py`
 environment variables ``PORTAL_<KEY>`` and finally the mapping given to ``create_app``
 (tests). Nothing secret has a default here: in development a secret key and a key that
 encrypts the TOTP secrets are generated into ``instance/`` on first run; in production
-(``PORTAL_PRODUCTION=true``) a missing one stops the application.
+(``PORTAL_PRODUCTION=true``) a missing one stops the application, and so does the
+placeholder CNDP declaration number.
 """
 
 from datetime import timedelta
+
+# What the privacy notice shows until the real number of the CNDP's receipt (law 09-08
+# declaration) is configured: production refuses to start with it.
+CNDP_PLACEHOLDER = "D-XXX/2026"
 
 
 class Config:
     """Settings shared by every environment; override per deployment."""
 
+    # Production mode: SECRET_KEY, TOTP_ENCRYPTION_KEYS and CNDP_DECLARATION required,
+    # secure __Host- cookies, HSTS. SECRET_KEY signs sessions and emailed links; None in
+    # development: generated into instance/secret_key.
     PRODUCTION = False
     SECRET_KEY = None
-    # None means "a SQLite file in instance/"; create_app fills it in.
+    # None means "a SQLite file in instance/"; create_app fills it in. Engine options are
+    # passed to SQLAlchemy (create_app adds hide_parameters, and the pool for PostgreSQL).
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {}
     # Connection pool of each worker process for a server database (PostgreSQL); merged
@@ -28,32 +37,42 @@ class Config:
         "pool_timeout": 10,
         "pool_recycle": 1800,
     }
+    # How long a SQLite connection waits for another's write lock before giving up.
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # SQLite's page cache per connection, in KiB (portal/database.py).
+    SQLITE_CACHE_KIB = 32 * 1024
 
     # Number of reverse proxies in front of the application that set X-Forwarded-For,
     # -Proto and -Host (1 behind nginx). 0: the headers are ignored, as a client could forge them.
     PROXY_FIX_X_FOR = 0
 
+    # Public address used in emailed links (https in production).
     BASE_URL = "http://127.0.0.1:5000"
+    # Languages, French first (the source and default); dates in Moroccan time.
     LANGUAGES = ("fr", "ar", "en")
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
+    # Where the compiled catalogues are; None: translations/ beside portal/ (create_app).
+    BABEL_TRANSLATION_DIRECTORIES = None
 
     # Programme rules.
     MAX_ACTIVE_APPLICATIONS = 2
     CONFIRMATION_DAYS = 7
     MIN_AGE_YEARS = 18
     PRIVACY_NOTICE_VERSION = "2026-09"
-    CNDP_DECLARATION = "D-XXX/2026"
+    # Number of the declaration to the CNDP, on /privacy; required in production.
+    CNDP_DECLARATION = CNDP_PLACEHOLDER
     # Law 09-08 retention: applications of offerings closed longer ago are anonymised
     # by ``flask --app portal privacy purge`` (shown in the privacy notice).
     RETENTION_MONTHS = 24
     PRIVACY_CONTACT = "donnees-personnelles@formation-associations.ma"
 
-    # Uploads: each file at most 5 MB; a request carrying two of them plus the form fits
-    # under MAX_CONTENT_LENGTH, anything bigger is refused with a 413 page.
+    # Uploads: each file at most MAX_UPLOAD_BYTES (the form's help, its error and the 413
+    # page say so, whatever the value). MAX_CONTENT_LENGTH, the largest body of the upload
+    # form, is derived from it by create_app when left None: two files plus MAX_FORM_BYTES
+    # of texts; anything bigger is refused with the 413 page.
     MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 2 * 5 * 1024 * 1024 + 256 * 1024
+    MAX_CONTENT_LENGTH = None
     # Every other request (forms without files, and text parts of the upload form) is far
     # smaller: its body is refused above MAX_FORM_BYTES with the 413 page before it is read.
     # The largest form, a track with three descriptions of 5,000 characters, stays under
@@ -66,6 +85,8 @@ class Config:
     # Signed links.
     CONFIRM_TOKEN_MAX_AGE = int(timedelta(days=3).total_seconds())
     RESET_TOKEN_MAX_AGE = int(timedelta(hours=1).total_seconds())
+    # Staff invitation links (portal/admin/invites.py).
+    INVITE_TOKEN_MAX_AGE = int(timedelta(days=7).total_seconds())
 
     # Email. Without MAIL_SERVER, messages are written as .eml files in MAIL_FILE_FOLDER.
     MAIL_SERVER = None
@@ -85,9 +106,12 @@ class Config:
     OUTBOX_CLAIM_TIMEOUT_SECONDS = 600
     WORKER_INTERVAL_SECONDS = 5
 
-    # Rate limits (Flask-Limiter). Redis in production: PORTAL_RATELIMIT_STORAGE_URI.
+    # Throttles (portal/auth/throttle.py, with the ``limits`` library): counts kept in
+    # RATELIMIT_STORAGE_URI, Redis in production (PORTAL_RATELIMIT_STORAGE_URI) so every
+    # worker and host shares them; RATELIMIT_STORAGE_OPTIONS are passed to that storage.
+    # RATELIMIT_ENABLED = False turns every throttle off (tests, benchmark).
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {}
     RATELIMIT_ENABLED = True
     # Failed guesses allowed in a moving window before answering 429 (ASVS 2.2.1), counted
     # in RATELIMIT_STORAGE_URI: per account (known or not) and per client address.
@@ -121,6 +145,8 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
 
     # Cookies.
+    # "__Host-session" in production (create_app): Secure, no Domain, path /.
+    SESSION_COOKIE_NAME = "session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -131,8 +157,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
+    # CSRF tokens on every form (Flask-WTF); only tests turn them off.
+    WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 3600 * 4
 
+    # Rows per page of the long lists (review queue, users, audit trail).
     PAGE_SIZE = 50
 
     # Static files (portal/assets.py). Fingerprinted names are cached for a year; a file

@@ -45,11 +45,6 @@ def _wants_write():
     return True
 
 
-def is_sqlite():
-    """Whether the bound database is SQLite."""
-    return db.engine.dialect.name == "sqlite"
-
-
 def _acquire_writer_lock(info, timeout):
     """Take the connection's exclusive writer lock, polling briefly; False after ``timeout``."""
     fd = info.get("writer_lock_fd")
@@ -92,7 +87,7 @@ def init_app(app):
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    cache_kib = int(app.config.get("SQLITE_CACHE_KIB", 32 * 1024))
+    cache_kib = int(app.config["SQLITE_CACHE_KIB"])
     on_disk = engine.url.database not in (None, "", ":memory:") and not engine.url.database.startswith(
         "file:"
     )

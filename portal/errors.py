@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import make_response, render_template, request
+from flask import current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -32,12 +32,14 @@ MESSAGES = {
 def _too_large():
     """The 413 messages: about files on the upload form, about the texts on any other form."""
     from portal.safety import accepts_files
+    from portal.templating import format_file_size
 
     if accepts_files(request):
         return (
             _("Fichier trop volumineux"),
             _(
-                "L'envoi dépasse la taille autorisée : chaque fichier doit faire au plus 5 Mo. Réduisez la taille du fichier (par exemple en le numérisant en plus basse résolution) puis réessayez."
+                "L'envoi dépasse la taille autorisée : chaque fichier doit faire au plus %(size)s. Réduisez la taille du fichier (par exemple en le numérisant en plus basse résolution) puis réessayez.",
+                size=format_file_size(current_app.config["MAX_UPLOAD_BYTES"]),
             ),
         )
     return (

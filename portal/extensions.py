@@ -2,8 +2,6 @@
 
 from flask_babel import Babel
 from flask_caching import Cache
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -35,4 +33,3 @@ csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
 cache = Cache()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

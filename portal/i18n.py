@@ -1,8 +1,17 @@
 """Language helpers shared by every feature: the locale of a request, localized columns."""
 
-from flask import current_app, g, has_request_context, request, session
+from contextlib import contextmanager
+
+import flask_babel
+from babel import Locale
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+
+# The portal's own per-context copy of the locale being rendered, on ``flask.g``: set by
+# ``select_locale`` (Flask-Babel calls it once per request) and by ``force_locale``, read
+# by ``current_locale`` in one lookup. Flask-Babel's own copy is its private business.
+_G_LOCALE = "portal_locale"
 
 
 def select_locale():
@@ -11,7 +20,16 @@ def select_locale():
     A choice made with the language menu in this visit wins over the account's saved
     language (it is saved on the account too, at once or at the next login): someone who
     picked English before logging in keeps English through the login's second step.
+    Flask-Babel calls it once per request (its locale selector); the choice is kept on
+    ``g`` for ``current_locale``.
     """
+    code = _selected_language()
+    setattr(g, _G_LOCALE, Locale.parse(code))
+    return code
+
+
+def _selected_language():
+    """The code ``select_locale`` picks (see there)."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         # Worker and CLI: emails choose their language explicitly with force_locale.
@@ -22,6 +40,28 @@ def select_locale():
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def force_locale(code):
+    """Render in ``code`` inside the block (emails in the reader's language), then go back.
+
+    Flask-Babel's ``force_locale`` plus the portal's copy of the locale: code of the portal
+    uses this one, so that ``current_locale`` (and the templates' gettext) follow it.
+    """
+    with flask_babel.force_locale(code):
+        if not has_app_context():
+            yield
+            return
+        saved = g.get(_G_LOCALE)
+        setattr(g, _G_LOCALE, Locale.parse(code))
+        try:
+            yield
+        finally:
+            if saved is None:
+                g.pop(_G_LOCALE, None)
+            else:
+                setattr(g, _G_LOCALE, saved)
 
 
 def remember_language(code, user=None):
@@ -40,14 +80,14 @@ def chosen_language():
 def current_locale():
     """The Babel locale being rendered (None outside an application context).
 
-    Reads the locale Flask-Babel keeps for the request (or sets under ``force_locale``)
-    with one lookup: pages ask for it once per translated word or localized column.
+    One lookup of the portal's copy on ``g`` (pages ask for it once per translated word or
+    localized column); the first call of a request asks Flask-Babel, which calls
+    ``select_locale``, which fills the copy.
     """
     try:
-        state = g.get("_flask_babel")
+        locale = g.get(_G_LOCALE)
     except RuntimeError:
         return None
-    locale = getattr(state, "babel_locale", None)
     return locale if locale is not None else get_locale()
 
 

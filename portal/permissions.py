@@ -5,7 +5,7 @@ Views and templates only ask these functions. Anything a user may not even see a
 ids of other people's objects cannot be probed.
 """
 
-from portal.applications.workflow import ACTIVE, TRANSITIONS, Status
+from portal.applications.workflow import TRANSITIONS, Status
 
 
 def _is_staff_of(user, offering):
@@ -59,16 +59,6 @@ def can_review(user, application):
     )
 
 
-def can_see_reviews(user, application):
-    """Scores and comments are for staff of the offering only, never for applicants."""
-    return _is_staff_of(user, application.offering)
-
-
-def can_decide(user, application):
-    """Staff of the offering may accept, wait-list or reject where the table allows."""
-    return _is_staff_of(user, application.offering) and bool(decisions_for(user, application))
-
-
 # Who may trigger each target status; None (the system) may trigger any allowed pair.
 _APPLICANT_TARGETS = frozenset({Status.CONFIRMED, Status.WITHDRAWN})
 _STAFF_TARGETS = frozenset({Status.UNDER_REVIEW, Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
@@ -115,11 +105,6 @@ def can_confirm(user, application):
 def can_apply(user):
     """Applicant accounts may apply; the rules of the offering are checked at submission."""
     return is_applicant(user)
-
-
-def is_active_status(status):
-    """Whether an application in ``status`` counts towards the active-applications limit."""
-    return Status(status) in ACTIVE
 
 
 def can_use_queue(user):

@@ -3,7 +3,7 @@
 set -euo pipefail
 # Emailed links point at this server unless configured otherwise.
 export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://127.0.0.1:${PORT:-5000}}"
-$FLASK outbox worker &
+$FLASK worker &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 echo "Portal on http://127.0.0.1:${PORT:-5000} — emails are written to instance/mail/ (Ctrl+C to stop)"

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-.venv/bin}"
 
-"$BIN/flask" --app portal outbox worker &
+"$BIN/flask" --app portal worker &
 worker=$!
 gunicorn_pid=""
 stop() {

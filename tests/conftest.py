@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, event
 
 from portal import create_app, timeutil
-from portal.extensions import cache, db, limiter, mail
+from portal.extensions import cache, db, mail
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -177,8 +177,6 @@ def app(_app, smtp_server):
         timeutil.freeze(None)
         _app.config.clear()
         _app.config.update(saved)
-        if limiter.enabled:
-            limiter.reset()
         for folder in (_app.config["UPLOAD_FOLDER"], _app.config["MAIL_FILE_FOLDER"]):
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -8,7 +8,7 @@ fingerprint no longer matches, so a link works once; it also expires after
 
 import hashlib
 import hmac
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from flask import current_app
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
@@ -17,7 +17,6 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 
 INVITE_SALT = "portal.admin.staff-invite"
-DEFAULT_MAX_AGE = int(timedelta(days=7).total_seconds())
 
 
 class _ClockSigner(TimestampSigner):
@@ -30,7 +29,7 @@ class _ClockSigner(TimestampSigner):
 
 def max_age():
     """How long an invitation link stays valid, in seconds."""
-    return int(current_app.config.get("INVITE_TOKEN_MAX_AGE") or DEFAULT_MAX_AGE)
+    return int(current_app.config["INVITE_TOKEN_MAX_AGE"])
 
 
 def _serializer():

@@ -2,10 +2,10 @@
 send account emails or hash a password (ASVS 11.1.4).
 
 Failed attempts are counted in a moving window, per account and per client address,
-with the ``limits`` library that Flask-Limiter is built on, in the storage named by
-``RATELIMIT_STORAGE_URI`` (Redis in production, so every worker and every server shares
-the counts). Each application keeps its own storage: the Flask-Limiter object is a
-process-wide singleton whose storage is whatever the last ``init_app`` configured.
+with the ``limits`` library, in the storage named by ``RATELIMIT_STORAGE_URI`` (Redis in
+production, so every worker and every server shares the counts). Each application keeps
+its own storage object in ``app.extensions``, so two applications in one process (tests)
+never share counts by accident.
 
 The email forms (registration, forgotten password, new confirmation link, staff
 invitation) count every request they accept, before any hashing or rendering: per client

@@ -24,21 +24,20 @@ import os
 import re
 import secrets
 import smtplib
-import socket
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from email.header import Header
 from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 
 from portal.extensions import db
+from portal.i18n import force_locale
+from portal.notifications import mailer
+from portal.notifications.mailer import BadHeaderError
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import preparer, render_email, single_line
 from portal.timeutil import utcnow
@@ -80,18 +79,6 @@ def sender_for(locale):
     return name, address
 
 
-def encoded_subject(subject):
-    """``subject`` ready for the header: ASCII as is, anything else as RFC 2047 encoded words.
-
-    Flask-Mail leaves non-ASCII subjects to the email package, whose refolding cuts a
-    word next to an encoded accent ("accept =?utf-8?q?=C3=A9e?="), which mail clients show
-    as "accept ée". Encoded and folded here, short lines are kept as they are.
-    """
-    if subject.isascii():
-        return subject
-    return Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
-
-
 def build_message(email, content=None):
     """The Flask-Mail message for an outbox row; raises rather than build an unsafe one.
 
@@ -104,19 +91,11 @@ def build_message(email, content=None):
     if not _ADDRESS.fullmatch(address) or parseaddr(address)[1] != address:
         raise UndeliverableError("invalid recipient address")
     subject, text, html = content or (email.subject, email.body_text, email.body_html)
-    msg = Message(
-        subject=encoded_subject(single_line(subject)),
-        recipients=[address],
-        body=text,
-        html=html,
-        sender=sender_for(email.locale),
+    # Subject and recipient are clean by now: a BadHeaderError raised here means the
+    # sender (configuration) is at fault, so the row is retried rather than given up.
+    return mailer.message(
+        single_line(subject), address, text, html, sender_for(email.locale), message_id(email)
     )
-    msg.msgId = message_id(email)
-    if msg.has_bad_headers():
-        # Subject and recipient are clean by now: the sender (configuration) is at fault,
-        # so the row is retried rather than given up.
-        raise BadHeaderError("line break in the sender or reply-to header")
-    return msg
 
 
 def _due_ids(batch_size, now):
@@ -172,7 +151,7 @@ class _Job:
     token: str | None
     attempts: int
     template: str
-    message: Message | None = None
+    message: mailer.Message | None = None
     error: Exception | None = None
     dropped: bool = False
 
@@ -221,56 +200,22 @@ def _prepare(email):
     return job
 
 
-class _SMTPConnection(Connection):
-    """Flask-Mail's connection, with MAIL_TIMEOUT so a stalled server cannot hang a worker."""
-
-    def configure_host(self):
-        """Open (and log in to) the SMTP server."""
-        state = self.mail
-        timeout = current_app.config.get("MAIL_TIMEOUT") or socket.getdefaulttimeout()
-        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
-        host = smtp_class(state.server, state.port, timeout=timeout)
-        try:
-            host.set_debuglevel(int(state.debug))
-            if state.use_tls:
-                host.starttls()
-            if state.username and state.password:
-                host.login(state.username, state.password)
-        except BaseException:
-            host.close()
-            raise
-        return host
-
-
 class _Transport:
-    """Sends jobs over one SMTP connection (reopened after an error), or writes files."""
+    """Sends jobs through the configured SMTP server (``mailer.SMTPSender``), or writes files."""
 
     def __init__(self):
-        self.connection = None
+        self.smtp = mailer.SMTPSender()
 
     def send(self, job):
         """Send one job's message; raises on failure."""
         if not current_app.config.get("MAIL_SERVER"):
             _write_file(job)
             return
-        try:
-            if self.connection is None:
-                self.connection = _SMTPConnection(current_app.extensions["mail"]).__enter__()
-            self.connection.send(job.message)
-        except BaseException:
-            # The session may be half-way through a command: start afresh next time.
-            self.close()
-            raise
+        self.smtp.send(job.message)
 
     def close(self):
-        """Say goodbye to the SMTP server, ignoring a connection that is already gone."""
-        connection, self.connection = self.connection, None
-        if connection is None or connection.host is None:
-            return
-        try:
-            connection.host.quit()
-        except (smtplib.SMTPException, OSError):
-            connection.host.close()
+        """End the SMTP session, if one is open."""
+        self.smtp.close()
 
 
 def _write_file(job):
@@ -348,20 +293,6 @@ def _attempt(job, transport):
     except Exception as error:  # noqa: BLE001 - any failure is recorded; the worker goes on
         return _record(job, error)
     return _record(job)
-
-
-def deliver(email):
-    """Try to send one row (normally claimed by ``claim_due``) and record the result; commits.
-
-    Returns True when the message went out.
-    """
-    job = _prepare(email)
-    db.session.commit()  # no transaction (no SQLite lock) held while talking to SMTP
-    transport = _Transport()
-    try:
-        return bool(_attempt(job, transport))
-    finally:
-        transport.close()
 
 
 def send_due(batch_size=None):

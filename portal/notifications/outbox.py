@@ -15,9 +15,9 @@ has an account or not (no difference in time or in SQL that would tell).
 import re
 
 from flask import current_app, render_template
-from flask_babel import force_locale
 
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.notifications.models import OutboxEmail
 
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")

@@ -208,3 +208,31 @@ def test_content_detection_ignores_names_and_declared_types():
     assert uploads.detect_type(io.BytesIO(b" %PDF-1.4")) is None
     assert uploads.display_name("", "application/pdf") == "document.pdf"
     assert uploads.display_name("rapport.exe", "image/png") == "rapport.png"
+
+
+def test_the_upload_limits_follow_max_upload_bytes(tmp_path, monkeypatch):
+    from portal import create_app
+
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    base = {"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_ENABLED": False}
+    shipped = create_app(base).config
+    assert shipped["MAX_CONTENT_LENGTH"] == 2 * FIVE_MB + shipped["MAX_FORM_BYTES"]
+    smaller = create_app({**base, "MAX_UPLOAD_BYTES": 1024 * 1024}).config
+    assert smaller["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024 + smaller["MAX_FORM_BYTES"]
+    # An explicit value still wins.
+    assert create_app({**base, "MAX_CONTENT_LENGTH": 123456}).config["MAX_CONTENT_LENGTH"] == 123456
+
+
+@pytest.mark.parametrize(("language", "size"), [("fr", "2 Mo"), ("en", "2 MB"), ("ar", "2 ميغابايت")])
+def test_the_form_and_the_413_page_give_the_configured_size(
+    app, client, applicant_and_offering, language, size
+):
+    _, offering = applicant_and_offering
+    app.config["MAX_UPLOAD_BYTES"] = 2 * 1024 * 1024
+    client.post(f"/lang/{language}")
+    form = page_text(client.get(f"/apply/{offering.id}"))
+    assert form.count(size) == 2 and "5 Mo" not in form and "5 MB" not in form
+    too_big = app.config["MAX_CONTENT_LENGTH"] + 1024
+    response = post_application(client, offering, membership=(b"%PDF-" + b"0" * too_big, "enorme.pdf"))
+    assert response.status_code == 413
+    assert size in page_text(response).replace("\u202f", " ").replace("\xa0", " ")

@@ -3,12 +3,12 @@
 import re
 
 import pytest
-from flask_babel import force_locale
 
 from portal.applications import workflow
 from portal.applications.workflow import Status
 from portal.auth.models import User
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.notifications.outbox import enqueue_to_user, render_email
 from portal.templating import format_day_time
 from tests import factories

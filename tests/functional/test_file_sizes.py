@@ -3,9 +3,9 @@
 import re
 
 import pytest
-from flask_babel import force_locale
 
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.templating import format_file_size
 from tests import factories
 from tests.functional.test_apply import PDF, page_text, post_application

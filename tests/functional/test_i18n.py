@@ -133,3 +133,51 @@ def test_an_emails_sender_name_is_in_the_readers_language(app, client, deliver, 
     [message] = smtp_server.wait_for(1)
     assert message["From"].addresses[0].display_name == name
     assert message["From"].addresses[0].addr_spec == "no-reply@formation-associations.ma"
+
+
+# The locale being rendered: the portal's own copy, never Flask-Babel's private state ------
+
+
+def test_the_portal_reads_no_private_state_of_flask_babel():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "portal"
+    for path in root.rglob("*.py"):
+        source = path.read_text()
+        assert "_flask_babel" not in source, path
+        if path.name != "i18n.py":
+            # flask_babel.force_locale would leave the portal's copy of the locale behind.
+            assert not re.search(r"from flask_babel import .*force_locale", source), path
+
+
+def test_the_locale_follows_the_request_and_force_locale_and_comes_back(app):
+    from portal import i18n
+
+    with app.test_request_context("/", headers={"Accept-Language": "ar"}):
+        assert i18n.current_language() == "ar"
+        assert i18n.translations().ugettext("Accès refusé") != "Accès refusé"
+        with i18n.force_locale("en"):
+            assert i18n.current_language() == "en"
+            assert i18n.translations().ugettext("Accès refusé") == "Access denied"
+            with i18n.force_locale("fr"):
+                assert i18n.current_language() == "fr"
+            assert i18n.current_language() == "en"
+        assert i18n.current_language() == "ar"
+    # A new request chooses again (in its own app context, as in production).
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert i18n.current_language() == "en"
+
+
+def test_an_email_rendered_during_a_request_is_in_its_readers_language(app, client):
+    from portal.notifications.outbox import render_email
+
+    application = factories.application(status="accepted")
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        from portal import i18n
+
+        assert i18n.current_language() == "fr"
+        subject, text, html = render_email(
+            "status_accepted", "ar", user=application.applicant, application=application
+        )
+        assert 'lang="ar"' in html or 'dir="rtl"' in html
+        assert i18n.current_language() == "fr"

@@ -120,7 +120,6 @@ def test_healthz_is_503_when_the_database_is_unreachable():
 def test_pool_options_only_for_server_databases(app):
     from portal.extensions import db
 
-    # RATELIMIT_ENABLED stays off: Flask-Limiter keeps the flag of the last app it was bound to.
     server = create_app(
         {
             "SECRET_KEY": "k",

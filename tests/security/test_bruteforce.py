@@ -12,7 +12,7 @@ from limits import parse
 from portal import register_proxy_fix
 from portal.auth.models import User
 from portal.config import Config
-from portal.extensions import db, limiter
+from portal.extensions import db
 from tests import factories
 from tests.conftest import another_worker
 from tests.security import formdata
@@ -196,8 +196,6 @@ def test_two_instances_share_the_account_limit_through_redis(app, tmp_path, redi
         for other in (first, second):
             with other.app_context():
                 db.engine.dispose()
-        # The Flask-Limiter singleton follows the last init_app: give it back to the test app.
-        limiter.init_app(app)
 
 
 def test_with_separate_memory_storage_instances_would_not_share(app, tmp_path, monkeypatch):
@@ -217,4 +215,3 @@ def test_with_separate_memory_storage_instances_would_not_share(app, tmp_path, m
         for other in (first, second):
             with other.app_context():
                 db.engine.dispose()
-        limiter.init_app(app)

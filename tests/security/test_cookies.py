@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.auth.models import User
-from portal.extensions import db, limiter
+from portal.extensions import db
 from tests import factories
 from tests.conftest import PortalClient
 from tests.security import formdata
@@ -48,6 +48,7 @@ def production(app, tmp_path, monkeypatch):
     prod = create_app(
         {
             "PRODUCTION": True,
+            "CNDP_DECLARATION": "D-GC-123/2026",
             "SECRET_KEY": "a production key " * 4,
             "TOTP_ENCRYPTION_KEYS": app.config["TOTP_ENCRYPTION_KEYS"],
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -59,7 +60,6 @@ def production(app, tmp_path, monkeypatch):
     yield prod
     with prod.app_context():
         db.engine.dispose()
-    limiter.init_app(app)
 
 
 def test_production_session_cookie_is_secure_host_prefixed_httponly_lax(production):

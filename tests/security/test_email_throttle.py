@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from portal.auth import passwords
 from portal.auth.models import User
 from portal.config import Config
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import PortalClient, another_worker
@@ -306,5 +306,3 @@ def test_two_instances_share_the_target_and_address_counts_through_redis(
         for other in instances:
             with other.app_context():
                 db.engine.dispose()
-        # The Flask-Limiter singleton follows the last init_app: give it back to the test app.
-        limiter.init_app(app)

@@ -38,6 +38,7 @@ def test_production_configuration_hardens_cookies_and_requires_a_secret(tmp_path
     app = create_app(
         {
             "PRODUCTION": True,
+            "CNDP_DECLARATION": "D-GC-123/2026",
             "SECRET_KEY": "k" * 64,
             "TOTP_ENCRYPTION_KEYS": [TEST_TOTP_KEY],
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
@@ -59,3 +60,27 @@ def test_request_log_masks_tokens_and_never_logs_query_strings(client, caplog):
     assert "SECRET-TOKEN-VALUE" not in logged
     assert "AB123456" not in logged
     assert "GET /tracks 200" in logged
+
+
+@pytest.mark.parametrize("number", [None, "", "D-XXX/2026"])
+def test_production_refuses_the_placeholder_cndp_declaration(tmp_path, monkeypatch, number):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("PORTAL_CNDP_DECLARATION", raising=False)
+    settings = {
+        "PRODUCTION": True,
+        "SECRET_KEY": "k" * 64,
+        "TOTP_ENCRYPTION_KEYS": [TEST_TOTP_KEY],
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    }
+    if number is not None:
+        settings["CNDP_DECLARATION"] = number
+    with pytest.raises(RuntimeError, match="PORTAL_CNDP_DECLARATION must be set in production"):
+        create_app(settings)
+    # Development keeps the placeholder; production starts with a real number.
+    assert create_app({**settings, "PRODUCTION": False}).config["CNDP_DECLARATION"] == (
+        number if number is not None else "D-XXX/2026"
+    )
+    assert (
+        create_app({**settings, "CNDP_DECLARATION": "D-GC-123/2026"}).config["CNDP_DECLARATION"]
+        == "D-GC-123/2026"
+    )

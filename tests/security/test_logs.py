@@ -65,7 +65,7 @@ class RecordingClient(PortalClient):
 def test_cin_and_phone_never_reach_logs_urls_or_error_pages(app, caplog, clock, smtp_server, deliver):
     clock.set(NOW)
     caplog.set_level(logging.DEBUG)
-    for name in ("portal", "portal.request", "portal.errors", "flask_limiter", "werkzeug"):
+    for name in ("portal", "portal.request", "portal.errors", "werkzeug"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     urls, error_pages = [], []
     RecordingClient.urls, RecordingClient.error_pages = urls, error_pages

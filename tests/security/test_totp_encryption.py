@@ -119,6 +119,7 @@ def test_resetting_the_second_factor_forgets_the_encrypted_secret(required, clie
 def _config(**settings):
     return {
         "SECRET_KEY": "k" * 64,
+        "CNDP_DECLARATION": "D-GC-123/2026",
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "RATELIMIT_ENABLED": False,
         **settings,

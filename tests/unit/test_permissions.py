@@ -70,7 +70,6 @@ def test_permission_functions_combine_role_assignment_and_activity(world):
     assert not permissions.can_examine(rb, app_a)
     assert not permissions.can_examine(applicant, app_a)
     assert permissions.can_view_application(applicant, app_a)
-    assert not permissions.can_see_reviews(applicant, app_a)
     assert permissions.can_use_queue(ra) and permissions.can_use_queue(admin)
     assert not permissions.can_use_queue(applicant)
     assert not permissions.can_transition(ra, app_a, "withdrawn")  # the applicant's move only
