@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.timeutil import utcnow
 
 
@@ -223,13 +224,11 @@ def release_applicant(applicant, reason):
     """Withdraw every active application of ``applicant``, the system acting; flush.
 
     Used when the person can no longer take part (account deactivated, or given a staff
-    role; an erasure withdraws them as the applicant's own act): their seats are freed and wait-listed candidates promoted through
-    ``transition``. ``reason`` (a lazy string) tells them why: it becomes the
+    role; an erasure withdraws them as the applicant's own act): their seats are freed and
+    wait-listed candidates promoted through ``transition``. ``reason`` (a lazy string) tells them why: it becomes the
     StatusChange note, quoted in the email, so it is written in their language.
     Returns the applications withdrawn.
     """
-    from flask_babel import force_locale
-
     from portal.applications.models import Application
 
     active = db.session.scalars(
