@@ -18,15 +18,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.extensions import db
 from portal.timeutil import utcnow
 from tests import factories
-from tests.conftest import PortalClient
-from tests.functional.test_admin import admin_client
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Every client of these tests runs each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-
+from tests.helpers import admin_client
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -17,6 +17,7 @@ from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 from portal.timeutil import utcnow
 from tests import factories
+from tests.helpers import field_error
 from tests.security import formdata
 from tests.security import world as w
 
@@ -25,11 +26,6 @@ NOW = datetime(2027, 3, 15, 10, 0)
 
 def text_of(response):
     return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
-
-
-def field_error(response, name):
-    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
-    return html.unescape(match.group(1)).strip() if match else None
 
 
 def statistics():
