@@ -7,10 +7,7 @@ starts from empty tables.
 
 import email
 import email.policy
-import os
-import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -18,16 +15,12 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask.testing import FlaskClient
 from sqlalchemy import delete, event
 
 from portal import create_app, timeutil
 from portal.extensions import cache, db, mail
 from tests import factories
-
-TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
-# The key that encrypts TOTP secrets in the tests (a Fernet key, used nowhere else).
-TEST_TOTP_KEY = "7tpZUGGA7h1_-F-0cb3RXD-JbNhO60RHJJIuFsFrNog="
+from tests.helpers import TEST_DATABASE_URL, TEST_TOTP_KEY, PortalClient, free_port
 
 
 class Mailbox:
@@ -65,33 +58,6 @@ class Mailbox:
         """Messages sent to ``address``."""
         with self.lock:
             return [m for m in self.messages if address in str(m["To"])]
-
-
-def message_text(message):
-    """The plain-text body of a received message."""
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content()
-
-
-def message_html(message):
-    """The HTML body of a received message."""
-    part = message.get_body(preferencelist=("html",))
-    return part.get_content()
-
-
-def find_link(message, path_fragment):
-    """The first URL in the message's text containing ``path_fragment``; returns its path."""
-    for url in re.findall(r"https?://\S+", message_text(message)):
-        if path_fragment in url:
-            return re.sub(r"^https?://[^/]+", "", url.rstrip(".,)>"))
-    raise AssertionError(f"no link with {path_fragment!r} in message {message['Subject']!r}")
-
-
-def free_port():
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +127,9 @@ def _empty_tables():
 def app(_app, smtp_server):
     """The application, with empty tables, an empty cache, an empty mailbox and an unfrozen clock."""
     saved = dict(_app.config)
+    # Every client, from the ``client`` fixture or ``app.test_client()``, runs each request
+    # in its own app context, as in production (a test may have swapped the class).
+    _app.test_client_class = PortalClient
     smtp_server.clear()
     smtp_server.refuse = False
     with _app.app_context():
@@ -205,54 +174,27 @@ def throttled(app):
     app.extensions.pop(throttle._EXTENSION, None)
 
 
-class PortalClient(FlaskClient):
-    """Test client whose requests run as in production, each in its own app context.
-
-    Flask reuses an app context that is already pushed (the ``app`` fixture pushes one
-    for factories), which would share ``g`` — the logged-in user, the locale — between
-    requests. Each request gets a fresh context instead. The test's own session is
-    committed before the request, so the request sees the factories' rows and SQLite is
-    not left waiting on the test's write lock, and expired after it, so the test reads
-    what the request wrote.
-    """
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        try:
-            with self.application.app_context():
-                return super().open(*args, **kwargs)
-        finally:
-            db.session.expire_all()
-
-
-def another_worker(app, tmp_path, name, **config):
-    """A second application on the test's database, as another gunicorn worker or host.
-
-    It has its own folders and ``config`` on top; dispose of its engine after use.
-    """
-    other = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "TOTP_ENCRYPTION_KEYS": app.config["TOTP_ENCRYPTION_KEYS"],
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
-            "STAFF_TWO_FACTOR_REQUIRED": False,
-            "UPLOAD_FOLDER": str(tmp_path / name / "uploads"),
-            "MAIL_FILE_FOLDER": str(tmp_path / name / "mail"),
-            **config,
-        }
-    )
-    # Each request in its own context of that instance, the test's transaction committed first.
-    other.test_client_class = PortalClient
-    return other
-
-
 @pytest.fixture
 def client(app):
     """A test client (see PortalClient)."""
-    app.test_client_class = PortalClient
     return app.test_client()
+
+
+@pytest.fixture
+def city(app):
+    """Rabat, for the city selects of the forms; committed so requests see it."""
+    obj = factories.city("Rabat")
+    db.session.commit()
+    return obj
+
+
+@pytest.fixture
+def catalogue(app):
+    """The catalogue that ships with the portal (regions, cities, tracks, offerings), committed."""
+    from portal.catalog.operations import seed_catalogue
+
+    seed_catalogue()
+    db.session.commit()
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 
 import itertools
 from datetime import date, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
-from portal.applications.models import Application
+from portal.applications import workflow
+from portal.applications.models import Application, StatusChange
+from portal.applications.workflow import Status
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.passwords import hash_password
 from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.operations import academic_year
 from portal.extensions import db
+from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
@@ -145,29 +149,73 @@ def reviewer(*offerings, **kw):
     return obj
 
 
-def application(applicant=None, offering_=None, status="submitted", **kw):
-    """An application inserted directly (bypassing the form), in ``status``.
+# How a factory application reaches each status through the workflow from "submitted":
+# (target status, who moves it) steps. "system", "staff" and "applicant" are the three
+# kinds of actor the workflow's permissions know.
+_PATHS = {
+    Status.SUBMITTED: (),
+    Status.UNDER_REVIEW: ((Status.UNDER_REVIEW, "system"),),
+    Status.ACCEPTED: ((Status.ACCEPTED, "staff"),),
+    Status.WAITLISTED: ((Status.WAITLISTED, "staff"),),
+    Status.REJECTED: ((Status.REJECTED, "staff"),),
+    Status.CONFIRMED: ((Status.ACCEPTED, "staff"), (Status.CONFIRMED, "applicant")),
+    Status.WITHDRAWN: ((Status.WITHDRAWN, "applicant"),),
+    Status.EXPIRED: ((Status.ACCEPTED, "staff"), (Status.EXPIRED, "system")),
+}
+# Columns the workflow writes on the way; a value given to the factory replaces its own.
+_WORKFLOW_COLUMNS = ("confirmation_deadline", "decided_at", "updated_at")
 
-    Seat-holding statuses also count against the offering's seats, as the workflow would.
+
+def _factory_staff():
+    """The staff member behind a factory application's decisions: an administrator who is
+    not in the database, so that no account appears in the test's lists and counts."""
+    return SimpleNamespace(id=None, role="admin", is_authenticated=True, is_active=True)
+
+
+def application(applicant=None, offering_=None, status="submitted", **kw):
+    """An application inserted directly (bypassing the form), then moved to ``status``.
+
+    It goes through the workflow as a real one does: ``transition()`` checks the table,
+    takes the seat of an accepted or confirmed application (SeatsFull when the offering
+    has none left: no factory makes an impossible state), sets the decision columns and
+    writes the history. The emails of that history are dropped: a test sees only those
+    its own actions queue. ``confirmation_deadline``, ``decided_at`` and ``updated_at``,
+    when given, replace what the workflow wrote; ``decided_by`` names the staff member
+    who decided (default: an administrator who is not in the database).
     """
     applicant = applicant or user()
     offering_ = offering_ or offering()
+    decided_by = kw.pop("decided_by", None) or _factory_staff()
+    given = {column: kw.pop(column) for column in _WORKFLOW_COLUMNS if column in kw}
     n = next(_counter)
     obj = Application(
         reference=kw.pop("reference", f"APP-{utcnow().year}-{900000 + n:06d}"),
         applicant=applicant,
         offering=offering_,
         academic_year=offering_.academic_year,
-        status=status,
+        status=Status.SUBMITTED.value,
         motivation=kw.pop("motivation", "Je souhaite me former. " * 10),
         expected_benefit=kw.pop("expected_benefit", "Mieux servir nos bénéficiaires."),
         **kw,
     )
-    if status in ("accepted", "confirmed"):
-        offering_.seats_held += 1
-        if status == "accepted" and obj.confirmation_deadline is None:
-            obj.confirmation_deadline = utcnow() + timedelta(days=7)
     db.session.add(obj)
+    db.session.flush()
+    db.session.add(
+        StatusChange(
+            application_id=obj.id,
+            from_status=None,
+            to_status=Status.SUBMITTED.value,
+            actor_id=applicant.id,
+            created_at=obj.submitted_at,
+        )
+    )
+    last_email = db.session.scalar(select(func.max(OutboxEmail.id))) or 0
+    actors = {"system": None, "staff": decided_by, "applicant": applicant}
+    for to, actor in _PATHS[Status(status)]:
+        workflow.transition(obj, to, actors[actor])
+    db.session.execute(delete(OutboxEmail).where(OutboxEmail.id > last_email))
+    for column, value in given.items():
+        setattr(obj, column, value)
     db.session.flush()
     return obj
 

@@ -18,7 +18,7 @@ import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 VNU_JAR = Path(__file__).resolve().parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 STARTUP_SECONDS = 180  # loading the schemas takes 20-60 s on a busy two-core machine

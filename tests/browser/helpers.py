@@ -150,6 +150,15 @@ def log_in(journey, email, password=factories.PASSWORD):
     assert "/auth/login" not in page.url, f"login failed for {email}"
 
 
+def start_journey(browser_page, language, email=None):
+    """A journey in ``language``, chosen with the menu, logged in as ``email`` if given."""
+    journey = Journey(browser_page, language)
+    choose_language(journey)
+    if email:
+        log_in(journey, email)
+    return journey
+
+
 def _totp_now(email):
     """The current TOTP code of ``email``, from the secret stored on the account."""
     import pyotp

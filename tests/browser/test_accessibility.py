@@ -15,13 +15,11 @@ from portal.applications.models import Interest
 from portal.auth.models import User
 from portal.extensions import db
 from tests.browser.helpers import (
-    Journey,
-    choose_language,
     city,
-    log_in,
     offering_of,
     record_axe,
     release_database,
+    start_journey,
 )
 from tests.factories import PASSWORD
 
@@ -51,17 +49,9 @@ def audit_pages(journey, pages):
     return serious
 
 
-def _journey(browser_page, language, user=None):
-    journey = Journey(browser_page, language)
-    choose_language(journey)
-    if user:
-        log_in(journey, user)
-    return journey
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_public_pages_have_no_serious_violation(browser_page, people, language):
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     pages = [
         ("home", "/"),
         ("catalogue", "/tracks"),
@@ -73,7 +63,7 @@ def test_public_pages_have_no_serious_violation(browser_page, people, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_applicant_pages_have_no_serious_violation(app, browser_page, people, language):
-    journey = _journey(browser_page, language, people["applicant"])
+    journey = start_journey(browser_page, language, people["applicant"])
     # A second device, so that the devices page shows its form and its "log out" buttons.
     phone = app.test_client()
     phone.environ_base["HTTP_USER_AGENT"] = (
@@ -99,7 +89,7 @@ def test_applicant_pages_have_no_serious_violation(app, browser_page, people, la
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_reviewer_pages_have_no_serious_violation(browser_page, people, language):
-    journey = _journey(browser_page, language, people["reviewer"])
+    journey = start_journey(browser_page, language, people["reviewer"])
     pages = [("review queue", "/review"), ("review page", f"/review/applications/{people['reference']}")]
     assert audit_pages(journey, pages) == {}
 
@@ -111,7 +101,7 @@ def test_admin_pages_have_no_serious_violation(browser_page, people, language):
     record(admin, "offering.update", "offering", offering.id, before={"seats": 25}, after={"seats": 30})
     offering_id = offering.id
     release_database()
-    journey = _journey(browser_page, language, people["admin"])
+    journey = start_journey(browser_page, language, people["admin"])
     pages = [
         ("admin dashboard", "/admin"),
         ("admin offering form", "/admin/offerings/new"),
@@ -124,7 +114,7 @@ def test_admin_pages_have_no_serious_violation(browser_page, people, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_skip_link_is_the_first_stop_and_focus_is_visible(browser_page, people, language):
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     journey.goto("/tracks")
     page.keyboard.press("Tab")
@@ -158,7 +148,7 @@ def _outline_of_focused(page):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_form_errors_are_announced_and_tied_to_their_fields(browser_page, people, language):
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     journey.goto("/auth/register")
     page.fill("#first_name", "Amina")
@@ -189,7 +179,7 @@ def test_form_errors_are_announced_and_tied_to_their_fields(browser_page, people
 @pytest.mark.parametrize("language", ["ar"])
 def test_an_empty_form_is_answered_by_the_portal_in_the_pages_language(browser_page, people, language):
     """No browser bubble ("Please fill out this field."): the form goes to the server, which answers."""
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     journey.goto("/auth/register")
     assert page.locator("main form").first.get_attribute("novalidate") is not None
@@ -261,7 +251,7 @@ def _focus_rings(page, targets):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_focus_ring_contrasts_with_every_background(browser_page, people, language):
     """WCAG 1.4.11: 3:1 against white, the dark navbar, the light footer, alerts, around buttons."""
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     journey.goto("/auth/register")
     journey.submit("main form button[type=submit]")
@@ -300,7 +290,7 @@ def test_the_focus_ring_contrasts_with_every_background(browser_page, people, la
 @pytest.mark.parametrize("browser_page", ["phone"], indirect=True)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_escape_closes_the_phone_menu_and_returns_to_its_button(browser_page, people, language):
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     toggler = page.locator(".navbar-toggler")
     toggler.focus()
@@ -330,7 +320,7 @@ def test_a_table_wider_than_the_phone_scrolls_with_the_keyboard(browser_page, pe
             after={"seats": seats},
         )
     release_database()
-    journey = _journey(browser_page, language, people["admin"])
+    journey = start_journey(browser_page, language, people["admin"])
     page = journey.page
     # The audit log turns into stacked cards on a phone: nothing to scroll sideways.
     journey.goto("/admin/audit")
@@ -357,7 +347,7 @@ def test_a_table_wider_than_the_phone_scrolls_with_the_keyboard(browser_page, pe
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_status_badges_do_not_rely_on_colour(browser_page, people, language):
-    journey = _journey(browser_page, language, people["reviewer"])
+    journey = start_journey(browser_page, language, people["reviewer"])
     page = journey.page
     journey.goto("/review")
     badges = page.locator("#status-counts .status-badge")
@@ -376,7 +366,7 @@ def test_the_idle_warning_lets_the_user_stay_logged_in(app, browser_page, people
     """WCAG 2.2.1: warned before the session ends for want of activity, one button extends it."""
     # 186 s of idle time: the warning (3 minutes before the end) comes after 6 seconds.
     app.config["SESSION_IDLE_MINUTES"] = 3.1
-    journey = _journey(browser_page, language, people["applicant"])
+    journey = start_journey(browser_page, language, people["applicant"])
     journey.goto(f"/apply/{people['apply_to']}")
     page = journey.page
     page.locator("#motivation").fill("Un texte que je ne veux pas perdre.")
@@ -395,7 +385,7 @@ def test_the_idle_warning_lets_the_user_stay_logged_in(app, browser_page, people
 
 @pytest.mark.parametrize("language", ["ar"])
 def test_the_idle_warning_says_when_the_session_has_ended(app, browser_page, people, language):
-    journey = _journey(browser_page, language, people["applicant"])
+    journey = start_journey(browser_page, language, people["applicant"])
     # 4 seconds of idle time: warned at once, then told the session has ended.
     app.config["SESSION_IDLE_MINUTES"] = 4 / 60
     journey.goto("/me/profile")

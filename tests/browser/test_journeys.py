@@ -31,7 +31,7 @@ from tests.browser.helpers import (
     pdf_upload,
     seed,
 )
-from tests.conftest import find_link
+from tests.helpers import find_link
 
 LANGUAGES = ["fr", "ar", "en"]
 PASSWORD = "une phrase de passe assez longue"

@@ -12,7 +12,7 @@ from portal.admin.models import record
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
-from tests.browser.helpers import Journey, choose_language, log_in, offering_of
+from tests.browser.helpers import offering_of, start_journey
 
 LANGUAGES = ["fr", "ar"]
 
@@ -33,14 +33,6 @@ LAYOUT = """() => {
     .map(e => e.textContent.trim().slice(0, 30));
   return {overflow: doc.scrollWidth - innerWidth, scrollers, broken, cut};
 }"""
-
-
-def _journey(browser_page, language, email=None):
-    journey = Journey(browser_page, language)
-    choose_language(journey)
-    if email:
-        log_in(journey, email)
-    return journey
 
 
 def assert_fits(journey, name):
@@ -68,7 +60,7 @@ def busy(people):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_review_queue_fits_a_phone(browser_page, busy, language):
-    journey = _journey(browser_page, language, busy["reviewer"])
+    journey = start_journey(browser_page, language, busy["reviewer"])
     journey.goto("/review")
     assert_fits(journey, "layout-review-queue")
     if browser_page.viewport == "phone":
@@ -82,7 +74,7 @@ def test_the_review_queue_fits_a_phone(browser_page, busy, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_queue_filters_line_up(browser_page, busy, language):
-    journey = _journey(browser_page, language, busy["reviewer"])
+    journey = start_journey(browser_page, language, busy["reviewer"])
     page = journey.page
     journey.goto("/review")
     if browser_page.viewport == "desktop":
@@ -120,14 +112,14 @@ def test_the_queue_filters_line_up(browser_page, busy, language):
     ],
 )
 def test_admin_tables_fit_a_phone(browser_page, busy, language, path, name):
-    journey = _journey(browser_page, language, busy["admin"])
+    journey = start_journey(browser_page, language, busy["admin"])
     journey.goto(path)
     assert_fits(journey, name)
 
 
 @pytest.mark.parametrize("language", ["fr", "ar", "en"])
 def test_the_home_page_shows_its_main_action_first_and_groups_offerings(browser_page, people, language):
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     journey.goto("/")
     journey.shot("layout-home")

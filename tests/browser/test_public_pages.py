@@ -2,15 +2,7 @@
 
 import pytest
 
-from portal.catalog.operations import seed_catalogue
-from portal.extensions import db
 from tests.browser.helpers import switch_language
-
-
-@pytest.fixture
-def catalogue(app):
-    seed_catalogue()
-    db.session.commit()
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])

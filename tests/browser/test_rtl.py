@@ -5,24 +5,16 @@ import re
 
 import pytest
 
-from tests.browser.helpers import Journey, assert_isolated_ltr, choose_language, log_in
+from tests.browser.helpers import assert_isolated_ltr, choose_language, log_in, start_journey
 
 STYLESHEETS = """() => Array.from(document.styleSheets)
   .filter(sheet => sheet.href && sheet.href.includes('/vendor/bootstrap/'))
   .map(sheet => sheet.href.split('/').pop() + ':' + sheet.cssRules.length)"""
 
 
-def _journey(browser_page, language, user=None):
-    journey = Journey(browser_page, language)
-    choose_language(journey)
-    if user:
-        log_in(journey, user)
-    return journey
-
-
 @pytest.mark.parametrize("language", ["fr", "ar"])
 def test_arabic_loads_bootstrap_rtl_and_mirrors_the_layout(browser_page, people, language):
-    journey = _journey(browser_page, language)
+    journey = start_journey(browser_page, language)
     page = journey.page
     journey.goto("/auth/register")
     (sheet,) = page.evaluate(STYLESHEETS)
@@ -68,7 +60,7 @@ def _switch_user(journey, email):
 
 @pytest.mark.parametrize("language", ["ar"])
 def test_latin_content_stays_readable_in_arabic_pages(browser_page, people, language):
-    journey = _journey(browser_page, language, people["applicant"])
+    journey = start_journey(browser_page, language, people["applicant"])
     page, reference = journey.page, people["reference"]
     journey.goto("/me")
     assert_isolated_ltr(journey, reference)

@@ -7,7 +7,6 @@ import pytest
 import pytz
 from sqlalchemy import func, select
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Interest
 from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year, seed_catalogue
@@ -15,29 +14,7 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import end_of_local_day, local_day, utcnow
 from tests import factories
-from tests.conftest import PortalClient, find_link, message_html
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Every client of these tests runs each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-
-
-def admin_client(app, **kw):
-    """A test client logged in as a new administrator."""
-    admin = factories.user(role="admin", **kw)
-    db.session.commit()
-    client = app.test_client()
-    response = factories.login(client, admin)
-    assert response.status_code == 302, "administrator login failed"
-    return client, admin
-
-
-def audit(action):
-    return db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    ).all()
+from tests.helpers import admin_client, audit_events, find_link, message_html
 
 
 def offering_form(track, city, **overrides):
@@ -122,7 +99,7 @@ def test_what_it_must_show(app, smtp_server, deliver):
         "open",
         [reviewer.id],
     )
-    assert audit("offering_opened")[0].after["interested_notified"] == 2
+    assert audit_events("offering_opened")[0].after["interested_notified"] == 2
     offering_id, fes_user, reviewer_id = offering.id, in_fes[0].email, reviewer.id
 
     # The two applicants of Fès receive the email, in their language; Marrakech does not.
@@ -197,7 +174,7 @@ def test_window_is_two_days_in_moroccan_time_stored_in_utc(app):
     assert 'value="2025-10-01"' in page and 'value="2025-11-15"' in page
     # A draft is not in the catalogue and nobody is emailed.
     assert f"/apply/{offering.id}" not in app.test_client().get("/tracks").get_data(as_text=True)
-    assert not audit("offering_opened")
+    assert not audit_events("offering_opened")
 
 
 @pytest.mark.parametrize(
@@ -258,15 +235,15 @@ def test_seats_cannot_go_below_the_seats_held(app):
     assert 'value="2"' in html
     db.session.refresh(offering)
     assert offering.seats == 5
-    assert not audit("seats_changed")
+    assert not audit_events("seats_changed")
 
     # Exactly the seats held is allowed.
     response = admin.post(f"/admin/offerings/{offering.id}", data={**values, "seats": "3"})
     assert response.status_code == 302
     db.session.refresh(offering)
     assert offering.seats == 3
-    assert audit("seats_changed")[0].before == {"seats": 5}
-    assert audit("seats_changed")[0].after == {"seats": 3}
+    assert audit_events("seats_changed")[0].before == {"seats": 5}
+    assert audit_events("seats_changed")[0].after == {"seats": 3}
 
 
 def test_raising_seats_promotes_the_waitlist_best_first(app, smtp_server, deliver):
@@ -297,11 +274,11 @@ def test_edit_records_before_and_after_of_the_changed_fields_only(app):
     values = read_form_values(admin, f"/admin/offerings/{offering.id}")
     # Saving the page unchanged changes nothing.
     assert admin.post(f"/admin/offerings/{offering.id}", data=values).status_code == 302
-    assert not audit("offering_changed")
+    assert not audit_events("offering_changed")
     new_last_day = local_day(utcnow()) + timedelta(days=50)  # still before the course starts
     values["closes_on"] = new_last_day.isoformat()
     assert admin.post(f"/admin/offerings/{offering.id}", data=values).status_code == 302
-    event = audit("offering_changed")[0]
+    event = audit_events("offering_changed")[0]
     assert set(event.after) == {"closes_at"} and set(event.before) == {"closes_at"}
     db.session.refresh(offering)
     assert offering.closes_at == end_of_local_day(new_last_day)
@@ -331,8 +308,8 @@ def test_close_and_reopen_with_post_buttons(app, deliver, smtp_server):
     # Opened twice, but the interested applicant is emailed once.
     assert deliver() == (1, 0)
     assert len(smtp_server.to(applicant_email)) == 1
-    assert [e.actor_id for e in audit("offering_closed")] == [admin_id]
-    assert len(audit("offering_opened")) == 2
+    assert [e.actor_id for e in audit_events("offering_closed")] == [admin_id]
+    assert len(audit_events("offering_opened")) == 2
     # Closing what is closed says so instead of failing.
     admin.post(f"/admin/offerings/{offering_id}/close")
     response = admin.post(f"/admin/offerings/{offering_id}/close", follow_redirects=True)
@@ -357,7 +334,7 @@ def test_reviewers_are_assigned_from_the_offering_page(app):
     # An applicant's id is not a choice.
     response = admin.post(f"/admin/offerings/{offering.id}", data={**values, "reviewers": [applicant.id]})
     assert response.status_code == 200 and 'id="reviewers-error"' in response.get_data(as_text=True)
-    events = audit("reviewers_changed")
+    events = audit_events("reviewers_changed")
     assert events[-1].after == {"reviewers": [second.id]}
 
 

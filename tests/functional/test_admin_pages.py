@@ -14,15 +14,7 @@ from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import enqueue_to_user
 from portal.timeutil import utcnow
 from tests import factories
-from tests.conftest import PortalClient
-from tests.functional.test_admin import admin_client
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Every client of these tests runs each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-
+from tests.helpers import admin_client
 
 ADMIN_GETS = [
     "/admin",

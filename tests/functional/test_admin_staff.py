@@ -3,31 +3,15 @@
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from portal.admin.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.timeutil import utcnow
 from tests import factories
-from tests.conftest import PortalClient, find_link
-from tests.functional.test_admin import admin_client
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Every client of these tests runs each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-
+from tests.helpers import admin_client, audit_events, find_link
 
 NEW_PASSWORD = "a long new staff password"
-
-
-def audit(action):
-    return db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    ).all()
 
 
 def user_by_email(email):
@@ -65,7 +49,7 @@ def test_invite_a_reviewer_who_sets_a_password_and_logs_in(app, smtp_server, del
     assert response.status_code == 302
     invited = user_by_email("new.reviewer@ofppt.ma")
     assert (invited.role, invited.password_hash, invited.active) == ("reviewer", None, True)
-    assert audit("user_invited")[0].actor_id == admin_user.id
+    assert audit_events("user_invited")[0].actor_id == admin_user.id
     # Not usable before the password is chosen.
     assert factories.login(app.test_client(), invited, password="").status_code != 302
 
@@ -141,7 +125,7 @@ def test_change_role_is_audited_and_not_on_oneself(app):
     assert admin.post(f"/admin/users/{reviewer.id}/role", data={"role": "admin"}).status_code == 302
     db.session.refresh(reviewer)
     assert reviewer.role == "admin"
-    event = audit("role_changed")[0]
+    event = audit_events("role_changed")[0]
     assert (event.before, event.after, event.object_id) == (
         {"role": "reviewer"},
         {"role": "admin"},
@@ -179,13 +163,13 @@ def test_deactivation_ends_open_sessions_and_blocks_login(app):
     fresh = app.test_client()
     factories.login(fresh, applicant)
     assert fresh.get("/me").status_code == 302
-    event = audit("user_deactivated")[0]
+    event = audit_events("user_deactivated")[0]
     assert (event.actor_id, event.after) == (admin_user.id, {"active": False})
 
     assert admin.post(f"/admin/users/{applicant.id}/reactivate").status_code == 302
     db.session.refresh(applicant)
     assert applicant.active
-    assert audit("user_reactivated")
+    assert audit_events("user_reactivated")
     again = app.test_client()
     factories.login(again, applicant)
     assert again.get("/me").status_code == 200

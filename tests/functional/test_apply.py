@@ -1,64 +1,32 @@
 """Applying through the real form: the whole journey, duplicates, who may apply."""
 
-import html
-import io
 import re
 import threading
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from portal.applications.models import Application, Document, StatusChange
+from portal.applications.models import Application
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import PortalClient, find_link, message_text
-from tests.samples import PDF, PNG
-
-MOTIVATION = (
-    "Je coordonne les bénévoles de notre association et je veux apprendre à numériser nos outils. " * 2
+from tests.helpers import (
+    BENEFIT,
+    MOTIVATION,
+    find_link,
+    message_text,
+    page_text,
+    post_application,
+    stored_files,
+    submission_counts,
 )
-BENEFIT = "Une association mieux organisée, des dossiers de financement numériques."
-
-
-def apply_data(motivation=MOTIVATION, benefit=BENEFIT, membership=(PDF, "attestation.pdf"), cin=None):
-    """Form data for the application form; files are (bytes, filename) pairs or None."""
-    data = {"motivation": motivation, "expected_benefit": benefit}
-    if membership is not None:
-        data["membership"] = (io.BytesIO(membership[0]), membership[1])
-    if cin is not None:
-        data["cin_copy"] = (io.BytesIO(cin[0]), cin[1])
-    return data
-
-
-def post_application(client, offering, **kw):
-    """Submit the application form for ``offering`` (an Offering or its id)."""
-    offering_id = getattr(offering, "id", offering)
-    return client.post(f"/apply/{offering_id}", data=apply_data(**kw), content_type="multipart/form-data")
-
-
-def page_text(response):
-    """The response body with HTML entities decoded, for looking up messages."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-def counts():
-    """How many rows the submission writes, table by table."""
-    return {
-        model.__name__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (Application, Document, StatusChange, OutboxEmail)
-    }
-
-
-def stored_files(app):
-    """Files present in the upload folder."""
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+from tests.samples import PDF, PNG
 
 
 def test_apply_journey_submit_receive_download_withdraw(app, client, smtp_server, deliver):
     offering = factories.offering(seats=25)
-    offering.seats_held = 3
+    for _ in range(3):
+        factories.application(offering_=offering, status="accepted")
     applicant = factories.user(email="amina@example.org")
     factories.login(client, applicant)
 
@@ -71,7 +39,9 @@ def test_apply_journey_submit_receive_download_withdraw(app, client, smtp_server
 
     response = post_application(client, offering, cin=(PNG, "ma cin.PNG"))
     assert response.status_code == 302
-    application = db.session.scalars(select(Application)).one()
+    application = db.session.scalars(
+        select(Application).where(Application.applicant_id == applicant.id)
+    ).one()
     assert re.fullmatch(r"APP-\d{4}-\d{6}", application.reference)
     assert application.reference == f"APP-{application.submitted_at.year}-{application.id:06d}"
     assert response.location.endswith(f"/me/applications/{application.reference}")
@@ -121,7 +91,7 @@ def test_apply_journey_submit_receive_download_withdraw(app, client, smtp_server
     assert "data-confirm=" in withdraw_page
     withdrawn = client.post(f"/me/applications/{reference}/withdraw")
     assert withdrawn.status_code == 302
-    application = db.session.scalars(select(Application)).one()
+    application = db.session.scalars(select(Application).where(Application.reference == reference)).one()
     assert application.status == "withdrawn"
     last = application.history[-1]
     assert (last.from_status, last.to_status, last.actor_id) == ("submitted", "withdrawn", applicant_id)
@@ -156,7 +126,6 @@ def test_simultaneous_double_submit_creates_one_application_and_no_error(app):
     offering = factories.offering()
     applicant = factories.user()
     db.session.commit()
-    app.test_client_class = PortalClient
     clients = [app.test_client() for _ in range(2)]
     for c in clients:
         factories.login(c, applicant)
@@ -208,7 +177,7 @@ def test_staff_unknown_and_draft_offerings_and_profileless_accounts_get_404(app,
     db.session.flush()
     factories.login(client, orphan)
     assert client.get(f"/apply/{offering.id}").status_code == 404
-    assert counts()["Application"] == 0
+    assert submission_counts()["Application"] == 0
 
 
 def test_apply_requires_login(app, client):

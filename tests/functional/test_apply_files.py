@@ -13,24 +13,19 @@ from portal.applications.models import Application
 from portal.applications.operations import submit_application
 from portal.extensions import db
 from tests import factories, samples
-from tests.functional.test_apply import (
+from tests.helpers import (
     BENEFIT,
     MOTIVATION,
-    counts,
+    field_error,
     page_text,
     post_application,
     stored_files,
+    submission_counts,
 )
 from tests.samples import JPEG, PDF, PNG
 
 FIVE_MB = 5 * 1024 * 1024
 BAD_FORMAT = "Format non accepté : envoyez un fichier PDF, JPEG ou PNG."
-
-
-def field_error(text, field_id):
-    """The error shown next to a field, or None."""
-    found = re.search(rf'id="{field_id}-error"[^>]*>([^<]*)<', text)
-    return found.group(1).strip() if found else None
 
 
 @pytest.fixture
@@ -57,13 +52,13 @@ def test_bad_membership_file_gets_a_field_error_and_nothing_is_saved(
     app, client, applicant_and_offering, content, filename, message
 ):
     _, offering = applicant_and_offering
-    before = counts()
+    before = submission_counts()
     response = post_application(client, offering, membership=(content, filename))
     assert response.status_code == 422
     text = page_text(response)
     assert field_error(text, "membership") == message
     assert MOTIVATION.strip()[:60] in text  # what was typed is kept
-    assert counts() == before
+    assert submission_counts() == before
     assert stored_files(app) == []
 
 
@@ -73,7 +68,7 @@ def test_bad_optional_cin_copy_is_refused_too(app, client, applicant_and_offerin
     assert response.status_code == 422
     assert field_error(page_text(response), "cin_copy") == BAD_FORMAT
     assert field_error(page_text(response), "membership") is None
-    assert counts()["Application"] == 0
+    assert submission_counts()["Application"] == 0
 
 
 def test_missing_membership_file_is_required(app, client, applicant_and_offering):
@@ -81,7 +76,7 @@ def test_missing_membership_file_is_required(app, client, applicant_and_offering
     response = post_application(client, offering, membership=None)
     assert response.status_code == 422
     assert field_error(page_text(response), "membership") == "Joignez l'attestation d'adhésion."
-    assert counts()["Application"] == 0
+    assert submission_counts()["Application"] == 0
 
 
 def test_a_file_of_exactly_5mb_is_accepted(app, client, applicant_and_offering):
@@ -122,7 +117,7 @@ def test_request_larger_than_max_content_length_gets_the_413_page(app, client, a
     assert "Fichier trop volumineux" in text
     assert "chaque fichier doit faire au plus 5 Mo" in text
     assert 'class="navbar' in text and "</footer>" in text  # inside the layout
-    assert counts()["Application"] == 0
+    assert submission_counts()["Application"] == 0
     assert stored_files(app) == []
 
 
@@ -143,7 +138,7 @@ def test_motivation_length_bounds(app, client, applicant_and_offering, length, o
             field_error(page_text(response), "motivation")
             == "La motivation doit compter entre 100 et 3000 caractères."
         )
-        assert counts()["Application"] == 0
+        assert submission_counts()["Application"] == 0
 
 
 @pytest.mark.parametrize(
@@ -159,7 +154,7 @@ def test_expected_benefit_is_required_with_bounds(app, client, applicant_and_off
     response = post_application(client, offering, benefit=benefit)
     assert response.status_code == 422
     assert field_error(page_text(response), "expected_benefit") == message
-    assert counts()["Application"] == 0
+    assert submission_counts()["Application"] == 0
 
 
 def _upload(content, name):
@@ -180,7 +175,7 @@ def test_files_written_by_a_transaction_that_rolls_back_are_removed(app):
     assert path.read_bytes() == PDF
     db.session.rollback()
     assert not path.exists()
-    assert counts()["Application"] == 0
+    assert submission_counts()["Application"] == 0
 
 
 def test_files_of_a_committed_transaction_stay(app):

@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from tests import factories
-from tests.functional.test_apply import page_text, post_application
+from tests.helpers import page_text, post_application
 
 PAGES = ("/", "/tracks", "/tracks/{code}")
 WAITLIST = (

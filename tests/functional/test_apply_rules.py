@@ -7,7 +7,7 @@ import pytest
 from portal.catalog.operations import academic_year
 from portal.timeutil import utcnow
 from tests import factories
-from tests.functional.test_apply import counts, page_text, post_application, stored_files
+from tests.helpers import page_text, post_application, stored_files, submission_counts
 
 NOW = datetime(2026, 10, 15, 10, 0)
 
@@ -15,7 +15,7 @@ NOW = datetime(2026, 10, 15, 10, 0)
 def refused(app, client, applicant, offering, message):
     """Submit a valid form and check the refusal: its message shown, nothing written."""
     factories.login(client, applicant)
-    before = counts()
+    before = submission_counts()
     response = post_application(client, offering)
     assert response.status_code == 422
     text = page_text(response)
@@ -23,7 +23,7 @@ def refused(app, client, applicant, offering, message):
     assert 'id="apply-problem"' in text
     # What the applicant typed is still there.
     assert "je veux apprendre à numériser nos outils" in text
-    assert counts() == before
+    assert submission_counts() == before
     assert stored_files(app) == []
 
 

@@ -11,7 +11,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import find_link, message_text
+from tests.helpers import field_error, find_link, message_text
 from tests.security import formdata
 
 PASSWORD = "un mot de passe solide"
@@ -23,12 +23,6 @@ def registration(city, **overrides):
     return formdata.registration(city, **{**defaults, **overrides})
 
 
-def field_error(page, name):
-    """The error text shown next to field ``name`` (None when there is none)."""
-    match = re.search(rf'<div id="{name}-error" class="invalid-feedback d-block">(.*?)</div>', page, re.S)
-    return html.unescape(match.group(1)).strip() if match else None
-
-
 def user_count():
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(User))
@@ -36,14 +30,6 @@ def user_count():
 
 def outbox_count():
     return db.session.scalar(select(func.count()).select_from(OutboxEmail))
-
-
-@pytest.fixture
-def city(app):
-    """A city for the selects; committed so requests see it."""
-    obj = factories.city("Rabat")
-    db.session.commit()
-    return obj
 
 
 def register(client, city, **overrides):

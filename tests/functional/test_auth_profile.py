@@ -1,24 +1,15 @@
 """/me/profile: editing the profile, the language, and guarded changes (email, phone, CIN, password)."""
 
-import html
-import re
-
 import pytest
 from sqlalchemy import select
 
 from portal.auth.models import ApplicantProfile, User
 from portal.extensions import db
 from tests import factories
-from tests.conftest import find_link
+from tests.helpers import field_error, find_link
 from tests.security import formdata
 
 NEW_PASSWORD = "une toute nouvelle phrase"
-
-
-def field_error(page, name):
-    """The error text next to field ``name`` (None when there is none)."""
-    match = re.search(rf'<div id="{name}-error" class="invalid-feedback d-block">(.*?)</div>', page, re.S)
-    return html.unescape(match.group(1)).strip() if match else None
 
 
 profile_form = formdata.profile

@@ -8,7 +8,7 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import find_link
+from tests.helpers import find_link, login_with_email
 
 NEW_PASSWORD = "une toute nouvelle phrase"
 
@@ -21,11 +21,6 @@ def ask_reset(client, email, deliver, smtp_server):
     smtp_server.clear()
     link = find_link(messages[0], "/auth/reset/") if messages else None
     return response, link
-
-
-def login(client, email, password=factories.PASSWORD):
-    """Log in through the form (the factory user object is detached once mail is delivered)."""
-    return client.post("/auth/login", data={"email": email, "password": password})
 
 
 def new_user(**kw):
@@ -72,8 +67,8 @@ def test_reset_works_once_and_logs_in(app, client, deliver, smtp_server):
 
     # The old password no longer works, the new one does.
     client.post("/auth/logout")
-    assert login(client, email).status_code == 200
-    assert login(client, email, NEW_PASSWORD).status_code == 302
+    assert login_with_email(client, email).status_code == 200
+    assert login_with_email(client, email, NEW_PASSWORD).status_code == 302
 
     # The link already served: it is refused and changes nothing.
     other = app.test_client()
@@ -81,7 +76,7 @@ def test_reset_works_once_and_logs_in(app, client, deliver, smtp_server):
     assert again.status_code == 400
     assert "ne fonctionne plus" in again.get_data(as_text=True)
     assert other.get(link).status_code == 400
-    assert login(app.test_client(), email, NEW_PASSWORD).status_code == 302
+    assert login_with_email(app.test_client(), email, NEW_PASSWORD).status_code == 302
 
 
 def test_expired_reset_link_is_refused(app, client, deliver, smtp_server, clock):
@@ -94,13 +89,13 @@ def test_expired_reset_link_is_refused(app, client, deliver, smtp_server, clock)
     clock.set(start + timedelta(seconds=app.config["RESET_TOKEN_MAX_AGE"] + 1))
     assert client.get(link).status_code == 400
     assert choose(client, link).status_code == 400
-    assert login(app.test_client(), email).status_code == 302
+    assert login_with_email(app.test_client(), email).status_code == 302
 
 
 def test_reset_ends_other_sessions(app, deliver, smtp_server):
     email, user_id = new_user()
     elsewhere, here = app.test_client(), app.test_client()
-    login(elsewhere, email)
+    login_with_email(elsewhere, email)
     assert elsewhere.get("/me/profile").status_code == 200
 
     _, link = ask_reset(here, email, deliver, smtp_server)

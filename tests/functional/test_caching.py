@@ -8,23 +8,14 @@ dashboard's figures are computed at most once per DASHBOARD_CACHE_SECONDS.
 import os
 import re
 
-import pytest
-
-from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
 from tests import factories
-from tests.functional.test_admin import admin_client
+from tests.helpers import admin_client, another_worker
 
 
 def seats_left(html):
     """The "seats left / seats" of every offering card of a catalogue page."""
     return re.findall(r"Places restantes</dt><dd[^>]*>(\d+) / (\d+)<", html)
-
-
-@pytest.fixture
-def catalogue(app):
-    seed_catalogue()
-    db.session.commit()
 
 
 def test_visitor_pages_are_rendered_once_then_served_from_the_cache(catalogue, client, query_counter):
@@ -152,8 +143,6 @@ def test_dashboard_figures_are_fresh_when_the_cache_is_off(app):
 def test_workers_share_the_cache_through_redis(app, tmp_path, monkeypatch):
     """With RedisCache, what one worker rendered is served by another (several hosts)."""
     import redis
-
-    from tests.conftest import another_worker
 
     url = f"redis://127.0.0.1:6379/{int(os.environ.get('PORTAL_TEST_REDIS_DB', '7')) + 1}"
     connection = redis.Redis.from_url(url)

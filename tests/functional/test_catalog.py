@@ -67,7 +67,8 @@ def test_home_groups_open_offerings_by_track_with_deadline_and_seats_left(app, c
     offering = db.session.scalars(
         select(Offering).join(Offering.track).where(Track.code == "GEST-AF").order_by(Offering.id)
     ).first()
-    offering.seats_held = 5
+    for _ in range(5):
+        factories.application(offering_=offering, status="accepted")
     db.session.commit()
     page = client.get("/").get_data(as_text=True)
     # Five groups, one per track, each with the cities where it is open: no card per offering.

@@ -4,7 +4,7 @@ import re
 
 from portal.extensions import db
 from tests import factories
-from tests.functional.test_admin import admin_client
+from tests.helpers import admin_client
 
 
 def test_one_day_of_applications_draws_one_narrow_bar(app):

@@ -17,8 +17,7 @@ from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
 from portal.timeutil import local_day
 from tests import factories
-from tests.functional.test_admin import admin_client
-from tests.functional.test_apply import page_text, post_application
+from tests.helpers import admin_client, page_text, post_application
 
 CASABLANCA = pytz.timezone("Africa/Casablanca")
 

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from flask import render_template
 from flask_login import login_user
 from sqlalchemy import func, select
@@ -13,14 +12,6 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
 from tests import factories
-from tests.conftest import PortalClient
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Every client of these tests runs each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-
 
 BUTTON = "Je veux cette formation dans ma ville"
 

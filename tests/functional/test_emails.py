@@ -12,7 +12,7 @@ from portal.i18n import force_locale
 from portal.notifications.outbox import enqueue_to_user, render_email
 from portal.templating import format_day_time
 from tests import factories
-from tests.conftest import find_link, message_html, message_text
+from tests.helpers import find_link, message_html, message_text
 
 STATUS_TEMPLATES = sorted({*workflow.EMAIL_FOR_STATUS.values(), "status_promoted"})
 LOCALES = ("fr", "ar", "en")

@@ -18,15 +18,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.extensions import db
 from portal.timeutil import utcnow
 from tests import factories
-from tests.conftest import PortalClient
-from tests.functional.test_admin import admin_client
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Every client of these tests runs each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-
+from tests.helpers import admin_client
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -299,11 +291,13 @@ def check_flat_memory(app, url, small, large, report):
     assert peak_large <= 1.25 * peak_small
 
 
+@pytest.mark.slow
 def test_csv_export_memory_stays_flat_from_10k_to_100k_rows(app, capsys):
     check_flat_memory(app, "/admin/export.csv", 10_000, 100_000, capsys.disabled)
 
 
 # openpyxl is slow under tracemalloc (minutes for 100,000 rows), so the XLSX export is
 # checked over the same tenfold growth at a smaller scale; CSV above covers 10k -> 100k.
+@pytest.mark.slow
 def test_xlsx_export_memory_stays_flat_over_tenfold_growth(app, capsys):
     check_flat_memory(app, "/admin/export.xlsx", 2_000, 20_000, capsys.disabled)

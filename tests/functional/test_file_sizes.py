@@ -8,7 +8,8 @@ from portal.extensions import db
 from portal.i18n import force_locale
 from portal.templating import format_file_size
 from tests import factories
-from tests.functional.test_apply import PDF, page_text, post_application
+from tests.helpers import page_text, post_application
+from tests.samples import PDF
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ from portal.admin.invites import make_invite_token
 from portal.admin.models import record
 from portal.auth.tokens import make_confirm_token, make_reset_token
 from tests import factories
-from tests.conftest import PortalClient
+from tests.helpers import TOTP_NOW, code_at, secret_on, staff
 from tests.html_checker import structure_problems
 from tests.security import world as w
-from tests.security.test_access_matrix import LAST, MATRIX, build_path, url_parameters
+from tests.security.access_matrix import LAST, MATRIX, build_path, url_parameters
 
 LANGUAGES = ("fr", "ar", "en")
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -150,11 +150,8 @@ def test_an_empty_form_gets_the_portals_messages_in_the_pages_language(client, l
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_second_factor_pages_pass_the_nu_html_checker(app, clock, html_checker, language):
-    from tests.security.test_two_factor import NOW, code_at, secret_on, staff
-
     app.config["STAFF_TWO_FACTOR_REQUIRED"] = True
-    app.test_client_class = PortalClient
-    clock.set(NOW)
+    clock.set(TOTP_NOW)
     reviewer = staff()
     reviewer.locale = language
     first, second = app.test_client(), app.test_client()
@@ -162,7 +159,7 @@ def test_the_second_factor_pages_pass_the_nu_html_checker(app, clock, html_check
     assert factories.login(first, reviewer).status_code == 302
     pages = {"enrolment": first.get("/auth/two-factor/setup")}
     secret = secret_on(pages["enrolment"].get_data(as_text=True))
-    pages["recovery codes"] = first.post("/auth/two-factor/setup", data={"code": code_at(secret, NOW)})
+    pages["recovery codes"] = first.post("/auth/two-factor/setup", data={"code": code_at(secret, TOTP_NOW)})
     assert factories.login(second, reviewer).status_code == 302
     pages["code step"] = second.get("/auth/two-factor")
     pages["code step, empty"] = second.post("/auth/two-factor", data={})

@@ -7,7 +7,8 @@ import pytest
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
-from tests.conftest import PortalClient
+from tests.helpers import TOTP_NOW, staff
+from tests.security import formdata
 
 
 def page_language(response):
@@ -19,11 +20,8 @@ def page_language(response):
 
 
 def test_the_language_chosen_before_logging_in_wins_over_the_accounts_and_is_saved(app, clock):
-    from tests.security.test_two_factor import NOW, staff
-
     app.config["STAFF_TWO_FACTOR_REQUIRED"] = True
-    app.test_client_class = PortalClient
-    clock.set(NOW)
+    clock.set(TOTP_NOW)
     reviewer = staff()
     reviewer.locale = "ar"
     db.session.commit()
@@ -122,13 +120,11 @@ def test_the_arabic_email_error_gives_an_example_that_is_not_french(client):
     ],
 )
 def test_an_emails_sender_name_is_in_the_readers_language(app, client, deliver, smtp_server, language, name):
-    from tests.functional.test_auth import register
-
     city = factories.city("Rabat")
     db.session.commit()
 
     client.post(f"/lang/{language}")
-    assert register(client, city, locale=language).status_code == 302
+    assert client.post("/auth/register", data=formdata.registration(city, locale=language)).status_code == 302
     deliver()
     [message] = smtp_server.wait_for(1)
     assert message["From"].addresses[0].display_name == name

@@ -12,15 +12,9 @@ from portal.admin import audit_labels
 from portal.admin.models import record
 from portal.extensions import db
 from tests import factories
-from tests.conftest import PortalClient
+from tests.helpers import admin_client
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _portal_client(app):
-    """Each request in its own app context, as in production: its own language."""
-    app.test_client_class = PortalClient
 
 
 def translations(language):
@@ -146,8 +140,6 @@ RAW = sorted(
 
 @pytest.mark.parametrize("language", ["fr", "ar", "en"])
 def test_the_audit_page_shows_no_raw_code(app, language):
-    from tests.functional.test_admin import admin_client
-
     client, admin = admin_client(app)
     client.post(f"/lang/{language}")
     assert set(audit_labels.ACTION_LABELS) == {e[0] for e in EVENTS}
@@ -179,8 +171,6 @@ def test_the_audit_page_shows_no_raw_code(app, language):
 
 
 def test_an_unknown_code_is_shown_as_it_is(app):
-    from tests.functional.test_admin import admin_client
-
     client, admin = admin_client(app)
     record(admin, "future_action", "planet", 3, after={"orbit": "low", "status": "odd"})
     db.session.commit()
@@ -189,8 +179,6 @@ def test_an_unknown_code_is_shown_as_it_is(app):
 
 
 def test_a_date_in_an_event_is_in_the_readers_format(app):
-    from tests.functional.test_admin import admin_client
-
     client, admin = admin_client(app)
     client.post("/lang/en")
     factories.user()
@@ -218,8 +206,6 @@ USERS = {
 
 @pytest.mark.parametrize("language,n", sorted(USERS))
 def test_the_users_page_counts_in_the_right_plural_form(app, language, n):
-    from tests.functional.test_admin import admin_client
-
     client, _ = admin_client(app)
     for _i in range(n):
         factories.user()
@@ -241,8 +227,6 @@ def test_the_users_page_counts_in_the_right_plural_form(app, language, n):
     ],
 )
 def test_the_audit_page_counts_events_in_the_right_plural_form(app, language, n, expected):
-    from tests.functional.test_admin import admin_client
-
     client, admin = admin_client(app)
     for _i in range(n):
         record(admin, "export", "applications", after={"format": "csv", "rows": 0})
@@ -263,8 +247,6 @@ def test_the_audit_page_counts_events_in_the_right_plural_form(app, language, n,
     ],
 )
 def test_the_dashboard_chart_counts_applications_in_the_right_plural_form(app, language, n, expected):
-    from tests.functional.test_admin import admin_client
-
     client, _ = admin_client(app)
     offering = factories.offering()
     for _i in range(n):
@@ -374,8 +356,6 @@ def test_emails_have_one_format_per_kind_of_date_and_no_seconds(app, language, t
 
 @pytest.mark.parametrize("language", ["fr", "ar", "en"])
 def test_the_chart_labels_days_in_the_readers_format(app, language):
-    from tests.functional.test_admin import admin_client
-
     client, _ = admin_client(app)
     offering = factories.offering(city=factories.city("Tanger", name_ar="طنجة", name_en="Tangier"))
     factories.application(offering_=offering)
@@ -412,7 +392,7 @@ def test_two_helpers_and_two_date_filters_only(app):
 
 @pytest.mark.parametrize(("language", "system"), [("fr", "Système"), ("ar", "النظام"), ("en", "System")])
 def test_the_audit_page_names_the_system_as_the_author_of_its_transitions(app, language, system):
-    from tests.functional.test_admin import admin_client
+    from tests.helpers import admin_client
 
     client, _ = admin_client(app)
     client.post(f"/lang/{language}")

@@ -16,7 +16,7 @@ from portal.notifications.delivery import claim_due, send_due
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import enqueue, enqueue_to_user
 from tests import factories
-from tests.conftest import find_link, free_port, message_html, message_text
+from tests.helpers import find_link, free_port, message_html, message_text
 from tests.security import formdata
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)

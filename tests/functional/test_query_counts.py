@@ -9,7 +9,7 @@ import pytest
 from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
 from tests import factories
-from tests.functional.test_admin import admin_client
+from tests.helpers import admin_client
 
 
 def grow(times):

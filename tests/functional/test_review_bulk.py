@@ -9,7 +9,7 @@ from portal.applications.models import Application
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import message_text
+from tests.helpers import message_text
 
 
 def statuses(applications):

@@ -9,7 +9,7 @@ from portal.admin.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
-from tests.functional.test_admin import admin_client
+from tests.helpers import admin_client
 
 
 def text_of(response):

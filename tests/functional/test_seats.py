@@ -10,7 +10,7 @@ from portal.applications.workflow import promote_waitlist, waitlist_rank
 from portal.catalog.models import Offering
 from portal.extensions import db
 from tests import factories
-from tests.conftest import message_text
+from tests.helpers import message_text
 
 T0 = datetime(2026, 5, 4, 9, 0)
 
@@ -86,7 +86,12 @@ def test_unconfirmed_seat_expires_on_tick_and_the_best_waitlisted_is_promoted_an
     last = db.session.scalars(
         select(StatusChange).where(StatusChange.application_id == promoted.id).order_by(StatusChange.id)
     ).all()
-    assert [(c.from_status, c.to_status, c.actor_id) for c in last] == [("waitlisted", "accepted", None)]
+    # Submitted and wait-listed by the factory, then promoted by the system.
+    assert [(c.from_status, c.to_status, c.actor_id) for c in last] == [
+        (None, "submitted", promoted.applicant_id),
+        ("submitted", "waitlisted", None),
+        ("waitlisted", "accepted", None),
+    ]
     # A second tick has nothing left to do.
     assert "0 seats expired" in runner.invoke(args=["workflow", "tick"]).output
     promoted_ref = promoted.reference

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from tests.conftest import TEST_DATABASE_URL, free_port
+from tests.helpers import TEST_DATABASE_URL, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"

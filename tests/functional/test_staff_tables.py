@@ -10,7 +10,7 @@ from portal.admin.models import record
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send
 from tests import factories
-from tests.functional.test_admin import admin_client
+from tests.helpers import admin_client
 
 TABLES = {
     "/admin/offerings": "offerings-table",

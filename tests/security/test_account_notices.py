@@ -8,24 +8,12 @@ with the link to take the account back. Nothing else sends it.
 
 import re
 
-from sqlalchemy import select
-
 from portal.extensions import db
-from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import find_link, message_html, message_text
+from tests.helpers import account_notices, find_link, message_html, message_text
 from tests.security import formdata
 
 NEW_PASSWORD = "une toute nouvelle phrase"
-
-
-def notices():
-    """(to, subject, text) of every account_changed email in the outbox, oldest first."""
-    db.session.rollback()
-    rows = db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.template == "account_changed").order_by(OutboxEmail.id)
-    )
-    return [(row.to_address, row.subject, row.body_text) for row in rows]
 
 
 def change_profile(client, user, **changes):
@@ -36,10 +24,12 @@ def change_profile(client, user, **changes):
 
 def test_a_password_change_is_told_to_the_owner_over_smtp(app, client, applicant, deliver, smtp_server):
     change_profile(client, applicant, new_password=NEW_PASSWORD, new_password_confirm=NEW_PASSWORD)
-    [(to, subject, text)] = notices()
+    [(to, subject, text)] = account_notices()
     assert to == "amina@example.org" and subject == "Le mot de passe de votre compte a été modifié"
     # When, in the portal's time zone, and how to take the account back.
-    assert re.search(r"modifié le \d\d/\d\d/\d{4} \d\d:\d\d\. Vos autres sessions ont été fermées\.", text)
+    assert re.search(
+        r"modifié le \d{1,2} \w+\.? \d{4} à \d\d:\d\d\. Vos autres sessions ont été fermées\.", text
+    )
     deliver()
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "amina@example.org"
@@ -55,7 +45,7 @@ def test_an_email_change_is_told_at_the_previous_address(app, client, applicant,
         new_password=NEW_PASSWORD,
         new_password_confirm=NEW_PASSWORD,
     )
-    sent = notices()
+    sent = account_notices()
     # Both notices go where the account could be trusted before this form.
     assert [(to, subject) for to, subject, _ in sent] == [
         ("amina@example.org", "L'adresse email de votre compte a été modifiée"),
@@ -76,7 +66,7 @@ def test_changes_that_are_not_sign_in_details_send_no_notice(app, client, applic
     factories.user(email="owner@example.org")
     db.session.commit()
     change_profile(client, applicant, email="owner@example.org")
-    assert notices() == []
+    assert account_notices() == []
 
 
 def test_a_reset_by_link_is_told_in_the_accounts_language(app, client, deliver, smtp_server):
@@ -89,7 +79,7 @@ def test_a_reset_by_link_is_told_in_the_accounts_language(app, client, deliver, 
     link = find_link(message, "/auth/reset/")
     done = client.post(link, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert done.status_code == 302
-    [(to, subject, text)] = notices()
+    [(to, subject, text)] = account_notices()
     assert to == "salma@example.org" and subject == "تم تغيير كلمة مرور حسابك"
     assert "/auth/forgot" in text
     deliver()

@@ -2,11 +2,9 @@
 are shared by every instance through Redis, and the client address comes from ProxyFix
 only when proxies are configured (issue point 2)."""
 
-import os
 import time
 
 import pytest
-import redis
 from limits import parse
 
 from portal import register_proxy_fix
@@ -14,12 +12,10 @@ from portal.auth.models import User
 from portal.config import Config
 from portal.extensions import db
 from tests import factories
-from tests.conftest import another_worker
+from tests.helpers import REDIS_URI, another_worker
+from tests.helpers import assert_throttled as assert_throttled_within
 from tests.security import formdata
 
-# Its own Redis database, flushed by the test; PORTAL_TEST_REDIS_DB keeps two runs apart.
-REDIS_DB = int(os.environ.get("PORTAL_TEST_REDIS_DB", "7"))
-REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
 WRONG = "this is not the password"
 
 
@@ -27,12 +23,9 @@ def attempt(client, email, password=WRONG, **headers):
     return client.post("/auth/login", data={"email": email, "password": password}, headers=headers)
 
 
-def assert_throttled(response):
-    """The translated 429 page, with a Retry-After header."""
-    assert response.status_code == 429
-    page = response.get_data(as_text=True)
-    assert "Trop de tentatives" in page and '<html lang="fr"' in page
-    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+def assert_login_throttled(response):
+    """The 429 page of the login throttle, whose window is 15 minutes."""
+    assert_throttled_within(response, window=15 * 60)
 
 
 def test_shipped_limits_are_10_per_account_and_50_per_address_in_15_minutes():
@@ -48,9 +41,9 @@ def test_after_10_failures_the_account_gets_429_even_with_the_right_password(thr
     db.session.commit()
     for _ in range(10):
         assert attempt(client, user.email).status_code == 200
-    assert_throttled(attempt(client, user.email, factories.PASSWORD))
+    assert_login_throttled(attempt(client, user.email, factories.PASSWORD))
     # Whatever the case and spacing of the address typed, it is the same account.
-    assert_throttled(attempt(throttled.test_client(), f"  {user.email.upper()} ", factories.PASSWORD))
+    assert_login_throttled(attempt(throttled.test_client(), f"  {user.email.upper()} ", factories.PASSWORD))
     # Another account from the same address is not affected.
     assert attempt(client, other.email, factories.PASSWORD).status_code == 302
 
@@ -66,7 +59,7 @@ def test_nine_failures_leave_the_right_password_working(throttled, client):
 def test_unknown_account_is_throttled_like_a_known_one(throttled, client):
     for _ in range(10):
         assert attempt(client, "nobody@example.org").status_code == 200
-    assert_throttled(attempt(client, "nobody@example.org"))
+    assert_login_throttled(attempt(client, "nobody@example.org"))
 
 
 @pytest.mark.parametrize("form", ["profile", "delete"])
@@ -87,8 +80,8 @@ def test_passwords_typed_to_confirm_an_action_share_the_login_budget(throttled, 
         assert "Mot de passe actuel incorrect" in confirm(WRONG).get_data(as_text=True)
     # The login form counts against the same account.
     assert attempt(throttled.test_client(), user.email).status_code == 200
-    assert_throttled(confirm(factories.PASSWORD))
-    assert_throttled(attempt(throttled.test_client(), user.email, factories.PASSWORD))
+    assert_login_throttled(confirm(factories.PASSWORD))
+    assert_login_throttled(attempt(throttled.test_client(), user.email, factories.PASSWORD))
     db.session.rollback()
     assert db.session.get(User, user.id).profile.phone == "+212612345678"
 
@@ -99,7 +92,7 @@ def test_account_limit_counts_in_a_moving_window(throttled, client):
     db.session.commit()
     attempt(client, user.email)
     attempt(client, user.email)
-    assert_throttled(attempt(client, user.email, factories.PASSWORD))
+    assert_login_throttled(attempt(client, user.email, factories.PASSWORD))
     time.sleep(2.2)
     assert attempt(client, user.email, factories.PASSWORD).status_code == 302
 
@@ -111,7 +104,7 @@ def test_per_address_limit_spans_accounts(throttled, client):
     for user in users[:5]:
         assert attempt(client, user.email).status_code == 200
     # A sixth account, never tried before, with its right password: this address is blocked.
-    assert_throttled(attempt(client, users[5].email, factories.PASSWORD))
+    assert_login_throttled(attempt(client, users[5].email, factories.PASSWORD))
     # From another address the account opens.
     other_address = throttled.test_client()
     other_address.environ_base["REMOTE_ADDR"] = "192.0.2.44"
@@ -125,7 +118,7 @@ def test_forged_forwarded_for_does_not_change_the_bucket_without_a_proxy(throttl
     db.session.commit()
     for n, user in enumerate(users[:3]):
         attempt(client, user.email, **{"X-Forwarded-For": f"198.51.100.{n}"})
-    assert_throttled(
+    assert_login_throttled(
         attempt(client, users[3].email, factories.PASSWORD, **{"X-Forwarded-For": "198.51.100.99"})
     )
 
@@ -141,7 +134,7 @@ def test_behind_one_proxy_the_forwarded_address_is_the_bucket(throttled, client)
         # The proxy appends the address it saw; what the client put before it is not trusted.
         for user in users[:3]:
             attempt(client, user.email, **{"X-Forwarded-For": f"10.9.9.{user.id % 200}, 203.0.113.7"})
-        assert_throttled(
+        assert_login_throttled(
             attempt(client, users[3].email, factories.PASSWORD, **{"X-Forwarded-For": "203.0.113.7"})
         )
         assert (
@@ -155,20 +148,6 @@ def test_behind_one_proxy_the_forwarded_address_is_the_bucket(throttled, client)
 
 
 # Shared storage --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_db():
-    """Redis database REDIS_DB, flushed before and after."""
-    connection = redis.Redis.from_url(REDIS_URI)
-    try:
-        connection.ping()
-    except redis.ConnectionError:  # pragma: no cover - CI always has Redis
-        pytest.fail("Redis is not running on 127.0.0.1:6379")
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-    connection.close()
 
 
 def instance(app, tmp_path, name):
@@ -186,8 +165,8 @@ def test_two_instances_share_the_account_limit_through_redis(app, tmp_path, redi
             server = first if n % 2 else second
             assert attempt(server.test_client(), user.email).status_code == 200
         # Each instance saw only five failures, yet both refuse: the counts are shared.
-        assert_throttled(attempt(first.test_client(), user.email, factories.PASSWORD))
-        assert_throttled(attempt(second.test_client(), user.email, factories.PASSWORD))
+        assert_login_throttled(attempt(first.test_client(), user.email, factories.PASSWORD))
+        assert_login_throttled(attempt(second.test_client(), user.email, factories.PASSWORD))
         keys = [key.decode() for key in redis_db.keys("*")]
         assert keys, "nothing was counted in Redis"
         # Neither the address nor the client address appears in the keys.

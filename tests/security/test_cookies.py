@@ -10,7 +10,7 @@ from portal import create_app
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
-from tests.conftest import PortalClient
+from tests.helpers import PortalClient
 from tests.security import formdata
 
 NEW_PASSWORD = "une toute nouvelle phrase"

@@ -20,7 +20,7 @@ from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
 from tests.security import world as w
-from tests.security.test_access_matrix import MATRIX, build_path, url_parameters
+from tests.security.access_matrix import MATRIX, build_path, url_parameters
 
 CSRF_PAGE = "Formulaire expiré"
 SALT = "wtf-csrf-token"

@@ -18,7 +18,7 @@ from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 from portal.timeutil import utcnow
 from tests import factories
-from tests.conftest import message_text
+from tests.helpers import message_text
 from tests.security import world as w
 
 NOW = datetime(2027, 3, 15, 10, 0)

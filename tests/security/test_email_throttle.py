@@ -8,11 +8,9 @@ known and unknown addresses, and comes before any password is hashed or email re
 The counts live in RATELIMIT_STORAGE_URI, shared by every instance through Redis.
 """
 
-import os
 from itertools import count
 
 import pytest
-import redis
 from limits import parse
 from sqlalchemy import func, select
 
@@ -22,21 +20,12 @@ from portal.config import Config
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import PortalClient, another_worker
+from tests.helpers import REDIS_URI, another_worker, assert_throttled
 from tests.security import formdata
 
-REDIS_DB = int(os.environ.get("PORTAL_TEST_REDIS_DB", "7"))
-REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
 VICTIM = "victim@example.org"
 
 _cins = count(100001)
-
-
-@pytest.fixture
-def app(app):
-    """Each request in its own app context, as in production."""
-    app.test_client_class = PortalClient
-    return app
 
 
 def client_from(app, address):
@@ -44,14 +33,6 @@ def client_from(app, address):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
-
-
-def assert_throttled(response, window=3600):
-    """The translated 429 page, with a Retry-After header within the window."""
-    assert response.status_code == 429
-    page = response.get_data(as_text=True)
-    assert "Trop de tentatives" in page and '<html lang="fr"' in page
-    assert 0 < int(response.headers["Retry-After"]) <= window
 
 
 def forgot(client, email=VICTIM):
@@ -250,20 +231,6 @@ def test_nothing_is_counted_when_throttling_is_off(app):
 
 
 # Shared storage --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_db():
-    """Redis database REDIS_DB, flushed before and after."""
-    connection = redis.Redis.from_url(REDIS_URI)
-    try:
-        connection.ping()
-    except redis.ConnectionError:  # pragma: no cover - CI always has Redis
-        pytest.fail("Redis is not running on 127.0.0.1:6379")
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-    connection.close()
 
 
 def test_two_instances_share_the_target_and_address_counts_through_redis(

@@ -14,7 +14,7 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import PortalClient, message_text
+from tests.helpers import message_text
 
 _TOKEN = re.compile(r'(name="csrf_token" type="hidden" value="|name="csrf_token" value=")[^"]+')
 
@@ -23,8 +23,6 @@ _TOKEN = re.compile(r'(name="csrf_token" type="hidden" value="|name="csrf_token"
 def csrf(app):
     """CSRF protection on, as in production (the app fixture restores the config)."""
     app.config["WTF_CSRF_ENABLED"] = True
-    # Each request in its own app context, as in production (flask-wtf caches tokens in g).
-    app.test_client_class = PortalClient
     return app
 
 
@@ -74,7 +72,6 @@ def test_deactivated_account_with_its_right_password_answers_like_a_wrong_passwo
 
 def test_throttled_login_answers_the_same_for_known_and_unknown_accounts(throttled):
     app = throttled
-    app.test_client_class = PortalClient
     app.config["LOGIN_ACCOUNT_LIMIT"] = "2 per 15 minutes"
     factories.user(email="known@example.org")
     db.session.commit()

@@ -4,7 +4,7 @@ import pytest
 
 from portal import create_app
 from tests import factories
-from tests.conftest import TEST_TOTP_KEY
+from tests.helpers import TEST_TOTP_KEY
 
 
 @pytest.mark.parametrize("path", ["/", "/tracks", "/privacy", "/auth/login", "/no-such-page", "/healthz"])

@@ -33,7 +33,7 @@ from portal.extensions import db
 from portal.forms import TextLength
 from tests import factories
 from tests.security import world as w
-from tests.security.test_access_matrix import build_path, url_parameters
+from tests.security.access_matrix import build_path, url_parameters
 
 BUDGET_SECONDS = 0.2
 MEGABYTE = 1024 * 1024

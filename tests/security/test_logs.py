@@ -23,7 +23,7 @@ from portal.applications.models import Application, Document
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
-from tests.conftest import PortalClient, find_link
+from tests.helpers import PortalClient, find_link
 from tests.security import formdata
 from tests.security import world as w
 

@@ -1,7 +1,6 @@
 """ASVS 2.1 and 2.4: password length, any characters, no truncation, common passwords refused,
 argon2id parameters at or above OWASP's minimum, hashes upgraded at login (issue point 1)."""
 
-import html
 import re
 import time
 
@@ -15,6 +14,7 @@ from portal.auth.models import User
 from portal.auth.passwords import COMMON_PASSWORDS_FILE, hash_password
 from portal.extensions import db
 from tests import factories
+from tests.helpers import field_error, login_with_email
 from tests.security import formdata
 
 GOOD = "une phrase de passe assez longue"
@@ -22,12 +22,6 @@ GOOD = "une phrase de passe assez longue"
 COMMON = "LeaveMeAlone"
 OWASP_MIN_MEMORY_KIB = 19 * 1024
 OWASP_MIN_TIME_COST = 2
-
-
-def field_error(page, name):
-    """The error text shown next to field ``name`` (None when there is none)."""
-    match = re.search(rf'<div id="{name}-error" class="invalid-feedback d-block">(.*?)</div>', page, re.S)
-    return html.unescape(match.group(1)).strip() if match else None
 
 
 def registration(city, password, email="nouvelle@example.org"):
@@ -66,17 +60,6 @@ def stored_user(email):
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def login(client, email, password):
-    return client.post("/auth/login", data={"email": email, "password": password})
-
-
-@pytest.fixture
-def city(app):
-    obj = factories.city("Rabat")
-    db.session.commit()
-    return obj
-
-
 # Length and characters ---------------------------------------------------------------
 
 
@@ -96,7 +79,7 @@ def test_any_password_of_12_to_128_characters_is_accepted_and_logs_in(app, clien
     assert response.status_code == 302, field_error(response.get_data(as_text=True), "password")
     user = stored_user("nouvelle@example.org")
     assert user is not None
-    assert login(app.test_client(), user.email, password).status_code == 302
+    assert login_with_email(app.test_client(), user.email, password).status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -126,10 +109,10 @@ def test_password_is_never_truncated(app, client, password):
     assert len(password) <= 128
     user = factories.user(password_hash=hash_password(password))
     db.session.commit()
-    refused = login(client, user.email, password[:-1])
+    refused = login_with_email(client, user.email, password[:-1])
     assert refused.status_code == 200
     assert "Adresse email ou mot de passe incorrect" in refused.get_data(as_text=True)
-    assert login(client, user.email, password).status_code == 302
+    assert login_with_email(client, user.email, password).status_code == 302
 
 
 # Common passwords ----------------------------------------------------------------------
@@ -286,7 +269,7 @@ def test_look_alike_characters_and_sequences_are_seen_through(app, client, city,
 def test_passphrases_are_accepted(app, client, city, password):
     response = client.post("/auth/register", data=registration(city, password))
     assert response.status_code == 302, field_error(response.get_data(as_text=True), "password")
-    assert login(app.test_client(), "nouvelle@example.org", password).status_code == 302
+    assert login_with_email(app.test_client(), "nouvelle@example.org", password).status_code == 302
 
 
 @pytest.mark.parametrize("language", ["fr", "ar", "en"])
@@ -448,6 +431,6 @@ def test_wrong_password_does_not_upgrade_the_hash(app, client):
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(factories.PASSWORD)
     user = factories.user(password_hash=weak)
     db.session.commit()
-    assert login(client, user.email, "not the password at all").status_code == 200
+    assert login_with_email(client, user.email, "not the password at all").status_code == 200
     assert stored_user(user.email).password_hash == weak
     assert db.session.scalar(select(func.count()).select_from(User)) == 1

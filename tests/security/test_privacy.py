@@ -17,6 +17,7 @@ from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 from portal.timeutil import utcnow
 from tests import factories
+from tests.helpers import field_error
 from tests.security import formdata
 from tests.security import world as w
 
@@ -25,11 +26,6 @@ NOW = datetime(2027, 3, 15, 10, 0)
 
 def text_of(response):
     return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
-
-
-def field_error(response, name):
-    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
-    return html.unescape(match.group(1)).strip() if match else None
 
 
 def statistics():
@@ -99,11 +95,8 @@ def applicant_with_history(app):
     owner = factories.user(profile={"cin": "QZ778899", "phone": "+212661234567", "last_name": "Bennani"})
     offering = factories.offering(seats=1)
     accepted = factories.application(owner, offering, status="accepted")
-    db.session.add(
-        StatusChange(
-            application_id=accepted.id, from_status="submitted", to_status="accepted", note="Bienvenue !"
-        )
-    )
+    # The decision's message to the applicant, on the change the workflow wrote.
+    accepted.history[-1].note = "Bienvenue !"
     document = w.add_document(accepted)
     waiting = factories.application(factories.user(), offering, status="waitlisted", mean_score=10.0)
     rejected = factories.application(owner, factories.offering(), status="rejected")
@@ -172,7 +165,8 @@ def test_data_json_gives_the_applicant_all_their_data(app, applicant_with_histor
     assert accepted["status"] == "accepted"
     assert accepted["motivation"].startswith("Je souhaite")
     assert accepted["history"] == [
-        {"from": "submitted", "to": "accepted", "at": accepted["history"][0]["at"], "message": "Bienvenue !"}
+        {"from": None, "to": "submitted", "at": accepted["history"][0]["at"], "message": None},
+        {"from": "submitted", "to": "accepted", "at": accepted["history"][1]["at"], "message": "Bienvenue !"},
     ]
     assert accepted["documents"][0]["name"] == "attestation.pdf"
     assert accepted["documents"][0]["size"] == len(w.PDF)

@@ -23,7 +23,7 @@ from portal.auth import tokens
 from portal.devserver import RequestHandler
 from portal.extensions import db
 from tests import factories
-from tests.conftest import another_worker, free_port
+from tests.helpers import another_worker, free_port
 
 SECRET_EMAIL = "very.private.person@example.org"
 ROOT = Path(__file__).resolve().parents[2]

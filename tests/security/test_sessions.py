@@ -16,7 +16,6 @@ from portal.auth.models import User, UserSession
 from portal.config import Config
 from portal.extensions import db
 from tests import factories
-from tests.conftest import PortalClient
 
 NOW = datetime(2026, 11, 2, 9, 0, 0)
 NEW_PASSWORD = "une toute nouvelle phrase"
@@ -27,7 +26,6 @@ def browser(app):
     """A test client whose requests each run in their own app context; shipped timeouts."""
     app.config["SESSION_IDLE_MINUTES"] = Config.SESSION_IDLE_MINUTES
     app.config["SESSION_ABSOLUTE_HOURS"] = Config.SESSION_ABSOLUTE_HOURS
-    app.test_client_class = PortalClient
     return app.test_client()
 
 

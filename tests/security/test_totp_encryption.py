@@ -12,19 +12,9 @@ from portal import create_app
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
-from tests.conftest import TEST_TOTP_KEY, PortalClient
-from tests.security.test_two_factor import NOW, code_at, enrol, staff
+from tests.helpers import TEST_TOTP_KEY, TOTP_NOW, code_at, enrol, staff
 
 NEW_KEY = Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def required(app, clock):
-    """The staff second factor on (the app fixture restores the config); the clock frozen."""
-    app.config["STAFF_TWO_FACTOR_REQUIRED"] = True
-    app.test_client_class = PortalClient
-    clock.set(NOW)
-    return app
 
 
 def stored_row(user_id):
@@ -60,7 +50,7 @@ def test_the_stored_value_is_not_the_secret_and_decrypts_to_it(required, client)
 def test_login_with_the_authenticator_works_after_enrolment(required, client, clock):
     reviewer = staff()
     secret, _ = enrol(client, reviewer)
-    later = clock.set(NOW + timedelta(minutes=5))
+    later = clock.set(TOTP_NOW + timedelta(minutes=5))
     log_in_with_code(required, reviewer, secret, later)
 
 
@@ -74,7 +64,7 @@ def test_after_a_rotation_the_old_key_still_decrypts_and_the_command_moves_rows_
     db.session.commit()
 
     required.config["TOTP_ENCRYPTION_KEYS"] = [NEW_KEY, TEST_TOTP_KEY]
-    log_in_with_code(required, reviewer, secret, clock.set(NOW + timedelta(minutes=5)))
+    log_in_with_code(required, reviewer, secret, clock.set(TOTP_NOW + timedelta(minutes=5)))
 
     result = runner.invoke(args=["totp", "reencrypt"])
     assert result.exit_code == 0, result.output
@@ -87,7 +77,7 @@ def test_after_a_rotation_the_old_key_still_decrypts_and_the_command_moves_rows_
     assert stored_row(untouched.id)["totp_secret_encrypted"] is None
     # The old key can go: logins work with the new one alone.
     required.config["TOTP_ENCRYPTION_KEYS"] = [NEW_KEY]
-    log_in_with_code(required, reviewer, secret, clock.set(NOW + timedelta(minutes=10)))
+    log_in_with_code(required, reviewer, secret, clock.set(TOTP_NOW + timedelta(minutes=10)))
     again = runner.invoke(args=["totp", "reencrypt"])
     assert "0 re-encrypted with the first key, 2 already were" in again.output
 

@@ -5,10 +5,9 @@ staff pages refused until then, codes never accepted twice (issue point 4)."""
 import base64
 import re
 import urllib.parse
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pyotp
-import pytest
 import segno
 from sqlalchemy import func, select
 
@@ -18,58 +17,13 @@ from portal.applications.models import Document
 from portal.auth.models import RecoveryCode, User, UserSession
 from portal.extensions import db
 from tests import factories
-from tests.conftest import PortalClient
-from tests.security.test_account_notices import notices
-
-NOW = datetime(2026, 11, 2, 10, 0, 0)
-
-
-@pytest.fixture
-def required(app, clock):
-    """STAFF_TWO_FACTOR_REQUIRED on (the app fixture restores the config); the clock frozen."""
-    app.config["STAFF_TWO_FACTOR_REQUIRED"] = True
-    app.test_client_class = PortalClient
-    clock.set(NOW)
-    return app
-
-
-def code_at(secret, moment):
-    """The code an authenticator app shows at ``moment``."""
-    return pyotp.TOTP(secret).at(moment.replace(tzinfo=UTC))
-
-
-def staff(role="reviewer"):
-    user = factories.user(role=role) if role == "admin" else factories.reviewer(factories.offering())
-    db.session.commit()
-    return user
+from tests.helpers import TOTP_NOW, account_notices, code_at, enrol, secret_on, staff
 
 
 def stored(user_id):
     db.session.rollback()
     db.session.expire_all()
     return db.session.get(User, user_id)
-
-
-def secret_on(page):
-    """The secret shown for typing by hand (spaces removed)."""
-    match = re.search(r'<code[^>]*id="totp-secret"[^>]*>([A-Z2-7 ]+)</code>', page)
-    assert match, "no secret on the enrolment page"
-    return match.group(1).replace(" ", "")
-
-
-def recovery_codes_on(page):
-    block = page.split('id="recovery-codes"')[1].split("</ul>")[0]
-    return re.findall(r"<li[^>]*>([0-9A-Z-]+)</li>", block)
-
-
-def enrol(client, user):
-    """Log in with the password and enrol an authenticator; return (secret, recovery codes)."""
-    assert factories.login(client, user).status_code == 302
-    page = client.get("/auth/two-factor/setup").get_data(as_text=True)
-    secret = secret_on(page)
-    done = client.post("/auth/two-factor/setup", data={"code": code_at(secret, NOW)})
-    assert done.status_code == 200, done.get_data(as_text=True)
-    return secret, recovery_codes_on(done.get_data(as_text=True))
 
 
 def test_staff_pages_refuse_a_session_that_passed_only_the_password(required, client):
@@ -134,7 +88,7 @@ def test_enrolment_shows_a_qr_code_and_the_secret_and_needs_a_first_code(require
     assert secret_on(wrong.get_data(as_text=True)) == secret
     assert not stored(reviewer.id).has_two_factor
 
-    done = client.post("/auth/two-factor/setup", data={"code": code_at(secret, NOW)})
+    done = client.post("/auth/two-factor/setup", data={"code": code_at(secret, TOTP_NOW)})
     assert done.status_code == 200
     user = stored(reviewer.id)
     assert user.has_two_factor and user.totp_secret == secret
@@ -158,7 +112,7 @@ def test_recovery_codes_are_ten_shown_once_and_stored_hashed(required, client):
 def test_enrolled_staff_are_asked_for_a_code_after_the_password(required, client, clock):
     reviewer = staff()
     secret, _ = enrol(client, reviewer)
-    later = clock.set(NOW + timedelta(minutes=5))
+    later = clock.set(TOTP_NOW + timedelta(minutes=5))
     browser = required.test_client()
     assert factories.login(browser, reviewer).location == "/auth/two-factor"
     assert browser.get("/review").location == "/auth/two-factor?next=/review"
@@ -177,7 +131,7 @@ def test_enrolled_staff_are_asked_for_a_code_after_the_password(required, client
 def test_a_code_cannot_be_replayed(required, client, clock):
     reviewer = staff()
     secret, _ = enrol(client, reviewer)
-    later = clock.set(NOW + timedelta(minutes=5))
+    later = clock.set(TOTP_NOW + timedelta(minutes=5))
     code = code_at(secret, later)
     first, second = required.test_client(), required.test_client()
     factories.login(first, reviewer)
@@ -203,13 +157,13 @@ def test_the_enrolment_code_cannot_be_replayed_at_the_next_login(required, clien
     secret, _ = enrol(client, reviewer)
     other = required.test_client()
     factories.login(other, reviewer)
-    assert other.post("/auth/two-factor", data={"code": code_at(secret, NOW)}).status_code == 422
+    assert other.post("/auth/two-factor", data={"code": code_at(secret, TOTP_NOW)}).status_code == 422
 
 
 def test_a_recovery_code_works_once(required, client, clock):
     reviewer = staff()
     _, codes = enrol(client, reviewer)
-    clock.set(NOW + timedelta(minutes=5))
+    clock.set(TOTP_NOW + timedelta(minutes=5))
     first = required.test_client()
     factories.login(first, reviewer)
     # Typed in lower case without dashes: still accepted.
@@ -241,7 +195,7 @@ def test_the_second_factor_gives_a_new_session_identifier(required, client):
     browser = required.test_client()
     factories.login(browser, reviewer)
     pending = db.session.scalar(select(UserSession.token_hash).where(UserSession.token_hash != before))
-    browser.post("/auth/two-factor", data={"code": code_at(secret, NOW + timedelta(seconds=30))})
+    browser.post("/auth/two-factor", data={"code": code_at(secret, TOTP_NOW + timedelta(seconds=30))})
     hashes = set(db.session.scalars(select(UserSession.token_hash)).all())
     assert pending not in hashes and before in hashes and len(hashes) == 2
 
@@ -253,7 +207,7 @@ def test_wrong_codes_are_throttled(required, throttled, client):
     factories.login(browser, reviewer)
     for _ in range(10):
         assert browser.post("/auth/two-factor", data={"code": "000000"}).status_code == 422
-    right = code_at(secret, NOW + timedelta(seconds=30))
+    right = code_at(secret, TOTP_NOW + timedelta(seconds=30))
     response = browser.post("/auth/two-factor", data={"code": right})
     assert response.status_code == 429 and "Trop de tentatives" in response.get_data(as_text=True)
 
@@ -335,21 +289,21 @@ def test_administrators_cannot_reset_their_own_second_factor(required):
     assert "votre propre double authentification" in console.get("/admin/users").get_data(as_text=True)
 
 
-def account_notices():
+def notice_subjects():
     """(to, subject) of every account_changed email in the outbox, oldest first (ASVS 2.2.3)."""
-    return [(to, subject) for to, subject, _ in notices()]
+    return [(to, subject) for to, subject, _ in account_notices()]
 
 
 def test_registering_and_resetting_an_authenticator_are_told(required):
     reviewer = staff()
     admin = staff("admin")
     enrol(required.test_client(), reviewer)
-    assert account_notices() == [(reviewer.email, "La double authentification est activée sur votre compte")]
+    assert notice_subjects() == [(reviewer.email, "La double authentification est activée sur votre compte")]
     console = required.test_client()
     enrol(console, admin)
     assert console.post(f"/admin/users/{reviewer.id}/reset-two-factor").status_code == 302
     assert stored(reviewer.id).totp_secret is None
-    told = account_notices()
+    told = notice_subjects()
     assert told == [
         (reviewer.email, "La double authentification est activée sur votre compte"),
         (admin.email, "La double authentification est activée sur votre compte"),

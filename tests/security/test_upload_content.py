@@ -8,7 +8,6 @@ pass; the checks themselves cost a bounded amount of memory and time.
 
 import html
 import io
-import re
 import struct
 import time
 import tracemalloc
@@ -25,6 +24,7 @@ from portal.applications import filecheck
 from portal.applications.models import Application, Document
 from portal.extensions import db
 from tests import factories, samples
+from tests.helpers import field_error
 from tests.security import formdata
 from tests.security import world as w
 
@@ -128,12 +128,6 @@ FINDINGS = {
     "png-50000x50000": (lambda: png_declaring(50_000, 50_000), "image_too_large"),
     "pdf-200mb-compressed": (pdf_bomb, "pdf_too_heavy"),
 }
-
-
-def field_error(response, name):
-    """The error text shown next to field ``name`` (None when there is none)."""
-    found = re.search(rf'id="{name}-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
-    return html.unescape(found.group(1)).strip() if found else None
 
 
 def counts():

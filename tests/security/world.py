@@ -18,7 +18,6 @@ from portal.applications.models import Document, Interest
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories
-from tests.conftest import PortalClient
 from tests.samples import PDF
 
 ROLES = ("anonymous", "owner", "other_applicant", "reviewer", "other_reviewer", "admin")
@@ -127,7 +126,6 @@ def build_world():
 
 def new_client(app):
     """A test client whose requests each run in their own app context (see PortalClient)."""
-    app.test_client_class = PortalClient
     return app.test_client()
 
 
