@@ -110,8 +110,20 @@ def lighthouse_binary(explicit):
     binary = LIGHTHOUSE_DIR / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
         LIGHTHOUSE_DIR.mkdir(parents=True, exist_ok=True)
+        # --prefix: without it npm installs into the nearest folder with a package.json,
+        # the repository's own, and rewrites its package.json and lock file.
         subprocess.run(
-            ["npm", "i", "-E", f"lighthouse@{LIGHTHOUSE_VERSION}", "--no-audit", "--no-fund"],
+            [
+                "npm",
+                "i",
+                "-E",
+                f"lighthouse@{LIGHTHOUSE_VERSION}",
+                "--prefix",
+                str(LIGHTHOUSE_DIR),
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+            ],
             cwd=LIGHTHOUSE_DIR,
             check=True,
         )
