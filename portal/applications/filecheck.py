@@ -16,6 +16,8 @@ from PIL import Image
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
+from portal.usererror import UserError
+
 # An A4 page scanned at 600 dpi has 35 million pixels; a phone photo 12 to 50 million.
 MAX_IMAGE_PIXELS = 50_000_000
 # Reading a PDF costs pypdf about the same per object and per value inside them, so both
@@ -78,12 +80,8 @@ IMAGE_TOO_LARGE = _l(
 )
 
 
-class Refused(Exception):
+class Refused(UserError):
     """A document that must not be stored, with the translated reason to show."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def document_problem(stream, content_type):

@@ -23,6 +23,7 @@ from portal.catalog.models import education_rank
 from portal.extensions import db
 from portal.templating import EDUCATION_LABELS, format_day
 from portal.timeutil import utcnow
+from portal.usererror import UserError
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,11 @@ TEXT_RULES = {
 # Document kinds an application may carry; the membership attestation is required.
 DOCUMENT_KINDS = ("membership", "cin")
 MEMBERSHIP_MISSING = _l("Joignez l'attestation d'adhésion.")
+ALREADY_APPLIED = _l("Vous avez déjà postulé à cette session : voici votre candidature.")
 
 
-class SubmissionRefused(Exception):
-    """A submission rule is not met; ``message`` is translated for the applicant.
-
-    ``field`` names the form field the message belongs next to (None: the whole form).
-    """
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class SubmissionRefused(UserError):
+    """A submission rule is not met; ``field`` names the form field it is about (None: the form)."""
 
 
 def clean_text(value):
@@ -92,11 +86,13 @@ def check_contents(texts, files):
         raise ValueError(f"unknown document kinds: {sorted(unknown)}")
 
 
-class AlreadyApplied(Exception):
+class AlreadyApplied(UserError):
     """The applicant already has an application to this offering (``application``)."""
 
+    category = "info"
+
     def __init__(self, application):
-        super().__init__(application.reference)
+        super().__init__(ALREADY_APPLIED)
         self.application = application
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select, update
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.timeutil import utcnow
+from portal.usererror import UserError
 
 
 class Status(enum.StrEnum):
@@ -59,14 +60,8 @@ EMAIL_FOR_STATUS = {
 }
 
 
-class WorkflowError(Exception):
+class WorkflowError(UserError):
     """A transition that cannot happen; ``message`` is translated for the user."""
-
-    def __init__(self, message):
-        # Keep the lazy string: translating it here needs a request (locale selector),
-        # and workers, CLI commands and threads raise these errors outside of one.
-        super().__init__(message)
-        self.message = message
 
 
 class NotAllowed(WorkflowError):

@@ -24,6 +24,7 @@ from portal.notifications.outbox import (
     prepared_at_send,
 )
 from portal.timeutil import utcnow
+from portal.usererror import UserError
 
 # ApplicantProfile columns a person fills in (registration and profile forms use these names).
 PROFILE_FIELDS = (
@@ -53,24 +54,19 @@ WRONG_CURRENT_PASSWORD = _l(
 )
 
 
-class AccountError(Exception):
+class AccountError(UserError):
     """A rule refused the operation; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 def check_new_password(password, user_inputs, field="password"):
     """Refuse a new password that breaks the policy (length, common list, strength, own data).
 
     ``user_inputs`` are what the portal knows of the person (email, names): a password
-    made of them is refused. Raises AccountError(``field``, reason).
+    made of them is refused. Raises AccountError(reason, field=``field``).
     """
     problem = passwords.password_problem(password or "", [value for value in user_inputs if value])
     if problem:
-        raise AccountError(field, problem)
+        raise AccountError(problem, field=field)
 
 
 def _profile_inputs(email, profile):
@@ -83,7 +79,7 @@ def _profile_inputs(email, profile):
 
 
 def check_registration_password(email, password, profile):
-    """Refuse a registration's password that breaks the policy (AccountError("password", ...))."""
+    """Refuse a registration's password that breaks the policy (AccountError(..., field="password"))."""
     check_new_password(password, _profile_inputs(email, profile))
 
 
@@ -165,17 +161,17 @@ def register_applicant(email, password, profile, locale):
 def create_confirmed_user(email, role, password):
     """Create an account whose address is taken as confirmed (the command line); flush.
 
-    Raises AccountError("email", ...) for a malformed or taken address, ("role", ...) for
+    Raises AccountError(..., field="email") for a malformed or taken address, "role" for
     an unknown role and ("password", ...) when the password breaks the policy.
     """
     address = normalize_email(email)
     if address is None:
-        raise AccountError("email", _l("Adresse email invalide (exemple : nom@exemple.ma)."))
+        raise AccountError(_l("Adresse email invalide (exemple : nom@exemple.ma)."), field="email")
     if role not in ROLES:
-        raise AccountError("role", _l("Choisissez une valeur dans la liste."))
+        raise AccountError(_l("Choisissez une valeur dans la liste."), field="role")
     check_new_password(password, [address])
     if find_user_by_email(address) is not None:
-        raise AccountError("email", _l("Un compte existe déjà avec cette adresse."))
+        raise AccountError(_l("Un compte existe déjà avec cette adresse."), field="email")
     user = User(
         email=address, role=role, password_hash=passwords.hash_password(password), email_confirmed_at=utcnow()
     )
@@ -297,7 +293,7 @@ def set_password(user, password):
 def reset_password(user, password):
     """Set a new password from a reset link; the link proves the address, so confirm it too.
 
-    Raises AccountError("password", ...) when the password breaks the policy.
+    Raises AccountError(..., field="password") when the password breaks the policy.
     """
     check_new_password(password, passwords.account_inputs(user))
     set_password(user, password)
@@ -334,9 +330,9 @@ def sensitive_changes(user, email=None, phone=None, cin=None, new_password=None)
 def update_account(user, current_password, locale, profile=None, email=None, new_password=None):
     """Apply a profile form: profile fields, language, and guarded email/phone/CIN/password.
 
-    Raises AccountError("current_password", ...) when a guarded value changes without the
-    right current password, AccountError("cin", ...) when the CIN is another account's and
-    AccountError("new_password", ...) when the new password breaks the policy; nothing is
+    Raises AccountError(..., field="current_password") when a guarded value changes without the
+    right current password, AccountError(..., field="cin") when the CIN is another account's and
+    AccountError(..., field="new_password") when the new password breaks the policy; nothing is
     changed in these cases. A new email that already has an account is not
     taken and its owner is told, but the answer is the same as for a free address.
     """
@@ -345,9 +341,9 @@ def update_account(user, current_password, locale, profile=None, email=None, new
         user, email=email, phone=profile.get("phone"), cin=profile.get("cin"), new_password=new_password
     )
     if changed and not passwords.verify_password(user.password_hash, current_password or ""):
-        raise AccountError("current_password", WRONG_CURRENT_PASSWORD)
+        raise AccountError(WRONG_CURRENT_PASSWORD, field="current_password")
     if "cin" in changed and _cin_taken(profile["cin"], except_user_id=user.id):
-        raise AccountError("cin", CIN_TAKEN)
+        raise AccountError(CIN_TAKEN, field="cin")
     if "password" in changed:
         check_new_password(
             new_password,
@@ -385,10 +381,10 @@ def end_other_sessions(user, current_password, session_id=None):
     """Log ``user`` out of their other devices (or only ``session_id``) once the password is
     typed again (ASVS 3.3.4); flush. Returns how many sessions ended.
 
-    Raises AccountError("current_password", ...) when the password is wrong.
+    Raises AccountError(..., field="current_password") when the password is wrong.
     """
     if not passwords.verify_password(user.password_hash, current_password or ""):
-        raise AccountError("current_password", WRONG_PASSWORD)
+        raise AccountError(WRONG_PASSWORD, field="current_password")
     return sessions.end_other_sessions(user, session_id)
 
 
@@ -419,11 +415,11 @@ def enable_two_factor(user, secret, code):
     """Confirm enrolment with the first code of the authenticator; return the recovery codes.
 
     The codes are returned in clear this once, for the page to show; only their hashes are
-    kept. Raises AccountError("code", ...) when the code does not match ``secret``.
+    kept. Raises AccountError(..., field="code") when the code does not match ``secret``.
     """
     step = two_factor.matching_step(secret, code)
     if step is None:
-        raise AccountError("code", WRONG_CODE)
+        raise AccountError(WRONG_CODE, field="code")
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step

@@ -29,8 +29,7 @@ class OfferingTransitionRefused(WorkflowError):
     """An offering status change the table does not allow; ``message`` is translated."""
 
     def __init__(self, message, field="status"):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def offering_allowed(from_status, to_status):

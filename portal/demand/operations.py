@@ -10,14 +10,11 @@ from portal.auth.models import User
 from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.usererror import UserError
 
 
-class InterestError(Exception):
+class InterestError(UserError):
     """An interest that cannot be registered; ``message`` is translated for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def open_offering_clause(track_id, city_id, now=None):

@@ -30,6 +30,7 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 from portal.timeutil import utcnow
+from portal.usererror import UserError
 
 # What replaces a required text that identified or described a person.
 ANONYMISED = "—"
@@ -40,13 +41,8 @@ REDACTED = "[redacted]"
 _FILES_TO_DELETE = "portal_files_to_delete"
 
 
-class PrivacyError(Exception):
+class PrivacyError(UserError):
     """A rule refused the operation; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 # Access: everything about one applicant -------------------------------------------------
@@ -323,7 +319,7 @@ def erase_account(user, current_password):
     WorkflowError when an application changed meanwhile.
     """
     if not verify_password(user.password_hash, current_password or ""):
-        raise PrivacyError("current_password", WRONG_PASSWORD)
+        raise PrivacyError(WRONG_PASSWORD, field="current_password")
     active = db.session.scalars(
         select(Application)
         .where(
