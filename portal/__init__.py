@@ -144,11 +144,13 @@ def register_proxy_fix(app):
 def register_extensions(app):
     """Bind the extensions to the application."""
     import portal.models  # noqa: F401 - every table in the metadata (Alembic, tests)
-    from portal import database, i18n
+    from portal import database, i18n, transaction
     from portal.extensions import babel, cache, csrf, db, login_manager, mail, migrate
 
     db.init_app(app)
     database.init_app(app)
+    # Before any other after-request hook, so that the request's one commit runs last.
+    transaction.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)

@@ -9,6 +9,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.usererror import UserError
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,8 @@ MESSAGES = {
     403: lambda: (_("Accès refusé"), _("Vous n'avez pas accès à cette page.")),
     404: lambda: (_("Page introuvable"), _("La page demandée n'existe pas ou n'est plus disponible.")),
     405: lambda: (_("Action non permise"), _("Cette action n'est pas possible de cette façon.")),
+    # The text is the refusal's own message (see the UserError handler below).
+    422: lambda: (_("Action impossible"), _("Cette action n'est pas possible pour le moment.")),
     413: lambda: _too_large(),
     429: lambda: (
         _("Trop de tentatives"),
@@ -120,6 +123,12 @@ def init_app(app):
                 "Ce formulaire a expiré ou ne provient pas de ce site. Revenez à la page précédente, rechargez-la puis envoyez le formulaire à nouveau."
             ),
         )
+
+    @app.errorhandler(UserError)
+    def _refused(error):
+        # A refusal no view turned into a message: a page that says why, not a 500.
+        db.session.rollback()
+        return render_error(422, text=str(error.message))
 
     @app.errorhandler(HTTPException)
     def _http_error(error):

@@ -12,19 +12,20 @@ from portal.applications import bp
 from portal.applications.forms import ApplicationForm
 from portal.applications.models import Application, Document, StatusChange
 from portal.applications.operations import (
+    ALREADY_APPLIED,
     AlreadyApplied,
-    SubmissionRefused,
     apply_outlooks,
     eligibility_problem,
     existing_application,
     submit_application,
 )
-from portal.applications.workflow import Status, WorkflowError, transition, waitlist_rank
+from portal.applications.workflow import Status, transition, waitlist_rank
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
 from portal.extensions import db
 from portal.privacy.audit import personal_data_viewed
 from portal.safety import takes_files
+from portal.transaction import attempt
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).
 DECISIONS_WITH_MESSAGE = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
@@ -64,34 +65,29 @@ def apply(offering_id):
         abort(404)
     existing = existing_application(applicant, offering)
     if existing is not None:
-        flash(_("Vous avez déjà postulé à cette session : voici votre candidature."), "info")
+        flash(str(ALREADY_APPLIED), AlreadyApplied.category)
         return redirect(url_for("applications.detail", reference=existing.reference))
 
     form = ApplicationForm()
     status = 200
     problem = None
     if form.validate_on_submit():
-        try:
-            application = submit_application(
-                applicant,
-                offering,
-                {"motivation": form.motivation.data, "expected_benefit": form.expected_benefit.data},
-                form.uploads(),
-            )
-        except AlreadyApplied as already:
-            db.session.rollback()
-            flash(_("Vous avez déjà postulé à cette session : voici votre candidature."), "info")
-            return redirect(url_for("applications.detail", reference=already.application.reference))
-        except SubmissionRefused as refused:
-            db.session.rollback()
-            status = 422
-            if refused.field is not None:
-                field = getattr(form, "cin_copy" if refused.field == "cin" else refused.field)
-                field.errors = [*field.errors, refused.message]
-            else:
-                problem = refused.message
-        else:
-            db.session.commit()
+        outcome = attempt(
+            submit_application,
+            applicant,
+            offering,
+            {"motivation": form.motivation.data, "expected_benefit": form.expected_benefit.data},
+            form.uploads(),
+            form=form,
+            fields={"cin": "cin_copy"},
+            flash_others=False,
+        )
+        if isinstance(outcome.error, AlreadyApplied):
+            # A double click: the application made a moment ago is shown instead of the form.
+            flash(str(outcome.error.message), outcome.error.category)
+            return redirect(url_for("applications.detail", reference=outcome.error.application.reference))
+        if outcome.ok:
+            application = outcome.value
             message = _(
                 "Votre candidature est déposée sous la référence %(reference)s. "
                 "Un accusé de réception vous a été envoyé par courriel.",
@@ -101,6 +97,10 @@ def apply(offering_id):
             isolated = Markup("<bdi>{}</bdi>").format(application.reference)
             flash(escape(message).replace(escape(application.reference), isolated), "success")
             return redirect(url_for("applications.detail", reference=application.reference))
+        status = 422
+        if outcome.error.field is None:
+            # A submission rule of the whole form (eligibility): shown where the page shows it.
+            problem = outcome.error.message
     else:
         if form.is_submitted():
             status = 422
@@ -159,13 +159,7 @@ def detail(reference):
 def _act(reference, to, success):
     """Apply the applicant's own transition ``to``, flash the outcome and go back to the page."""
     application = _own_application_or_404(reference)
-    try:
-        transition(application, to, current_user)
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
-    else:
-        db.session.commit()
+    if attempt(transition, application, to, current_user).ok:
         flash(success, "success")
     return redirect(url_for("applications.detail", reference=reference))
 

@@ -106,7 +106,11 @@ def seconds_left(row, now=None):
 
 
 def _commit_alone(statement):
-    """Run one write in its own transaction (BEGIN IMMEDIATE on SQLite, even on a GET)."""
+    """Run one write in its own transaction (BEGIN IMMEDIATE on SQLite, even on a GET).
+
+    Not left to the request's commit (``portal.transaction``): an expired session must
+    stay deleted, and activity stay recorded, whatever the page answers, errors included.
+    """
     db.session.rollback()
     token = database.write_intent(True)
     try:

@@ -27,9 +27,9 @@ from portal.auth.sessions import (
     start_session,
     touch,
 )
-from portal.extensions import db
 from portal.i18n import remember_language
 from portal.safety import safe_next
+from portal.transaction import attempt
 
 CHECK_EMAIL_REASONS = ("register", "confirm", "reset")
 
@@ -41,11 +41,6 @@ def home_for(user):
     if permissions.is_reviewer(user):
         return url_for("review.queue")
     return url_for("applications.dashboard")
-
-
-def _field_error(form, error):
-    """Show an operation's refusal next to the field it is about."""
-    getattr(form, error.field).errors.append(error.message)
 
 
 # Every request: the session row first, then the second factor of staff ---------------
@@ -111,11 +106,15 @@ def register():
         return redirect(home_for(current_user))
     form = RegistrationForm()
     if form.validate_on_submit():
-        try:
-            # A refused password is not a registration: it counts against no address.
-            operations.check_registration_password(form.email.data, form.password.data, form.profile_data())
-        except operations.AccountError as error:
-            _field_error(form, error)
+        # A refused password is not a registration: it counts against no address.
+        checked = attempt(
+            operations.check_registration_password,
+            form.email.data,
+            form.password.data,
+            form.profile_data(),
+            form=form,
+        )
+        if not checked.ok:
             return render_template("auth/register.html", form=form)
         # Counted before the password is hashed: per client address and per address typed.
         wait = throttle.registration.spend(form.email.data)
@@ -127,7 +126,6 @@ def register():
             profile=form.profile_data(),
             locale=form.locale.data,
         )
-        db.session.commit()
         return redirect(url_for("auth.check_email", reason="register"))
     return render_template("auth/register.html", form=form)
 
@@ -154,7 +152,6 @@ def confirm(token):
     if form.validate_on_submit():
         operations.confirm_email(user)
         start_session(user)
-        db.session.commit()
         flash(_("Merci ! Votre adresse email est confirmée."), "success")
         return redirect(home_for(user))
     return render_template("auth/confirm.html", form=form, token=token)
@@ -169,7 +166,6 @@ def resend_confirmation():
             if wait:
                 return errors.too_many_attempts(wait)
             operations.send_confirmation(current_user)
-            db.session.commit()
             flash(_("Un nouveau lien de confirmation vient d'être envoyé à votre adresse email."), "info")
         return redirect(home_for(current_user))
     form = EmailForm()
@@ -179,7 +175,6 @@ def resend_confirmation():
     if wait:
         return errors.too_many_attempts(wait)
     operations.resend_confirmation(form.email.data)
-    db.session.commit()
     return redirect(url_for("auth.check_email", reason="confirm"))
 
 
@@ -203,12 +198,10 @@ def login():
         user = operations.authenticate(form.email.data, form.password.data)
         if user is not None:
             start_session(user)
-            db.session.commit()
             target = safe_next(form.next.data)
             if two_factor.required_for(user):
                 return redirect(url_for("auth.two_factor", next=target))
             return redirect(target or home_for(user))
-        db.session.rollback()
         throttle.login.failed(account)
         form.form_errors.append(_("Adresse email ou mot de passe incorrect."))
     # Only a safe target is ever echoed back into the page.
@@ -220,7 +213,6 @@ def login():
 def logout():
     """Log out (POST only, behind the CSRF token of the navbar form): the session row is deleted."""
     end_session()
-    db.session.commit()
     flash(_("Vous êtes déconnecté(e)."), "info")
     return redirect(url_for("catalog.home"))
 
@@ -237,7 +229,6 @@ def forgot():
         if wait:
             return errors.too_many_attempts(wait)
         operations.request_password_reset(form.email.data)
-        db.session.commit()
         return redirect(url_for("auth.check_email", reason="reset"))
     return render_template("auth/forgot.html", form=form)
 
@@ -249,17 +240,13 @@ def reset(token):
     if user is None or not user.active:
         return render_template("auth/reset_invalid.html"), 400
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            operations.reset_password(user, form.password.data)
-        except operations.AccountError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            start_session(user)
-            db.session.commit()
-            flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
-            return redirect(home_for(user))
+    if (
+        form.validate_on_submit()
+        and attempt(operations.reset_password, user, form.password.data, form=form).ok
+    ):
+        start_session(user)
+        flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
+        return redirect(home_for(user))
     return render_template("auth/reset.html", form=form, token=token)
 
 
@@ -285,27 +272,25 @@ def profile():
         wait = throttle.password_retry_after(user) if form.current_password.data else None
         if wait:
             return errors.too_many_attempts(wait)
-        try:
-            result = operations.update_account(
-                user,
-                current_password=form.current_password.data,
-                locale=form.locale.data,
-                profile=form.profile_data() if is_applicant else None,
-                email=form.email.data if is_applicant else None,
-                new_password=form.new_password.data or None,
-            )
-        except operations.AccountError as error:
-            db.session.rollback()
-            if error.field == "current_password":
-                throttle.password_failed(user)
-            _field_error(form, error)
-        else:
+        outcome = attempt(
+            operations.update_account,
+            user,
+            current_password=form.current_password.data,
+            locale=form.locale.data,
+            profile=form.profile_data() if is_applicant else None,
+            email=form.email.data if is_applicant else None,
+            new_password=form.new_password.data or None,
+            form=form,
+        )
+        if not outcome.ok and outcome.error.field == "current_password":
+            throttle.password_failed(user)
+        if outcome.ok:
+            result = outcome.value
             # The language just saved is this visit's language too (it wins over the account's).
             remember_language(user.locale)
             if result.password_changed:
                 # Every session ended, this one included: go on in a fresh one.
                 start_session(user, second_factor=verified)
-            db.session.commit()
             flash(_("Vos informations ont été enregistrées."), "success")
             if result.email_changed:
                 flash(
@@ -340,15 +325,10 @@ def sessions():
         wait = throttle.password_retry_after(user)
         if wait:
             return errors.too_many_attempts(wait)
-        try:
-            operations.end_other_sessions(user, form.current_password.data, target)
-        except operations.AccountError as error:
-            db.session.rollback()
+        if not attempt(operations.end_other_sessions, user, form.current_password.data, target, form=form).ok:
             throttle.password_failed(user)
-            _field_error(form, error)
             status = 422
         else:
-            db.session.commit()
             if target is None:
                 flash(_("Vous êtes déconnecté(e) de tous vos autres appareils."), "success")
             else:
@@ -393,7 +373,6 @@ def second_factor_step():
             # A new session identifier for the more privileged session.
             start_session(user, second_factor=True)
             left = operations.recovery_codes_left(user) if method == "recovery" else None
-            db.session.commit()
             if left is not None:
                 flash(
                     _(
@@ -403,7 +382,6 @@ def second_factor_step():
                     "warning",
                 )
             return redirect(target or home_for(user))
-        db.session.rollback()
         throttle.second_factor.failed(account)
         form.code.errors.append(operations.WRONG_CODE)
     return render_template("auth/two_factor.html", form=form), 200 if not form.errors else 422
@@ -427,15 +405,12 @@ def second_factor_setup():
         wait = throttle.second_factor.retry_after(account)
         if wait:
             return errors.too_many_attempts(wait)
-        try:
-            codes = operations.enable_two_factor(user, secret, form.code.data)
-        except operations.AccountError as error:
-            db.session.rollback()
+        outcome = attempt(operations.enable_two_factor, user, secret, form.code.data, form=form)
+        if not outcome.ok:
             throttle.second_factor.failed(account)
-            _field_error(form, error)
         else:
+            codes = outcome.value
             start_session(user, second_factor=True)
-            db.session.commit()
             # Shown this once, in the answer to the POST: only their hashes are stored.
             return render_template("auth/recovery_codes.html", codes=codes, target=target or home_for(user))
     return render_template(

@@ -139,5 +139,4 @@ def set_language(code):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     remember_language(code, current_user if current_user.is_authenticated else None)
-    db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("catalog.home"))

@@ -14,6 +14,7 @@ from portal.demand.forms import InterestForm
 from portal.extensions import db
 from portal.safety import safe_next
 from portal.timeutil import utcnow
+from portal.transaction import attempt
 
 
 def _back():
@@ -35,12 +36,10 @@ def add_interest():
     city = db.session.get(City, form.city_id.data)
     if track is None or city is None:
         abort(404)
-    try:
-        _interest, created = operations.register_interest(current_user, track, city)
-    except operations.InterestError as error:
-        flash(error.message, "warning")
+    outcome = attempt(operations.register_interest, current_user, track, city)
+    if not outcome.ok:
         return _back()
-    db.session.commit()
+    _interest, created = outcome.value
     if created:
         flash(
             _(
@@ -63,7 +62,6 @@ def delete_interest(interest_id):
     if interest is None or interest.applicant_id != current_user.id:
         abort(404)
     operations.withdraw_interest(interest)
-    db.session.commit()
     flash(_("Votre demande a été retirée."), "success")
     return _back()
 

@@ -39,7 +39,8 @@ def personal_data_viewed(actor, obj_type, obj_id, details=None):
 
     Called by views of GET requests before the data is shown: if the record cannot be
     written, the page is not shown either. Commits, so call it before loading what the
-    page displays.
+    page displays; its own commit, not the request's (``portal.transaction``), so that
+    the record stays even when the page then fails.
     """
     now = utcnow()
     if _recently_recorded(actor, obj_type, obj_id, now):

@@ -7,13 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import errors, permissions
-from portal.applications.workflow import WorkflowError
 from portal.auth import throttle
 from portal.auth.sessions import end_session
-from portal.extensions import db
 from portal.privacy import bp, operations
 from portal.privacy.forms import DeleteAccountForm
 from portal.timeutil import utcnow
+from portal.transaction import attempt
 
 
 def _applicant_or_404():
@@ -46,26 +45,20 @@ def delete_account():
         wait = throttle.password_retry_after(user)
         if wait:
             return errors.too_many_attempts(wait)
-        try:
-            operations.erase_account(user, form.current_password.data)
-        except operations.PrivacyError as error:
-            db.session.rollback()
-            if error.field == "current_password":
-                throttle.password_failed(user)
-            getattr(form, error.field).errors.append(error.message)
-            status = 422
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error.message), "warning")
-            return redirect(url_for("privacy.delete_account"))
-        else:
+        outcome = attempt(operations.erase_account, user, form.current_password.data, form=form)
+        if outcome.ok:
             end_session()
-            db.session.commit()
             flash(
                 _("Votre compte est supprimé. Vos données personnelles ont été effacées."),
                 "success",
             )
             return redirect(url_for("catalog.home"))
+        if outcome.error.field is None:
+            # An application changed meanwhile (flashed): the page is shown again, fresh.
+            return redirect(url_for("privacy.delete_account"))
+        if outcome.error.field == "current_password":
+            throttle.password_failed(user)
+        status = 422
     elif form.is_submitted():
         status = 422
     return render_template("privacy/delete.html", form=form), status

@@ -1,6 +1,6 @@
 """Reviewer pages: the queue, an application's review page, reviews and decisions.
 
-Thin views: form → permission check → one operation → commit → redirect. Applications
+Thin views: form → permission check → one operation → redirect; the request commits. Applications
 outside the user's offerings answer 404, whatever the method. Search terms are never
 logged; the CIN search is a POST so the number stays out of URLs and access logs.
 """
@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.applications.models import Document
-from portal.applications.workflow import SeatsFull, Status, WorkflowError
+from portal.applications.workflow import SeatsFull, Status
 from portal.extensions import db
 from portal.privacy.audit import personal_data_viewed
 from portal.review import bp, operations, queries
@@ -22,6 +22,7 @@ from portal.review.forms import BulkDecisionForm, CinSearchForm, DecisionForm, Q
 from portal.safety import query_int
 from portal.templating import status_label
 from portal.timeutil import utcnow
+from portal.transaction import attempt
 
 _BULK_RESULT_KEY = "review_bulk_result"
 
@@ -121,13 +122,7 @@ def detail(reference):
             flash(_("Cette candidature ne peut plus être évaluée : une décision a été prise."), "warning")
             return redirect(url_for("review.detail", reference=reference))
         if form.validate():
-            try:
-                operations.save_review(current_user, application, form.data)
-                db.session.commit()
-            except WorkflowError as error:
-                db.session.rollback()
-                flash(str(error.message), "danger")
-            else:
+            if attempt(operations.save_review, current_user, application, form.data, category="danger").ok:
                 flash(_("Votre évaluation est enregistrée."), "success")
             return redirect(url_for("review.detail", reference=reference))
     status = 422 if request.method == "POST" else 200
@@ -167,22 +162,21 @@ def decide(reference):
     if not form.validate():
         flash(_("Décision invalide. Veuillez réessayer."), "danger")
         return redirect(url_for("review.detail", reference=reference))
-    try:
-        operations.decide(
-            current_user,
-            application,
-            form.decision.data,
-            form.message.data,
-            expected_version=form.version.data,
-        )
-        db.session.commit()
-    except SeatsFull as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
+    outcome = attempt(
+        operations.decide,
+        current_user,
+        application,
+        form.decision.data,
+        form.message.data,
+        expected_version=form.version.data,
+        flash_others=False,
+    )
+    if isinstance(outcome.error, SeatsFull):
+        # A warning, and the page comes back offering to wait-list the candidate instead.
+        flash(str(outcome.error.message), "warning")
         return redirect(url_for("review.detail", reference=reference, full=1))
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
+    if not outcome.ok:
+        flash(str(outcome.error.message), "danger")
         return redirect(url_for("review.detail", reference=reference))
     flash(
         _(
@@ -219,7 +213,6 @@ def decide_many():
         )
         return redirect(back)
     result = operations.decide_many(current_user, references, form.decision.data, form.message.data)
-    db.session.commit()
     session[_BULK_RESULT_KEY] = _compact(result)
     if result.decided:
         flash(
