@@ -38,21 +38,24 @@ class Outcome:
         return self.error is None
 
 
-def attempt(operation, *args, form=None, fields=None, category=None, flash_others=True, **kwargs):
+def attempt(operation, *args, form=None, fields=None, others="flash", category=None, **kwargs):
     """Run ``operation(*args, **kwargs)`` in a savepoint; on a UserError undo it and show why.
 
     The refusal's message goes next to ``form``'s field when the error names a field the
     form has (``fields`` maps an error's field to the form's name for it, when they
-    differ), else it is flashed with ``category`` (by default the error's), unless
-    ``flash_others`` is False: the view then shows ``outcome.error`` itself. Returns an
-    ``Outcome``.
+    differ). Any other refusal is, as ``others`` says: "flash" flashed with ``category``
+    (by default the error's), "form" listed above the form (its ``form_errors``), None
+    left to the view, which reads ``outcome.error``. Returns an ``Outcome``.
     """
     try:
         with db.session.begin_nested():
             value = operation(*args, **kwargs)
     except UserError as error:
-        if not show_in_form(error, form, fields) and flash_others:
-            flash(str(error.message), category or error.category)
+        if not show_in_form(error, form, fields):
+            if others == "flash":
+                flash(str(error.message), category or error.category)
+            elif others == "form":
+                form.form_errors.append(error.message)
         return Outcome(error=error)
     return Outcome(value=value)
 

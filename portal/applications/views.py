@@ -80,7 +80,7 @@ def apply(offering_id):
             form.uploads(),
             form=form,
             fields={"cin": "cin_copy"},
-            flash_others=False,
+            others=None,
         )
         if isinstance(outcome.error, AlreadyApplied):
             # A double click: the application made a moment ago is shown instead of the form.

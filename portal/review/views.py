@@ -169,7 +169,7 @@ def decide(reference):
         form.decision.data,
         form.message.data,
         expected_version=form.version.data,
-        flash_others=False,
+        others=None,
     )
     if isinstance(outcome.error, SeatsFull):
         # A warning, and the page comes back offering to wait-list the candidate instead.

@@ -62,6 +62,24 @@ def test_a_refusal_without_a_field_of_the_form_is_flashed(app):
         assert get_flashed_messages(with_categories=True) == [("danger", "Ce nom est déjà pris.")]
 
 
+class OtherForm(FlaskForm):
+    """A form without the field the refusal is about."""
+
+    title = StringField()
+
+
+def test_a_refusal_about_no_field_of_the_form_can_go_above_the_form(app):
+    city = factories.city("Salé")
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        form = OtherForm(meta={"csrf": False})
+        outcome = attempt(rename_twice, city, "Témara", form=form, others="form")
+        assert not outcome.ok
+        assert [str(message) for message in form.form_errors] == ["Ce nom est déjà pris."]
+        assert not form.title.errors
+        assert get_flashed_messages() == []
+
+
 def test_a_refused_request_shows_the_message_by_the_field_and_writes_nothing(app, client, applicant):
     # The profile's refusal: a new address without the current password. The other
     # changes of the same form (the association's name) are not written either.
