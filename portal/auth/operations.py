@@ -253,7 +253,7 @@ def authenticate(email, password):
     """
     user = find_user_by_email(email)
     if user is None or not user.password_hash:
-        passwords.verify_password(passwords.DUMMY_HASH, password or "")
+        passwords.verify_password(passwords.dummy_hash(), password or "")
         return None
     if not passwords.verify_password(user.password_hash, password or ""):
         return None
