@@ -9,6 +9,7 @@ from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus
 
 
 class Application(db.Model):
@@ -28,7 +29,7 @@ class Application(db.Model):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id"))
     academic_year: Mapped[str] = mapped_column(String(9))
-    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED.value, index=True)
     motivation: Mapped[str] = mapped_column(Text)
     expected_benefit: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -8,13 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.i18n import Localized
 from portal.timeutil import utcnow
-
-DOMAINS = ("digital", "management")
-
-# Ordered from lowest to highest; a track's minimum is compared by position.
-EDUCATION_LEVELS = ("none", "primary", "secondary", "baccalaureate", "bac2", "licence", "master")
-
-OFFERING_STATUSES = ("draft", "open", "closed")
+from portal.vocabulary import EducationLevel, OfferingStatus
 
 offering_reviewers = Table(
     "offering_reviewer",
@@ -22,14 +16,6 @@ offering_reviewers = Table(
     Column("offering_id", ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
-
-
-def education_rank(level):
-    """Position of an education level in EDUCATION_LEVELS (-1 when unknown)."""
-    try:
-        return EDUCATION_LEVELS.index(level)
-    except ValueError:
-        return -1
 
 
 class Region(Localized, db.Model):
@@ -73,7 +59,7 @@ class Track(Localized, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     domain: Mapped[str] = mapped_column(String(32), index=True)
-    min_education: Mapped[str] = mapped_column(String(32), default="secondary")
+    min_education: Mapped[str] = mapped_column(String(32), default=EducationLevel.SECONDARY.value)
     title_fr: Mapped[str] = mapped_column(String(200))
     title_ar: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
@@ -122,7 +108,7 @@ class Offering(db.Model):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     course_starts_on: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OfferingStatus.DRAFT.value, index=True)
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -140,4 +126,4 @@ class Offering(db.Model):
     def window_is_open(self, now=None):
         """Whether applications are accepted right now."""
         now = now or utcnow()
-        return self.status == "open" and self.opens_at <= now <= self.closes_at
+        return self.status == OfferingStatus.OPEN and self.opens_at <= now <= self.closes_at

@@ -11,7 +11,6 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 
 CRITERIA = ("score_motivation", "score_engagement", "score_fit")
-RECOMMENDATIONS = ("accept", "waitlist", "reject")
 
 
 class Review(db.Model):
