@@ -10,11 +10,13 @@ from portal.auth import totp_secrets
 from portal.catalog.models import City, Offering, offering_reviewers
 from portal.extensions import db
 from portal.timeutil import utcnow
-from portal.vocabulary import Role
+from portal.vocabulary import AssociationField, EducationLevel, Role, check_in
 
 
 class User(UserMixin, db.Model):
     """Anyone who logs in. Emails are stored lower-cased, so uniqueness ignores case."""
+
+    __table_args__ = (check_in("role", Role, "role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -97,6 +99,11 @@ class User(UserMixin, db.Model):
 
 class ApplicantProfile(db.Model):
     """What an applicant says about themselves and their association."""
+
+    __table_args__ = (
+        check_in("education_level", EducationLevel, "education_level_known"),
+        check_in("association_field", AssociationField, "association_field_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.i18n import Localized
 from portal.timeutil import utcnow
-from portal.vocabulary import EducationLevel, OfferingStatus
+from portal.vocabulary import Domain, EducationLevel, OfferingStatus, check_in
 
 offering_reviewers = Table(
     "offering_reviewer",
@@ -56,6 +56,11 @@ class City(Localized, db.Model):
 class Track(Localized, db.Model):
     """A specialised training track (e.g. ``NUM-TRANS``)."""
 
+    __table_args__ = (
+        check_in("domain", Domain, "domain_known"),
+        check_in("min_education", EducationLevel, "min_education_known"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     domain: Mapped[str] = mapped_column(String(32), index=True)
@@ -97,6 +102,7 @@ class Offering(db.Model):
         UniqueConstraint("track_id", "city_id", "academic_year"),
         CheckConstraint("seats_held >= 0 AND seats_held <= seats", name="seats_within_capacity"),
         CheckConstraint("seats >= 0", name="seats_not_negative"),
+        check_in("status", OfferingStatus, "status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.timeutil import utcnow
-from portal.vocabulary import OutboxStatus
+from portal.vocabulary import OutboxStatus, check_in
 
 
 class OutboxEmail(db.Model):
@@ -20,7 +20,10 @@ class OutboxEmail(db.Model):
     """
 
     __tablename__ = "outbox_email"
-    __table_args__ = (Index("ix_outbox_email_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_email_status_due", "status", "next_attempt_at"),
+        check_in("status", OutboxStatus, "status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
