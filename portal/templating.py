@@ -24,16 +24,17 @@ _labels = {}
 
 def status_label(status):
     """Translated label of an application status, in the language being rendered."""
-    try:
-        label = ApplicationStatus(status).label
-    except ValueError:
-        return status
     key = (current_language(), status)
     try:
         return _labels[key]
     except KeyError:
-        text = _labels[key] = str(label)
-        return text
+        pass
+    try:
+        label = ApplicationStatus(status).label
+    except ValueError:
+        return status
+    text = _labels[key] = str(label)
+    return text
 
 
 def status_badge(status):
@@ -43,7 +44,8 @@ def status_badge(status):
         return _labels[key]
     except KeyError:
         try:
-            colour, symbol = ApplicationStatus(status).badge, ApplicationStatus(status).symbol
+            known = ApplicationStatus(status)
+            colour, symbol = known.badge, known.symbol
         except ValueError:
             colour, symbol = "secondary", "•"
         badge = _labels[key] = Markup(
