@@ -10,6 +10,7 @@ from portal.auth.models import User
 from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.vocabulary import OfferingStatus
 
 
 class InterestError(Exception):
@@ -26,7 +27,7 @@ def open_offering_clause(track_id, city_id, now=None):
     return exists().where(
         Offering.track_id == track_id,
         Offering.city_id == city_id,
-        Offering.status == "open",
+        Offering.status == OfferingStatus.OPEN,
         Offering.closes_at >= now,
     )
 
@@ -90,7 +91,7 @@ def notify_interested(offering):
     """
     from portal.notifications.outbox import enqueue_to_user
 
-    if offering.status != "open" or offering.closes_at < utcnow():
+    if offering.status != OfferingStatus.OPEN or offering.closes_at < utcnow():
         return 0
     interests = db.session.scalars(
         select(Interest)

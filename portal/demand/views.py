@@ -14,6 +14,7 @@ from portal.demand.forms import InterestForm
 from portal.extensions import db
 from portal.safety import safe_next
 from portal.timeutil import utcnow
+from portal.vocabulary import OfferingStatus
 
 
 def _back():
@@ -103,7 +104,7 @@ def my_interests():
     offerings = db.session.scalars(
         select(Offering).where(
             tuple_(Offering.track_id, Offering.city_id).in_(pairs),
-            Offering.status == "open",
+            Offering.status == OfferingStatus.OPEN,
             Offering.closes_at >= utcnow(),
         )
     ).all()
