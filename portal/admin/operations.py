@@ -9,15 +9,16 @@ from sqlalchemy import select, update
 
 from portal.admin.models import record
 from portal.applications.workflow import release_applicant
-from portal.auth.models import ROLES, User
+from portal.auth.models import User
 from portal.auth.operations import reset_two_factor
 from portal.auth.passwords import account_inputs, password_problem
 from portal.auth.sessions import end_all_sessions
-from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, City, Offering, Track
-from portal.catalog.workflow import CLOSED, DRAFT, INITIAL_STATUSES, OPEN, transition_offering
+from portal.catalog.models import City, Offering, Track
+from portal.catalog.workflow import transition_offering
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
 from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
+from portal.vocabulary import Domain, EducationLevel, OfferingStatus, OutboxStatus, Role
 
 
 class AdminError(Exception):
@@ -116,9 +117,9 @@ TRACK_CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
 
 def _check_track_values(values):
     """Refuse an unknown domain or minimum education level (never read as "no minimum")."""
-    if "domain" in values and values["domain"] not in DOMAINS:
+    if "domain" in values and values["domain"] not in Domain.values():
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="domain")
-    if "min_education" in values and values["min_education"] not in EDUCATION_LEVELS:
+    if "min_education" in values and values["min_education"] not in EducationLevel.values():
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="min_education")
 
 
@@ -162,7 +163,7 @@ def _active_reviewers(user_ids):
     if not user_ids:
         return []
     chosen = db.session.scalars(
-        select(User).where(User.id.in_(user_ids), User.role == "reviewer", User.active.is_(True))
+        select(User).where(User.id.in_(user_ids), User.role == Role.REVIEWER, User.active.is_(True))
     ).all()
     if len(chosen) != len(user_ids):
         raise AdminError(NOT_A_REVIEWER, field="reviewers")
@@ -222,7 +223,7 @@ def create_offering(
     opened through the workflow, which emails the applicants who asked for this track in
     this city.
     """
-    if status not in INITIAL_STATUSES:
+    if status not in OfferingStatus.INITIAL:
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="action")
     check_academic_year(academic_year)
     check_seats(seats)
@@ -249,7 +250,7 @@ def create_offering(
         opens_at=opens_at,
         closes_at=closes_at,
         course_starts_on=_course_start(course_starts_on),
-        status=DRAFT,
+        status=OfferingStatus.DRAFT,
     )
     db.session.add(offering)
     db.session.flush()
@@ -273,8 +274,8 @@ def create_offering(
         },
     )
     _set_reviewers(actor, offering, reviewer_ids)
-    if status == OPEN:
-        transition_offering(offering, OPEN, actor)
+    if status == OfferingStatus.OPEN:
+        transition_offering(offering, OfferingStatus.OPEN, actor)
     db.session.flush()
     return offering
 
@@ -414,12 +415,12 @@ def update_offering(
 
 def close_offering(actor, offering):
     """Stop taking applications for an offering; flush."""
-    transition_offering(offering, CLOSED, actor)
+    transition_offering(offering, OfferingStatus.CLOSED, actor)
 
 
 def reopen_offering(actor, offering):
     """Open an offering again (or for the first time); flush."""
-    transition_offering(offering, OPEN, actor)
+    transition_offering(offering, OfferingStatus.OPEN, actor)
 
 
 # Staff ---------------------------------------------------------------------------------
@@ -430,10 +431,10 @@ def invite_staff(actor, email, role):
 
     Inviting again an address whose invitation is still pending sends a fresh link.
     """
-    if role not in ("reviewer", "admin"):
+    if role not in Role.STAFF:
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and (user.password_hash is not None or user.role == "applicant"):
+    if user is not None and (user.password_hash is not None or user.role == Role.APPLICANT):
         raise AdminError(
             _l("Un compte existe déjà avec cette adresse ; changez son rôle depuis la liste."), field="email"
         )
@@ -459,12 +460,7 @@ def _invitation(address):
     from portal.admin.invites import make_invite_token, max_age
 
     user = db.session.scalar(select(User).where(User.email == address))
-    if (
-        user is None
-        or not user.active
-        or user.password_hash is not None
-        or user.role not in ("reviewer", "admin")
-    ):
+    if user is None or not user.active or user.password_hash is not None or user.role not in Role.STAFF:
         return None
     return user, {"token": make_invite_token(user), "role": user.role, "days": max(max_age() // 86400, 1)}
 
@@ -490,18 +486,18 @@ def accept_invite(user, password):
 
 def change_role(actor, user, role):
     """Give ``user`` another role; flush. Administrators cannot change their own."""
-    if role not in ROLES:
+    if role not in Role.values():
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
     if user.id == actor.id:
         raise AdminError(_l("Vous ne pouvez pas modifier votre propre rôle."), field="role")
     if user.role == role:
         return
     old = user.role
-    if old == "applicant":
+    if old == Role.APPLICANT:
         # Staff do not apply: a seat they held goes to the next wait-listed candidate.
         release_applicant(user, _l("Candidature retirée : ce compte n'est plus un compte de candidat."))
     user.role = role
-    if role != "reviewer" and user.reviewed_offerings:
+    if role != Role.REVIEWER and user.reviewed_offerings:
         # A former reviewer keeps no assignment that would come back with the role.
         user.reviewed_offerings = []
     record(actor, "role_changed", "user", user.id, before={"role": old}, after={"role": role})
@@ -555,7 +551,7 @@ def retry_email(actor, email):
     """Queue a failed email again; flush."""
     from portal.notifications.delivery import retry
 
-    if email.status != "failed":
+    if email.status != OutboxStatus.FAILED:
         raise AdminError(_l("Seul un courriel en échec peut être renvoyé."))
     retry(email)
     record(
@@ -563,8 +559,8 @@ def retry_email(actor, email):
         "email_retried",
         "outbox_email",
         email.id,
-        before={"status": "failed"},
-        after={"status": "pending"},
+        before={"status": OutboxStatus.FAILED.value},
+        after={"status": OutboxStatus.PENDING.value},
     )
     db.session.flush()
 

@@ -26,8 +26,6 @@ from flask_login import current_user
 from portal import database, errors, permissions
 from portal.admin import audit_labels, bp, charts, exports, operations, queries
 from portal.admin.forms import (
-    OFFERING_STATUS_LABELS,
-    ROLE_LABELS,
     CityForm,
     InviteForm,
     NewTrackForm,
@@ -39,9 +37,8 @@ from portal.admin.forms import (
 )
 from portal.admin.invites import read_invite_token
 from portal.admin.operations import AdminError
-from portal.applications.workflow import Status
 from portal.auth import throttle
-from portal.auth.models import ROLES, User
+from portal.auth.models import User
 from portal.caching import cached_html
 from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year
@@ -52,6 +49,7 @@ from portal.notifications.models import OutboxEmail
 from portal.safety import query_int
 from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
+from portal.vocabulary import ApplicationStatus, OfferingStatus, OutboxStatus, Role
 
 # Reachable without being an administrator (the invited person has no password yet).
 PUBLIC_ENDPOINTS = frozenset({"admin.accept_invite"})
@@ -134,7 +132,7 @@ def _dashboard_content(filters):
     cities = {c.id: c for c in queries.all_cities()}
     tracks = {t.id: t for t in queries.all_tracks()}
     counts = queries.status_counts(filters)
-    statuses = [s.value for s in Status]
+    statuses = list(ApplicationStatus.values())
     status_rows = sorted(
         (
             {
@@ -342,7 +340,6 @@ def offerings():
         cities=queries.all_cities(),
         tracks=queries.all_tracks(),
         years=queries.academic_years(),
-        status_labels=OFFERING_STATUS_LABELS,
     )
 
 
@@ -388,7 +385,7 @@ def new_offering():
             _field_error(form, error)
         else:
             db.session.commit()
-            if offering.status == "open":
+            if offering.status == OfferingStatus.OPEN:
                 flash(
                     _(
                         "La session est ouverte : elle reçoit les candidatures du %(first)s au %(last)s.",
@@ -450,7 +447,6 @@ def offering(offering_id):
         offering=offering,
         form=form,
         applications=queries.applications_count_for([offering.id]).get(offering.id, 0),
-        status_labels=OFFERING_STATUS_LABELS,
     )
 
 
@@ -490,7 +486,7 @@ def reopen_offering(offering_id):
 def _users_page(invite_form, status=200):
     q = queries.clean_text(request.args.get("q"), 254)
     role = request.args.get("role")
-    role = role if role in ROLES else None
+    role = role if role in Role.values() else None
     page = queries.users_page(q, role, _page(), _per_page())
     args = {k: v for k, v in (("q", q), ("role", role)) if v}
     return (
@@ -501,7 +497,6 @@ def _users_page(invite_form, status=200):
             role=role,
             args=args,
             invite_form=invite_form,
-            role_labels=ROLE_LABELS,
             role_form=RoleForm,
         ),
         status,
@@ -555,21 +550,20 @@ def confirm_role_change(user_id):
     """
     user = _get_or_404(User, user_id)
     role = request.args.get("role")
-    if role not in ROLES:
+    if role not in Role.values():
         flash(_("Choisissez une valeur dans la liste."), "error")
         return redirect(url_for("admin.users"))
     if user.id == current_user.id:
         flash(_("Vous ne pouvez pas modifier votre propre rôle."), "error")
         return redirect(url_for("admin.users"))
     if role == user.role:
-        flash(_("%(email)s a déjà le rôle %(role)s.", email=user.email, role=ROLE_LABELS[role]), "info")
+        flash(_("%(email)s a déjà le rôle %(role)s.", email=user.email, role=Role(role).label), "info")
         return redirect(url_for("admin.users"))
     return render_template(
         "admin/role_confirm.html",
         user=user,
         role=role,
-        role_labels=ROLE_LABELS,
-        assignments=len(user.reviewed_offerings) if user.role == "reviewer" else 0,
+        assignments=len(user.reviewed_offerings) if user.role == Role.REVIEWER else 0,
     )
 
 
@@ -583,7 +577,7 @@ def change_role(user_id):
         return redirect(url_for("admin.users"))
     return _user_action(
         lambda: operations.change_role(current_user, user, form.role.data),
-        lambda: _("Rôle de %(email)s : %(role)s.", email=user.email, role=ROLE_LABELS[user.role]),
+        lambda: _("Rôle de %(email)s : %(role)s.", email=user.email, role=Role(user.role).label),
     )
 
 
@@ -640,19 +634,16 @@ def accept_invite(token):
 # Outbox and audit ----------------------------------------------------------------------
 
 
-OUTBOX_TABS = ("pending", "sent", "failed")
-
-
 @bp.get("/outbox")
 def outbox():
     """Emails pending, sent or failed, with the error of the last attempt."""
     status = request.args.get("status")
-    status = status if status in OUTBOX_TABS else "pending"
+    status = status if status in OutboxStatus.TABS else OutboxStatus.PENDING.value
     return render_template(
         "admin/outbox.html",
         page=queries.outbox_page(status, _page(), _per_page()),
         status=status,
-        tabs=OUTBOX_TABS,
+        tabs=OutboxStatus.TABS,
         counts=queries.outbox_counts(),
     )
 
@@ -669,7 +660,7 @@ def retry_email(email_id):
     else:
         db.session.commit()
         flash(_("Le courriel sera renvoyé."), "success")
-    return redirect(url_for("admin.outbox", status="failed"))
+    return redirect(url_for("admin.outbox", status=OutboxStatus.FAILED.value))
 
 
 @bp.get("/audit")

@@ -7,7 +7,6 @@ best wait-listed candidate; the moves the system makes are audited. ``start()`` 
 a new application's first StatusChange through the same ``_record_change()``.
 """
 
-import enum
 from datetime import timedelta
 
 from flask import current_app
@@ -17,23 +16,11 @@ from portal.extensions import db
 from portal.i18n import force_locale
 from portal.timeutil import utcnow
 from portal.usererror import UserError
+from portal.vocabulary import ApplicationStatus
 
-
-class Status(enum.StrEnum):
-    """Application statuses (values are stored as strings)."""
-
-    SUBMITTED = "submitted"
-    UNDER_REVIEW = "under_review"
-    ACCEPTED = "accepted"
-    WAITLISTED = "waitlisted"
-    REJECTED = "rejected"
-    CONFIRMED = "confirmed"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-
-
-S = Status
-TRANSITIONS: dict[Status, frozenset[Status]] = {
+S = ApplicationStatus
+# The table of transitions; the groups of ApplicationStatus (FINAL, ACTIVE...) agree with it.
+TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
     S.UNDER_REVIEW: frozenset({S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
     S.WAITLISTED: frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN}),
@@ -43,10 +30,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.WITHDRAWN: frozenset(),
     S.EXPIRED: frozenset(),
 }
-FINAL = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
-SEAT_HOLDING = frozenset({S.ACCEPTED, S.CONFIRMED})
-# Counted against MAX_ACTIVE_APPLICATIONS.
-ACTIVE = frozenset(Status) - FINAL
 
 # Email template sent to the applicant on arrival in each status.
 EMAIL_FOR_STATUS = {
@@ -82,7 +65,7 @@ class DeadlinePassed(WorkflowError):
 
 def allowed(from_status, to_status):
     """Whether the table allows ``from_status`` → ``to_status``."""
-    return Status(to_status) in TRANSITIONS[Status(from_status)]
+    return ApplicationStatus(to_status) in TRANSITIONS[ApplicationStatus(from_status)]
 
 
 def transition(application, to, actor, note=None, *, promoted=False):
@@ -97,16 +80,16 @@ def transition(application, to, actor, note=None, *, promoted=False):
     from portal.applications.models import Application
     from portal.catalog.models import Offering
 
-    to = Status(to)
-    current = Status(application.status)
+    to = ApplicationStatus(to)
+    current = ApplicationStatus(application.status)
     if not permissions.can_transition(actor, application, to):
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
     now = utcnow()
     if to == S.CONFIRMED and application.confirmation_deadline and now > application.confirmation_deadline:
         raise DeadlinePassed(_l("Le délai de confirmation de la place est dépassé."))
 
-    takes_seat = to in SEAT_HOLDING and current not in SEAT_HOLDING
-    frees_seat = current in SEAT_HOLDING and to not in SEAT_HOLDING
+    takes_seat = to in S.SEAT_HOLDING and current not in S.SEAT_HOLDING
+    frees_seat = current in S.SEAT_HOLDING and to not in S.SEAT_HOLDING
 
     # A savepoint, so that a refused compare-and-set leaves no seat taken behind it.
     with db.session.begin_nested():
@@ -124,7 +107,7 @@ def transition(application, to, actor, note=None, *, promoted=False):
                     )
                 )
         values = {"status": to.value, "updated_at": now, "version": Application.version + 1}
-        if to in (S.ACCEPTED, S.WAITLISTED, S.REJECTED):
+        if to in S.DECIDED:
             values["decided_at"] = now
         if to == S.ACCEPTED:
             days = current_app.config["CONFIRMATION_DAYS"]
@@ -172,7 +155,7 @@ def start(application, actor):
 
     from portal.notifications.outbox import enqueue_to_user
 
-    if application.id is None or Status(application.status) != S.SUBMITTED:
+    if application.id is None or ApplicationStatus(application.status) != S.SUBMITTED:
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
     change = _record_change(application, None, S.SUBMITTED, actor, None, application.submitted_at or utcnow())
     db.session.flush()
@@ -228,7 +211,7 @@ def release_applicant(applicant, reason):
 
     active = db.session.scalars(
         select(Application)
-        .where(Application.applicant_id == applicant.id, Application.status.in_([s.value for s in ACTIVE]))
+        .where(Application.applicant_id == applicant.id, Application.status.in_([s.value for s in S.ACTIVE]))
         .order_by(Application.id)
     ).all()
     if not active:

@@ -8,6 +8,7 @@ from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.seed_data import OFFERINGS, REGIONS, TRACKS
 from portal.extensions import db
 from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
+from portal.vocabulary import OfferingStatus
 
 
 def academic_year(day=None):
@@ -66,7 +67,7 @@ def seed_catalogue(now=None):
                 opens_at=start_of_local_day(first_day),
                 closes_at=end_of_local_day(first_day + timedelta(days=61)),
                 course_starts_on=datetime.combine(first_day + timedelta(days=91), time()),
-                status="open",
+                status=OfferingStatus.OPEN,
             )
         )
         created += 1

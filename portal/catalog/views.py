@@ -8,12 +8,13 @@ from sqlalchemy.orm import joinedload
 
 from portal import permissions
 from portal.catalog import bp
-from portal.catalog.models import DOMAINS, City, Offering, Track
+from portal.catalog.models import City, Offering, Track
 from portal.catalog.visitor_cache import visitor_page
 from portal.extensions import csrf, db
 from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
+from portal.vocabulary import Domain, OfferingStatus
 
 
 def open_offerings(city_id=None, domain=None, track_id=None):
@@ -24,7 +25,7 @@ def open_offerings(city_id=None, domain=None, track_id=None):
         .join(Offering.track)
         .join(Offering.city)
         .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(Offering.status == "open", Offering.opens_at <= now, Offering.closes_at >= now)
+        .where(Offering.status == OfferingStatus.OPEN, Offering.opens_at <= now, Offering.closes_at >= now)
         .order_by(Offering.closes_at, Track.code, City.name_fr)
     )
     if city_id:
@@ -72,7 +73,7 @@ def tracks():
     """The catalogue of tracks, with the open offerings filtered by city and domain."""
     city_id = query_int("city")
     domain = request.args.get("domain")
-    if domain not in DOMAINS:
+    if domain not in Domain.values():
         domain = None
     all_tracks = db.session.scalars(select(Track).order_by(Track.domain, Track.code)).all()
     if domain:

@@ -25,6 +25,7 @@ from portal.caching import cached_html
 from portal.extensions import db
 from portal.i18n import current_language
 from portal.timeutil import utcnow
+from portal.vocabulary import OfferingStatus
 
 # Plain SQL, the same on SQLite and PostgreSQL: this runs on every visitor request, and
 # building and compiling the equivalent SQLAlchemy expression cost more than the query.
@@ -32,8 +33,8 @@ from portal.timeutil import utcnow
 _STATE_SQL = text(
     "SELECT count(id), coalesce(sum(seats), 0), coalesce(sum(seats_held), 0), coalesce(max(id), 0), "
     "coalesce(sum(CASE WHEN opens_at <= :now AND closes_at >= :now THEN 1 ELSE 0 END), 0) "
-    "FROM offering WHERE status = 'open'"
-).bindparams(bindparam("now", type_=DateTime()))
+    "FROM offering WHERE status = :open"
+).bindparams(bindparam("now", type_=DateTime()), open=OfferingStatus.OPEN.value)
 
 
 def open_offerings_state():

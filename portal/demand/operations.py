@@ -11,6 +11,7 @@ from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.usererror import UserError
+from portal.vocabulary import OfferingStatus
 
 
 class InterestError(UserError):
@@ -23,7 +24,7 @@ def open_offering_clause(track_id, city_id, now=None):
     return exists().where(
         Offering.track_id == track_id,
         Offering.city_id == city_id,
-        Offering.status == "open",
+        Offering.status == OfferingStatus.OPEN,
         Offering.closes_at >= now,
     )
 
@@ -87,7 +88,7 @@ def notify_interested(offering):
     """
     from portal.notifications.outbox import enqueue_to_user
 
-    if offering.status != "open" or offering.closes_at < utcnow():
+    if offering.status != OfferingStatus.OPEN or offering.closes_at < utcnow():
         return 0
     interests = db.session.scalars(
         select(Interest)

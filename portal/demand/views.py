@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.safety import safe_next
 from portal.timeutil import utcnow
 from portal.transaction import attempt
+from portal.vocabulary import OfferingStatus
 
 
 def _back():
@@ -101,7 +102,7 @@ def my_interests():
     offerings = db.session.scalars(
         select(Offering).where(
             tuple_(Offering.track_id, Offering.city_id).in_(pairs),
-            Offering.status == "open",
+            Offering.status == OfferingStatus.OPEN,
             Offering.closes_at >= utcnow(),
         )
     ).all()

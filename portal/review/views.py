@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.applications.models import Document
-from portal.applications.workflow import SeatsFull, Status
+from portal.applications.workflow import SeatsFull
 from portal.extensions import db
 from portal.privacy.audit import personal_data_viewed
 from portal.review import bp, operations, queries
@@ -23,6 +23,7 @@ from portal.safety import query_int
 from portal.templating import status_label
 from portal.timeutil import utcnow
 from portal.transaction import attempt
+from portal.vocabulary import ApplicationStatus
 
 _BULK_RESULT_KEY = "review_bulk_result"
 
@@ -77,7 +78,7 @@ def queue():
     _require_staff()
     form = QueueFilterForm(request.args)
     status = request.args.get("status") or None
-    if status not in set(Status):
+    if status not in set(ApplicationStatus):
         status = None
     q = (request.args.get("q") or "").strip()[:100] or None
     sort = request.args.get("sort") if request.args.get("sort") in queries.SORTS else queries.SORTS[0]
@@ -146,7 +147,7 @@ def _render_detail(application, review_form, existing, status=200):
             decision_form=decision_form,
             decisions=permissions.decisions_for(current_user, application),
             offer_waitlist=request.args.get("full") == "1"
-            and Status.WAITLISTED in permissions.decisions_for(current_user, application),
+            and ApplicationStatus.WAITLISTED in permissions.decisions_for(current_user, application),
         ),
         status,
     )
