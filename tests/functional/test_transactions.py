@@ -14,12 +14,12 @@ from sqlalchemy import event, func, select
 from wtforms import StringField
 
 from portal.applications.models import Interest, StatusChange
-from portal.applications.workflow import Status
 from portal.catalog.models import City
 from portal.demand import operations as demand_operations
 from portal.extensions import db
 from portal.transaction import attempt
 from portal.usererror import UserError
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 from tests.helpers import field_error, page_text
 from tests.security import formdata
@@ -121,7 +121,7 @@ def test_a_request_commits_its_writes_once_at_its_end(app, client, applicant):
     # The status, its history, the email to the applicant: one transaction.
     assert len(commits) == 1
     db.session.expire_all()
-    assert application.status == Status.WITHDRAWN
+    assert application.status == ApplicationStatus.WITHDRAWN
     assert (
         db.session.scalar(
             select(func.count())
@@ -140,7 +140,7 @@ def test_a_refused_transition_commits_nothing_of_it(app, client, applicant):
     page = page_text(client.get(response.location))
     assert "Cette action n'est pas possible pour cette candidature." in page
     db.session.expire_all()
-    assert application.status == Status.REJECTED
+    assert application.status == ApplicationStatus.REJECTED
 
 
 def _interest(applicant):
