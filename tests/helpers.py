@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from portal import create_app
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Document, StatusChange
+from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from portal.admin.models import record
 from portal.applications.workflow import release_applicant
+from portal.audit import record
 from portal.auth.models import ROLES, User
 from portal.auth.operations import reset_two_factor
 from portal.auth.passwords import account_inputs, password_problem

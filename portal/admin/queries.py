@@ -12,9 +12,9 @@ from flask_babel import to_utc
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Interest
 from portal.applications.workflow import Status
+from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import OFFERING_STATUSES, City, Offering, Region, Track
 from portal.catalog.operations import academic_year

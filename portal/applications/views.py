@@ -20,10 +20,10 @@ from portal.applications.operations import (
     submit_application,
 )
 from portal.applications.workflow import Status, WorkflowError, transition, waitlist_rank
+from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
 from portal.extensions import db
-from portal.privacy.audit import personal_data_viewed
 from portal.safety import takes_files
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).

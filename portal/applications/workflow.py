@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.timeutil import utcnow
@@ -205,8 +206,6 @@ def _record_change(application, current, to, actor, note, now):
 
 def _audit_system(application, current, to, promoted):
     """Audit a transition the system made, as staff actions are (actor None: the system)."""
-    from portal.admin.models import record
-
     before, after = {"status": current.value}, {"status": to.value}
     if promoted:
         record(None, "application_promoted", "application", application.reference, before=before, after=after)

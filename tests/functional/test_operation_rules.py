@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from portal.admin import operations as admin_ops
-from portal.admin.models import AuditEvent
 from portal.admin.operations import AdminError
 from portal.applications.models import Application, Document
 from portal.applications.operations import (
@@ -23,6 +22,7 @@ from portal.applications.operations import (
     eligibility_problem,
     submit_application,
 )
+from portal.audit import AuditEvent
 from portal.auth import operations as auth_ops
 from portal.auth.models import User
 from portal.auth.operations import AccountError

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.admin import operations as admin_operations
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application
+from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail

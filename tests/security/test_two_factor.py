@@ -12,8 +12,8 @@ import segno
 from sqlalchemy import func, select
 
 from portal.admin.invites import make_invite_token
-from portal.admin.models import AuditEvent
 from portal.applications.models import Document
+from portal.audit import AuditEvent
 from portal.auth.models import RecoveryCode, User, UserSession
 from portal.extensions import db
 from tests import factories

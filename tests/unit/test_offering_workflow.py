@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.admin import operations
-from portal.admin.models import AuditEvent
+from portal.audit import AuditEvent
 from portal.catalog.workflow import (
     OFFERING_TRANSITIONS,
     OfferingTransitionRefused,

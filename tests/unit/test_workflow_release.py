@@ -9,10 +9,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.admin import operations
-from portal.admin.models import AuditEvent
 from portal.applications import workflow
 from portal.applications.models import Application, StatusChange
 from portal.applications.operations import submit_application
+from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
