@@ -125,10 +125,10 @@ def create_user(email, role, password):
 @click.option("--offering", "offering_id", type=int, required=True)
 def assign_reviewer(email, offering_id):
     """Assign an active reviewer to an offering (audited, as from the offering page)."""
-    from portal.admin.operations import AdminError
-    from portal.admin.operations import assign_reviewer as assign
     from portal.auth.operations import find_user_by_email
     from portal.catalog.models import Offering
+    from portal.catalog.operations import assign_reviewer as assign
+    from portal.refusals import AdminError
 
     offering = db.session.get(Offering, offering_id)
     if offering is None:

@@ -22,10 +22,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.admin.operations import MAX_SEATS, MIN_SEATS
 from portal.auth.forms import new_password_length
 from portal.auth.models import ROLES
 from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
+from portal.catalog.operations import MAX_SEATS, MIN_SEATS
 from portal.forms import (
     CHOOSE,
     REQUIRED,

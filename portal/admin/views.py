@@ -24,7 +24,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import database, errors, permissions
-from portal.admin import audit_labels, bp, charts, exports, operations, queries
+from portal.admin import audit_labels, bp, charts, exports, queries
 from portal.admin.forms import (
     OFFERING_STATUS_LABELS,
     ROLE_LABELS,
@@ -37,18 +37,20 @@ from portal.admin.forms import (
     SetPasswordForm,
     TrackForm,
 )
-from portal.admin.invites import read_invite_token
-from portal.admin.operations import AdminError
 from portal.applications.workflow import Status
-from portal.auth import throttle
+from portal.auth import staff, throttle
+from portal.auth.invitations import read_invite_token
 from portal.auth.models import ROLES, User
 from portal.caching import cached_html
+from portal.catalog import operations as catalog
 from portal.catalog.models import City, Offering, Track
 from portal.catalog.operations import academic_year
 from portal.catalog.workflow import OfferingTransitionRefused
 from portal.extensions import db, login_manager
 from portal.i18n import current_language
+from portal.notifications import delivery
 from portal.notifications.models import OutboxEmail
+from portal.refusals import AdminError
 from portal.safety import query_int
 from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
@@ -185,7 +187,7 @@ def _audit_export(fmt, filters):
     database.write_intent(True)
     try:
         rows = queries.count_applications(filters)
-        operations.record_export(current_user, fmt, filters.as_args(), rows)
+        exports.record_export(current_user, fmt, filters.as_args(), rows)
         db.session.commit()
     finally:
         database.write_intent(None)
@@ -243,7 +245,7 @@ def new_city():
     form.region_id.choices = _region_choices()
     if form.validate_on_submit():
         try:
-            city = operations.create_city(
+            city = catalog.create_city(
                 current_user,
                 name_fr=form.name_fr.data,
                 name_ar=form.name_ar.data,
@@ -267,7 +269,7 @@ def edit_city(city_id):
     form = CityForm(obj=city)
     form.region_id.choices = _region_choices()
     if form.validate_on_submit():
-        operations.update_city(
+        catalog.update_city(
             current_user,
             city,
             name_fr=form.name_fr.data,
@@ -288,7 +290,7 @@ def tracks():
 
 
 def _track_values(form):
-    return {name: getattr(form, name).data for name in operations.TRACK_FIELDS}
+    return {name: getattr(form, name).data for name in catalog.TRACK_FIELDS}
 
 
 @bp.route("/tracks/new", methods=["GET", "POST"])
@@ -297,7 +299,7 @@ def new_track():
     form = NewTrackForm()
     if form.validate_on_submit():
         try:
-            track = operations.create_track(current_user, code=form.code.data, **_track_values(form))
+            track = catalog.create_track(current_user, code=form.code.data, **_track_values(form))
         except AdminError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -315,7 +317,7 @@ def edit_track(track_id):
     form = TrackForm(obj=track)
     if form.validate_on_submit():
         try:
-            operations.update_track(current_user, track, **_track_values(form))
+            catalog.update_track(current_user, track, **_track_values(form))
         except AdminError as error:
             db.session.rollback()
             db.session.refresh(track)
@@ -371,7 +373,7 @@ def new_offering():
     form = _new_offering_form()
     if form.validate_on_submit():
         try:
-            offering = operations.create_offering(
+            offering = catalog.create_offering(
                 current_user,
                 track_id=form.track_id.data,
                 city_id=form.city_id.data,
@@ -418,7 +420,7 @@ def offering(offering_id):
         form.course_starts_on.data = offering.course_starts_on.date() if offering.course_starts_on else None
     if form.validate_on_submit():
         try:
-            promoted = operations.update_offering(
+            promoted = catalog.update_offering(
                 current_user,
                 offering,
                 seats=form.seats.data,
@@ -459,7 +461,7 @@ def close_offering(offering_id):
     """Stop taking applications."""
     offering = _get_or_404(Offering, offering_id)
     try:
-        operations.close_offering(current_user, offering)
+        catalog.close_offering(current_user, offering)
     except (AdminError, OfferingTransitionRefused) as error:
         db.session.rollback()
         flash(error.message, "warning")
@@ -474,7 +476,7 @@ def reopen_offering(offering_id):
     """Open the offering (again)."""
     offering = _get_or_404(Offering, offering_id)
     try:
-        operations.reopen_offering(current_user, offering)
+        catalog.reopen_offering(current_user, offering)
     except (AdminError, OfferingTransitionRefused) as error:
         db.session.rollback()
         flash(error.message, "warning")
@@ -523,7 +525,7 @@ def invite():
         if wait:
             return errors.too_many_attempts(wait)
         try:
-            user = operations.invite_staff(current_user, form.email.data, form.role.data)
+            user = staff.invite_staff(current_user, form.email.data, form.role.data)
         except AdminError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -582,7 +584,7 @@ def change_role(user_id):
         flash(_("Choisissez une valeur dans la liste."), "error")
         return redirect(url_for("admin.users"))
     return _user_action(
-        lambda: operations.change_role(current_user, user, form.role.data),
+        lambda: staff.change_role(current_user, user, form.role.data),
         lambda: _("Rôle de %(email)s : %(role)s.", email=user.email, role=ROLE_LABELS[user.role]),
     )
 
@@ -592,7 +594,7 @@ def deactivate_user(user_id):
     """Deactivate an account and end its sessions."""
     user = _get_or_404(User, user_id)
     return _user_action(
-        lambda: operations.deactivate_user(current_user, user),
+        lambda: staff.deactivate_user(current_user, user),
         lambda: _("Le compte %(email)s est désactivé.", email=user.email),
     )
 
@@ -602,7 +604,7 @@ def reset_second_factor(user_id):
     """Forget a staff member's authenticator: they enrol a new one at their next login."""
     user = _get_or_404(User, user_id)
     return _user_action(
-        lambda: operations.reset_second_factor(current_user, user),
+        lambda: staff.reset_second_factor(current_user, user),
         lambda: _("La double authentification de %(email)s est réinitialisée.", email=user.email),
     )
 
@@ -612,7 +614,7 @@ def reactivate_user(user_id):
     """Reactivate an account."""
     user = _get_or_404(User, user_id)
     return _user_action(
-        lambda: operations.reactivate_user(current_user, user),
+        lambda: staff.reactivate_user(current_user, user),
         lambda: _("Le compte %(email)s est réactivé.", email=user.email),
     )
 
@@ -626,7 +628,7 @@ def accept_invite(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            operations.accept_invite(user, form.password.data)
+            staff.accept_invite(user, form.password.data)
         except AdminError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -662,7 +664,7 @@ def retry_email(email_id):
     """Queue a failed email again."""
     email = _get_or_404(OutboxEmail, email_id)
     try:
-        operations.retry_email(current_user, email)
+        delivery.retry_email(current_user, email)
     except AdminError as error:
         db.session.rollback()
         flash(error.message, "warning")

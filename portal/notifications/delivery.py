@@ -34,12 +34,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
+from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.notifications import mailer
 from portal.notifications.mailer import BadHeaderError
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import preparer, render_email, single_line
+from portal.refusals import AdminError
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -321,4 +323,20 @@ def retry(email):
     email.attempts = 0
     email.next_attempt_at = utcnow()
     email.claim_token = None
+    db.session.flush()
+
+
+def retry_email(actor, email):
+    """Queue a failed email again; flush."""
+    if email.status != "failed":
+        raise AdminError(_l("Seul un courriel en échec peut être renvoyé."))
+    retry(email)
+    record(
+        actor,
+        "email_retried",
+        "outbox_email",
+        email.id,
+        before={"status": "failed"},
+        after={"status": "pending"},
+    )
     db.session.flush()
