@@ -5,7 +5,7 @@ Views and templates only ask these functions. Anything a user may not even see a
 ids of other people's objects cannot be probed.
 """
 
-from portal.applications.workflow import TRANSITIONS, Status
+from portal.applications.states import TRANSITIONS, Status
 
 
 def _is_staff_of(user, offering):

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 
 from portal.applications import workflow
 from portal.applications.models import Application, StatusChange
-from portal.applications.workflow import Status
+from portal.applications.states import Status
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.passwords import hash_password
 from portal.catalog.models import City, Offering, Region, Track

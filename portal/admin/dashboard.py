@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from portal.admin import bp, charts, queries
-from portal.applications.workflow import Status
+from portal.applications.states import Status
 from portal.caching import cached_html
 from portal.catalog.models import Offering
 from portal.extensions import db

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from portal.applications.models import Application, Interest
-from portal.applications.workflow import Status
+from portal.applications.states import Status
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import OFFERING_STATUSES, City, Offering, Region, Track

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
-from portal.applications.workflow import ACTIVE, Status
+from portal.applications.states import ACTIVE, Status
 from portal.catalog.models import education_rank
 from portal.extensions import db
 from portal.templating import EDUCATION_LABELS, format_day

@@ -19,7 +19,8 @@ from portal.applications.operations import (
     existing_application,
     submit_application,
 )
-from portal.applications.workflow import Status, WorkflowError, transition, waitlist_rank
+from portal.applications.states import Status
+from portal.applications.workflow import WorkflowError, transition, waitlist_rank
 from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings

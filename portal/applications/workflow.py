@@ -1,5 +1,6 @@
 """The application state machine: the table of transitions and the one function applying it.
 
+The statuses and the table itself are in ``states.py`` (read by permissions too);
 ``transition()`` is the only code that assigns ``Application.status``. It checks the
 table and the permission, keeps the seat invariant in the database, appends the
 StatusChange, enqueues the email to the applicant and, when a seat frees, promotes the
@@ -7,46 +8,17 @@ best wait-listed candidate; the moves the system makes are audited. ``start()`` 
 a new application's first StatusChange through the same ``_record_change()``.
 """
 
-import enum
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from portal import permissions
+from portal.applications.states import ACTIVE, SEAT_HOLDING, S, Status
 from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.timeutil import utcnow
-
-
-class Status(enum.StrEnum):
-    """Application statuses (values are stored as strings)."""
-
-    SUBMITTED = "submitted"
-    UNDER_REVIEW = "under_review"
-    ACCEPTED = "accepted"
-    WAITLISTED = "waitlisted"
-    REJECTED = "rejected"
-    CONFIRMED = "confirmed"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-
-
-S = Status
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
-    S.UNDER_REVIEW: frozenset({S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
-    S.WAITLISTED: frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN}),
-    S.ACCEPTED: frozenset({S.CONFIRMED, S.EXPIRED, S.WITHDRAWN}),
-    S.CONFIRMED: frozenset({S.WITHDRAWN}),
-    S.REJECTED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-    S.EXPIRED: frozenset(),
-}
-FINAL = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
-SEAT_HOLDING = frozenset({S.ACCEPTED, S.CONFIRMED})
-# Counted against MAX_ACTIVE_APPLICATIONS.
-ACTIVE = frozenset(Status) - FINAL
 
 # Email template sent to the applicant on arrival in each status.
 EMAIL_FOR_STATUS = {
@@ -86,11 +58,6 @@ class DeadlinePassed(WorkflowError):
     """The seat confirmation deadline has passed."""
 
 
-def allowed(from_status, to_status):
-    """Whether the table allows ``from_status`` → ``to_status``."""
-    return Status(to_status) in TRANSITIONS[Status(from_status)]
-
-
 def transition(application, to, actor, note=None, *, promoted=False):
     """Move ``application`` to ``to`` on behalf of ``actor`` (None: the system); flush.
 
@@ -99,7 +66,6 @@ def transition(application, to, actor, note=None, *, promoted=False):
     """
     from flask_babel import lazy_gettext as _l
 
-    from portal import permissions
     from portal.applications.models import Application
     from portal.catalog.models import Offering
 

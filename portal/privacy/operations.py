@@ -19,7 +19,8 @@ from sqlalchemy import and_, delete, event, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.applications.models import Application, Interest, StatusChange
-from portal.applications.workflow import ACTIVE, Status, transition
+from portal.applications.states import ACTIVE, Status
+from portal.applications.workflow import transition
 from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.auth.operations import WRONG_PASSWORD

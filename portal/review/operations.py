@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from portal import permissions
 from portal.applications import workflow
 from portal.applications.models import Application
-from portal.applications.workflow import NotAllowed, SeatsFull, StaleStatus, Status, WorkflowError
+from portal.applications.states import Status
+from portal.applications.workflow import NotAllowed, SeatsFull, StaleStatus, WorkflowError
 from portal.audit import record
 from portal.extensions import db
 from portal.review import queries

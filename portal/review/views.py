@@ -14,7 +14,8 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.applications.models import Document
-from portal.applications.workflow import SeatsFull, Status, WorkflowError
+from portal.applications.states import Status
+from portal.applications.workflow import SeatsFull, WorkflowError
 from portal.audit import personal_data_viewed
 from portal.extensions import db
 from portal.review import bp, operations, queries

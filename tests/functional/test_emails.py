@@ -5,7 +5,7 @@ import re
 import pytest
 
 from portal.applications import workflow
-from portal.applications.workflow import Status
+from portal.applications.states import Status
 from portal.auth.models import User
 from portal.extensions import db
 from portal.i18n import force_locale

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.applications import workflow
 from portal.applications.models import Application
-from portal.applications.workflow import Status
+from portal.applications.states import Status
 from portal.auth.operations import send_confirmation
 from portal.auth.passwords import hash_password
 from portal.extensions import db, mail

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from portal import database
 from portal.applications.models import Application, StatusChange
-from portal.applications.workflow import SEAT_HOLDING, SeatsFull, WorkflowError, transition
+from portal.applications.states import SEAT_HOLDING
+from portal.applications.workflow import SeatsFull, WorkflowError, transition
 from portal.auth.models import User
 from portal.catalog.models import Offering
 from portal.extensions import db

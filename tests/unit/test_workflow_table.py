@@ -5,9 +5,10 @@ import itertools
 import pytest
 from sqlalchemy import func, select
 
-from portal.applications import workflow
+from portal.applications import states
 from portal.applications.models import StatusChange
-from portal.applications.workflow import TRANSITIONS, NotAllowed, Status, transition
+from portal.applications.states import TRANSITIONS, Status
+from portal.applications.workflow import NotAllowed, transition
 from portal.extensions import db
 from tests import factories
 
@@ -68,17 +69,17 @@ def test_table_values_are_frozensets_of_statuses():
 
 
 def test_final_states_have_no_exit():
-    assert {s.value for s in workflow.FINAL} == FINAL
+    assert {s.value for s in states.FINAL} == FINAL
     for status in FINAL:
         assert TRANSITIONS[Status(status)] == frozenset()
-    assert {s.value for s in workflow.ACTIVE} == set(STATUSES) - FINAL
-    assert {s.value for s in workflow.SEAT_HOLDING} == {"accepted", "confirmed"}
+    assert {s.value for s in states.ACTIVE} == set(STATUSES) - FINAL
+    assert {s.value for s in states.SEAT_HOLDING} == {"accepted", "confirmed"}
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
 def test_table_pair(source, target):
     expected = (source, target) in ALLOWED
-    assert workflow.allowed(source, target) is expected
+    assert states.allowed(source, target) is expected
     assert (Status(target) in TRANSITIONS[Status(source)]) is expected
 
 
