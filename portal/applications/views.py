@@ -24,6 +24,7 @@ from portal.applications.workflow import WorkflowError, transition, waitlist_ran
 from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
+from portal.demand.operations import my_interests
 from portal.extensions import db
 from portal.safety import takes_files
 
@@ -136,6 +137,7 @@ def dashboard():
         ranks=ranks,
         offerings=offerings,
         outlooks=apply_outlooks(applicant, offerings),
+        my_interests=my_interests(applicant),
     )
 
 

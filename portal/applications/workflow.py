@@ -223,17 +223,10 @@ def _notify(application, to, note, promoted=False):
     enqueue_to_user(application.applicant, template, **context)
 
 
-def waitlist_order():
-    """ORDER BY for the waitlist: best mean score first, then earliest submission."""
-    from portal.applications.models import Application
-
-    return (Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id)
-
-
 def waitlist_rank(application):
     """1-based position of a wait-listed application in its offering's waitlist, else None.
 
-    One COUNT of the candidates ranked ahead (the order of ``waitlist_order``), served by
+    One COUNT of the candidates ranked ahead (``BEST_CANDIDATE_FIRST``), served by
     the (offering, status, mean score, submission) index instead of loading the waitlist.
     """
     from portal.applications.models import Application
@@ -259,7 +252,7 @@ def waitlist_rank(application):
 
 def promote_waitlist(offering):
     """Accept wait-listed candidates, best first, while the offering has free seats."""
-    from portal.applications.models import Application
+    from portal.applications.models import BEST_CANDIDATE_FIRST, Application
 
     promoted = []
     # A caller may just have raised ``offering.seats``: refresh() below would discard it.
@@ -271,7 +264,7 @@ def promote_waitlist(offering):
         candidate = db.session.scalars(
             select(Application)
             .where(Application.offering_id == offering.id, Application.status == S.WAITLISTED)
-            .order_by(*waitlist_order())
+            .order_by(*BEST_CANDIDATE_FIRST)
             .limit(1)
         ).first()
         if candidate is None:

@@ -117,7 +117,7 @@ def _due_ids(batch_size, now):
     )
 
 
-def _claim(batch_size=None, now=None):
+def claim(batch_size=None, now=None):
     """Mark up to ``batch_size`` due rows as ours and load them, without committing."""
     now = now or utcnow()
     batch_size = batch_size or current_app.config["OUTBOX_BATCH_SIZE"]
@@ -136,13 +136,6 @@ def _claim(batch_size=None, now=None):
         .order_by(OutboxEmail.id)
         .execution_options(populate_existing=True)
     ).all()
-
-
-def claim_due(batch_size=None, now=None):
-    """Atomically claim up to ``batch_size`` due rows for this worker; commit; return them."""
-    rows = _claim(batch_size, now)
-    db.session.commit()
-    return rows
 
 
 @dataclass
@@ -303,7 +296,7 @@ def send_due(batch_size=None):
     transport = _Transport()
     try:
         while True:
-            jobs = [_prepare(email) for email in _claim(batch_size)]
+            jobs = [_prepare(email) for email in claim(batch_size)]
             db.session.commit()
             if not jobs:
                 return sent, failed

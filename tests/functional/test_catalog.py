@@ -8,6 +8,7 @@ from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.operations import academic_year, seed_catalogue
 from portal.extensions import db
 from tests import factories
+from tests.helpers import takes_applications
 
 
 def counts():
@@ -31,7 +32,7 @@ def test_seed_creates_the_catalogue_and_is_idempotent(runner):
     ).all()
     assert sorted(offered) == ["agadir", "casablanca", "rabat", "tanger"]
     offerings = db.session.scalars(select(Offering)).all()
-    assert all(o.seats == 25 and o.status == "open" and o.window_is_open() for o in offerings)
+    assert all(o.seats == 25 and o.status == "open" and takes_applications(o) for o in offerings)
     assert {o.academic_year for o in offerings} == {academic_year()}
 
     again = runner.invoke(args=["seed"])
