@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal.config import CNDP_PLACEHOLDER, Config
+from portal.config import CNDP_PLACEHOLDER, OWASP_MIN_MEMORY_KIB, OWASP_MIN_TIME_COST, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +77,11 @@ def configure(app, config=None):
     if app.config["PRODUCTION"] and app.config.get("CNDP_DECLARATION") in (None, "", CNDP_PLACEHOLDER):
         # The privacy notice of a live portal must give the real declaration (law 09-08).
         raise RuntimeError("PORTAL_CNDP_DECLARATION must be set in production (the CNDP's receipt number)")
+    if (
+        app.config["PASSWORD_HASH_TIME_COST"] < OWASP_MIN_TIME_COST
+        or app.config["PASSWORD_HASH_MEMORY_KIB"] < OWASP_MIN_MEMORY_KIB
+    ):
+        raise RuntimeError("PORTAL_PASSWORD_HASH_* below OWASP's argon2id minimum (2 passes, 19 MiB)")
     if app.config["PRODUCTION"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"

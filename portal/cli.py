@@ -8,14 +8,15 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.vocabulary import AssociationField, EducationLevel, Role
 
 log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed demo account, seeded only with --demo
 DEMO_ACCOUNTS = (
-    ("admin@demo.ma", "admin"),
-    ("reviewer@demo.ma", "reviewer"),
-    ("applicant@demo.ma", "applicant"),
+    ("admin@demo.ma", Role.ADMIN),
+    ("reviewer@demo.ma", Role.REVIEWER),
+    ("applicant@demo.ma", Role.APPLICANT),
 )
 
 
@@ -72,7 +73,7 @@ def _seed_demo_accounts():
             consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
         )
         db.session.add(user)
-        if role == "applicant":
+        if role == Role.APPLICANT:
             rabat = db.session.scalar(select(City).where(City.slug == "rabat"))
             user.profile = ApplicantProfile(
                 first_name="Salma",
@@ -81,15 +82,15 @@ def _seed_demo_accounts():
                 birth_date=date(1992, 4, 12),
                 phone="+212612345678",
                 city=rabat,
-                education_level="licence",
+                education_level=EducationLevel.LICENCE,
                 association_name="Association Amal pour le développement",
                 association_registration="RSK-2015-0421",
                 association_city=rabat,
-                association_field="education",
+                association_field=AssociationField.EDUCATION,
                 association_role="Trésorière",
                 association_years=5,
             )
-        if role == "reviewer":
+        if role == Role.REVIEWER:
             rabat_offerings = db.session.scalars(
                 select(Offering).join(Offering.city).where(City.slug == "rabat")
             ).all()
@@ -101,7 +102,7 @@ def _seed_demo_accounts():
 
 @click.command("create-user")
 @click.option("--email", required=True)
-@click.option("--role", type=click.Choice(["applicant", "reviewer", "admin"]), required=True)
+@click.option("--role", type=click.Choice(Role.values()), required=True)
 @click.option("--password", default=None, help="Prompted for when absent.")
 def create_user(email, role, password):
     """Create a staff (or applicant) account with a confirmed email."""

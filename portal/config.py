@@ -14,6 +14,10 @@ from datetime import timedelta
 # declaration) is configured: production refuses to start with it.
 CNDP_PLACEHOLDER = "D-XXX/2026"
 
+# OWASP's argon2id minimum (ASVS 2.4.1): create_app refuses password hash settings below it.
+OWASP_MIN_TIME_COST = 2
+OWASP_MIN_MEMORY_KIB = 19 * 1024
+
 
 class Config:
     """Settings shared by every environment; override per deployment."""
@@ -54,6 +58,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
     # Where the compiled catalogues are; None: translations/ beside portal/ (create_app).
     BABEL_TRANSLATION_DIRECTORIES = None
+
+    # argon2id cost of password hashes (portal/auth/passwords.py): 3 passes over 64 MiB,
+    # above OWASP's minimum (2 passes, 19 MiB), which create_app refuses to go below.
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 64 * 1024
 
     # Programme rules.
     MAX_ACTIVE_APPLICATIONS = 2

@@ -5,26 +5,27 @@ Views and templates only ask these functions. Anything a user may not even see a
 ids of other people's objects cannot be probed.
 """
 
-from portal.applications.states import TRANSITIONS, Status
+from portal.applications.states import TRANSITIONS
+from portal.vocabulary import ApplicationStatus, Role
 
 
 def _is_staff_of(user, offering):
     """An admin, or a reviewer assigned to ``offering``."""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return True
-    return user.role == "reviewer" and any(r.id == user.id for r in offering.reviewers)
+    return user.role == Role.REVIEWER and any(r.id == user.id for r in offering.reviewers)
 
 
 def is_admin(user):
     """Whether ``user`` is an active administrator."""
-    return bool(user and user.is_authenticated and user.is_active and user.role == "admin")
+    return bool(user and user.is_authenticated and user.is_active and user.role == Role.ADMIN)
 
 
 def is_reviewer(user):
     """Whether ``user`` is an active reviewer (assigned or not)."""
-    return bool(user and user.is_authenticated and user.is_active and user.role == "reviewer")
+    return bool(user and user.is_authenticated and user.is_active and user.role == Role.REVIEWER)
 
 
 def is_staff(user):
@@ -34,7 +35,7 @@ def is_staff(user):
 
 def is_applicant(user):
     """Whether ``user`` is an active applicant account."""
-    return bool(user and user.is_authenticated and user.is_active and user.role == "applicant")
+    return bool(user and user.is_authenticated and user.is_active and user.role == Role.APPLICANT)
 
 
 def can_view_application(user, application):
@@ -53,33 +54,32 @@ def can_view_document(user, document):
 
 def can_review(user, application):
     """Reviewers of the offering (and admins) review applications not yet decided."""
-    return _is_staff_of(user, application.offering) and application.status in (
-        Status.SUBMITTED,
-        Status.UNDER_REVIEW,
-    )
+    return _is_staff_of(user, application.offering) and application.status in ApplicationStatus.UNDECIDED
 
 
 # Who may trigger each target status; None (the system) may trigger any allowed pair.
-_APPLICANT_TARGETS = frozenset({Status.CONFIRMED, Status.WITHDRAWN})
-_STAFF_TARGETS = frozenset({Status.UNDER_REVIEW, Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
+_APPLICANT_TARGETS = frozenset({ApplicationStatus.CONFIRMED, ApplicationStatus.WITHDRAWN})
+_STAFF_TARGETS = frozenset({ApplicationStatus.UNDER_REVIEW, *ApplicationStatus.DECISIONS})
 
 
 def can_transition(user, application, to):
     """Whether ``user`` (None for the system) may move ``application`` to ``to`` now."""
-    to = Status(to)
-    if to not in TRANSITIONS[Status(application.status)]:
+    to = ApplicationStatus(to)
+    if to not in TRANSITIONS[ApplicationStatus(application.status)]:
         return False
     if user is None:
         # Withdrawn: the person left (account deactivated, erased or made staff).
-        return to in (Status.EXPIRED, Status.ACCEPTED, Status.UNDER_REVIEW, Status.WITHDRAWN)
+        return to in (
+            ApplicationStatus.EXPIRED,
+            ApplicationStatus.ACCEPTED,
+            ApplicationStatus.UNDER_REVIEW,
+            ApplicationStatus.WITHDRAWN,
+        )
     if to in _APPLICANT_TARGETS:
         return application.applicant_id == user.id and user.is_active
     if to in _STAFF_TARGETS:
         return _is_staff_of(user, application.offering)
     return False
-
-
-_DECISIONS = (Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED)
 
 
 def decisions_for(user, application):
@@ -88,18 +88,18 @@ def decisions_for(user, application):
     # (the review queue asks this for each of its fifty rows).
     if not _is_staff_of(user, application.offering):
         return []
-    allowed = TRANSITIONS[Status(application.status)]
-    return [s for s in _DECISIONS if s in allowed]
+    allowed = TRANSITIONS[ApplicationStatus(application.status)]
+    return [s for s in ApplicationStatus.DECISIONS if s in allowed]
 
 
 def can_withdraw(user, application):
     """The applicant may withdraw while the application is active."""
-    return can_transition(user, application, Status.WITHDRAWN)
+    return can_transition(user, application, ApplicationStatus.WITHDRAWN)
 
 
 def can_confirm(user, application):
     """The applicant may confirm an accepted seat (before the deadline: checked by the workflow)."""
-    return can_transition(user, application, Status.CONFIRMED)
+    return can_transition(user, application, ApplicationStatus.CONFIRMED)
 
 
 def can_apply(user):

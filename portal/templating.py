@@ -8,65 +8,14 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
 from flask_babel import gettext, ngettext, to_user_timezone
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal import permissions
 from portal.i18n import current_language, is_rtl, isolate_text
+from portal.vocabulary import ALL as VOCABULARIES
+from portal.vocabulary import ApplicationStatus
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
-
-STATUS_LABELS = {
-    "submitted": _l("Déposée"),
-    "under_review": _l("En cours d'examen"),
-    "accepted": _l("Acceptée"),
-    "waitlisted": _l("Liste d'attente"),
-    "rejected": _l("Non retenue"),
-    "confirmed": _l("Place confirmée"),
-    "withdrawn": _l("Retirée"),
-    "expired": _l("Expirée"),
-}
-
-# Bootstrap colour and an icon-like symbol, so the badge never relies on colour alone. The
-# symbols are plain text characters (DejaVu Sans has them all), not emoji, which computers
-# without an emoji font draw as empty boxes.
-STATUS_STYLES = {
-    "submitted": ("secondary", "●"),
-    "under_review": ("info", "◐"),
-    "accepted": ("success", "✓"),
-    "waitlisted": ("warning", "⋯"),
-    "rejected": ("danger", "✕"),
-    "confirmed": ("success", "✔"),
-    "withdrawn": ("dark", "↩"),
-    "expired": ("dark", "⊘"),
-}
-
-DOMAIN_LABELS = {"digital": _l("Numérique et IA"), "management": _l("Gestion")}
-
-EDUCATION_LABELS = {
-    "none": _l("Sans diplôme"),
-    "primary": _l("Primaire"),
-    "secondary": _l("Collège / secondaire"),
-    "baccalaureate": _l("Baccalauréat"),
-    "bac2": _l("Bac + 2 (DTS, DEUG…)"),
-    "licence": _l("Licence (Bac + 3)"),
-    "master": _l("Master ou plus"),
-}
-
-ASSOCIATION_FIELDS = {
-    "social": _l("Action sociale"),
-    "education": _l("Éducation et alphabétisation"),
-    "health": _l("Santé"),
-    "environment": _l("Environnement"),
-    "culture": _l("Culture, sport et loisirs"),
-    "women": _l("Droits des femmes"),
-    "youth": _l("Jeunesse"),
-    "disability": _l("Handicap"),
-    "rural": _l("Développement local et rural"),
-    "rights": _l("Droits humains et citoyenneté"),
-    "other": _l("Autre"),
-}
-
 
 # Labels and formatted values depend only on the language (and the value): a page of
 # fifty rows asks for the same few of them again and again.
@@ -75,15 +24,17 @@ _labels = {}
 
 def status_label(status):
     """Translated label of an application status, in the language being rendered."""
-    label = STATUS_LABELS.get(status)
-    if label is None:
-        return status
     key = (current_language(), status)
     try:
         return _labels[key]
     except KeyError:
-        text = _labels[key] = str(label)
-        return text
+        pass
+    try:
+        label = ApplicationStatus(status).label
+    except ValueError:
+        return status
+    text = _labels[key] = str(label)
+    return text
 
 
 def status_badge(status):
@@ -92,7 +43,11 @@ def status_badge(status):
     try:
         return _labels[key]
     except KeyError:
-        colour, symbol = STATUS_STYLES.get(status, ("secondary", "•"))
+        try:
+            known = ApplicationStatus(status)
+            colour, symbol = known.badge, known.symbol
+        except ValueError:
+            colour, symbol = "secondary", "•"
         badge = _labels[key] = Markup(
             '<span class="badge text-bg-{} status-badge" data-status="{}"><span aria-hidden="true">{}</span> {}</span>'
         ).format(colour, status, symbol, status_label(status))
@@ -184,10 +139,8 @@ def init_app(app):
         current_language=current_language,
         is_rtl=is_rtl,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
-        STATUS_STYLES=STATUS_STYLES,
-        DOMAIN_LABELS=DOMAIN_LABELS,
-        EDUCATION_LABELS=EDUCATION_LABELS,
-        ASSOCIATION_FIELDS=ASSOCIATION_FIELDS,
+        # ApplicationStatus, Role, Domain...: templates compare with members, never strings.
+        **{vocabulary.__name__: vocabulary for vocabulary in VOCABULARIES},
         can=permissions,
         status_badge=status_badge,
         format_score=format_score,

@@ -8,7 +8,6 @@ from sqlalchemy import delete, func, select
 
 from portal.applications import workflow
 from portal.applications.models import Application, StatusChange
-from portal.applications.states import Status
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.passwords import hash_password
 from portal.catalog.models import City, Offering, Region, Track
@@ -16,6 +15,7 @@ from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -153,14 +153,17 @@ def reviewer(*offerings, **kw):
 # (target status, who moves it) steps. "system", "staff" and "applicant" are the three
 # kinds of actor the workflow's permissions know.
 _PATHS = {
-    Status.SUBMITTED: (),
-    Status.UNDER_REVIEW: ((Status.UNDER_REVIEW, "system"),),
-    Status.ACCEPTED: ((Status.ACCEPTED, "staff"),),
-    Status.WAITLISTED: ((Status.WAITLISTED, "staff"),),
-    Status.REJECTED: ((Status.REJECTED, "staff"),),
-    Status.CONFIRMED: ((Status.ACCEPTED, "staff"), (Status.CONFIRMED, "applicant")),
-    Status.WITHDRAWN: ((Status.WITHDRAWN, "applicant"),),
-    Status.EXPIRED: ((Status.ACCEPTED, "staff"), (Status.EXPIRED, "system")),
+    ApplicationStatus.SUBMITTED: (),
+    ApplicationStatus.UNDER_REVIEW: ((ApplicationStatus.UNDER_REVIEW, "system"),),
+    ApplicationStatus.ACCEPTED: ((ApplicationStatus.ACCEPTED, "staff"),),
+    ApplicationStatus.WAITLISTED: ((ApplicationStatus.WAITLISTED, "staff"),),
+    ApplicationStatus.REJECTED: ((ApplicationStatus.REJECTED, "staff"),),
+    ApplicationStatus.CONFIRMED: (
+        (ApplicationStatus.ACCEPTED, "staff"),
+        (ApplicationStatus.CONFIRMED, "applicant"),
+    ),
+    ApplicationStatus.WITHDRAWN: ((ApplicationStatus.WITHDRAWN, "applicant"),),
+    ApplicationStatus.EXPIRED: ((ApplicationStatus.ACCEPTED, "staff"), (ApplicationStatus.EXPIRED, "system")),
 }
 # Columns the workflow writes on the way; a value given to the factory replaces its own.
 _WORKFLOW_COLUMNS = ("confirmation_deadline", "decided_at", "updated_at")
@@ -193,7 +196,7 @@ def application(applicant=None, offering_=None, status="submitted", **kw):
         applicant=applicant,
         offering=offering_,
         academic_year=offering_.academic_year,
-        status=Status.SUBMITTED.value,
+        status=ApplicationStatus.SUBMITTED.value,
         motivation=kw.pop("motivation", "Je souhaite me former. " * 10),
         expected_benefit=kw.pop("expected_benefit", "Mieux servir nos bénéficiaires."),
         **kw,
@@ -204,14 +207,14 @@ def application(applicant=None, offering_=None, status="submitted", **kw):
         StatusChange(
             application_id=obj.id,
             from_status=None,
-            to_status=Status.SUBMITTED.value,
+            to_status=ApplicationStatus.SUBMITTED.value,
             actor_id=applicant.id,
             created_at=obj.submitted_at,
         )
     )
     last_email = db.session.scalar(select(func.max(OutboxEmail.id))) or 0
     actors = {"system": None, "staff": decided_by, "applicant": applicant}
-    for to, actor in _PATHS[Status(status)]:
+    for to, actor in _PATHS[ApplicationStatus(status)]:
         workflow.transition(obj, to, actors[actor])
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.id > last_email))
     for column, value in given.items():

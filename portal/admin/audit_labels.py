@@ -10,16 +10,9 @@ from datetime import date, datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from portal.admin.forms import OFFERING_STATUS_LABELS, ROLE_LABELS
 from portal.i18n import isolate_text
-from portal.templating import (
-    DOMAIN_LABELS,
-    EDUCATION_LABELS,
-    format_day,
-    format_day_time,
-    listing,
-    status_label,
-)
+from portal.templating import format_day, format_day_time, listing, status_label
+from portal.vocabulary import Domain, EducationLevel, OfferingStatus, OutboxStatus, Role
 
 ACTION_LABELS = {
     "city_created": _l("Ville ajoutée"),
@@ -110,8 +103,6 @@ FIELD_LABELS = {
     "year": _l("Année de formation"),
 }
 
-EMAIL_STATUS_LABELS = {"pending": _l("En attente"), "sent": _l("Envoyé"), "failed": _l("En échec")}
-
 _DATE_FIELDS = frozenset({"opens_at", "closes_at"})
 _DAY_FIELDS = frozenset({"course_starts_on"})
 _ISOLATED_FIELDS = frozenset({"code", "academic_year", "year", "application"})
@@ -166,16 +157,16 @@ def value_label(event, field, value):
         return gettext("Oui") if value else gettext("Non")
     if field == "status":
         if event.object_type == "offering":
-            return label(OFFERING_STATUS_LABELS, value)
+            return str(OfferingStatus.label_of(value))
         if event.object_type == "outbox_email":
-            return label(EMAIL_STATUS_LABELS, value)
+            return str(OutboxStatus.label_of(value))
         return status_label(value)
     if field == "role":
-        return label(ROLE_LABELS, value)
+        return str(Role.label_of(value))
     if field == "domain":
-        return label(DOMAIN_LABELS, value)
+        return str(Domain.label_of(value))
     if field == "min_education":
-        return label(EDUCATION_LABELS, value)
+        return str(EducationLevel.label_of(value))
     if field in _DATE_FIELDS or field in _DAY_FIELDS:
         return _moment(value, field in _DAY_FIELDS)
     if field == "format":

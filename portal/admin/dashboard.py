@@ -6,13 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from portal.admin import bp, charts, queries
-from portal.applications.states import Status
 from portal.caching import cached_html
 from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.i18n import current_language
 from portal.templating import format_day
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus
 
 
 @bp.get("")
@@ -45,7 +45,7 @@ def _dashboard_content(filters):
     cities = {c.id: c for c in queries.all_cities()}
     tracks = {t.id: t for t in queries.all_tracks()}
     counts = queries.status_counts(filters)
-    statuses = [s.value for s in Status]
+    statuses = list(ApplicationStatus.values())
     status_rows = sorted(
         (
             {

@@ -23,7 +23,8 @@ from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.i18n import current_language
-from portal.templating import ASSOCIATION_FIELDS, EDUCATION_LABELS, status_label
+from portal.templating import status_label
+from portal.vocabulary import AssociationField, EducationLevel
 
 BATCH = 1000
 CHUNK = 64 * 1024
@@ -110,8 +111,8 @@ def export_statement(filters):
 def _rows(filters):
     """Each exported row as a list of Python values (datetimes in the portal's time zone)."""
     # Translated labels, resolved once per export rather than once per row.
-    education = {k: str(v) for k, v in EDUCATION_LABELS.items()}
-    fields = {k: str(v) for k, v in ASSOCIATION_FIELDS.items()}
+    education = {level.value: str(level.label) for level in EducationLevel}
+    fields = {field.value: str(field.label) for field in AssociationField}
     statuses = {}
     # The portal's time zone, looked up once: Flask-Babel's to_user_timezone() looks it up
     # again for every one of the 100,000 rows.

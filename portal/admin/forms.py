@@ -23,8 +23,6 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.auth.forms import new_password_length
-from portal.auth.models import ROLES
-from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, OFFERING_STATUSES
 from portal.catalog.operations import MAX_SEATS, MIN_SEATS
 from portal.forms import (
     CHOOSE,
@@ -35,17 +33,7 @@ from portal.forms import (
     max_length,
     optional_int,
 )
-
-OFFERING_STATUS_LABELS = {
-    "draft": _l("Brouillon"),
-    "open": _l("Ouverte"),
-    "closed": _l("Fermée"),
-}
-ROLE_LABELS = {
-    "applicant": _l("Candidat"),
-    "reviewer": _l("Évaluateur"),
-    "admin": _l("Administrateur"),
-}
+from portal.vocabulary import Domain, EducationLevel, OfferingStatus, Role
 
 
 def strip(value):
@@ -153,10 +141,8 @@ class TrackForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from portal.templating import DOMAIN_LABELS, EDUCATION_LABELS
-
-        self.domain.choices = [("", CHOOSE)] + [(d, DOMAIN_LABELS[d]) for d in DOMAINS]
-        self.min_education.choices = [("", CHOOSE)] + [(e, EDUCATION_LABELS[e]) for e in EDUCATION_LEVELS]
+        self.domain.choices = [("", CHOOSE), *Domain.choices()]
+        self.min_education.choices = [("", CHOOSE), *EducationLevel.choices()]
 
 
 class NewTrackForm(TrackForm):
@@ -210,7 +196,7 @@ class OfferingEditForm(OfferingFields):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = [(s, OFFERING_STATUS_LABELS[s]) for s in OFFERING_STATUSES]
+        self.status.choices = OfferingStatus.choices()
 
 
 class OfferingForm(OfferingFields):
@@ -238,7 +224,7 @@ class OfferingForm(OfferingFields):
         super().__init__(*args, **kwargs)
         self.track_id.choices = [("", CHOOSE), *track_choices]
         self.city_id.choices = [("", CHOOSE), *city_choices]
-        self.action.choices = [("open", "open"), ("draft", "draft")]
+        self.action.choices = [(s.value, s.value) for s in (OfferingStatus.OPEN, OfferingStatus.DRAFT)]
 
     @property
     def status(self):
@@ -262,7 +248,7 @@ class InviteForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r, ROLE_LABELS[r]) for r in ("reviewer", "admin")]
+        self.role.choices = Role.choices(Role.STAFF)
 
 
 class RoleForm(FlaskForm):
@@ -272,7 +258,7 @@ class RoleForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r, ROLE_LABELS[r]) for r in ROLES]
+        self.role.choices = Role.choices()
 
 
 class SetPasswordForm(FlaskForm):

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.admin import bp, field_error, get_or_404, page_number, page_size, queries
-from portal.admin.forms import OFFERING_STATUS_LABELS, OfferingEditForm, OfferingForm
+from portal.admin.forms import OfferingEditForm, OfferingForm
 from portal.catalog import operations as catalog
 from portal.catalog.models import Offering
 from portal.catalog.operations import academic_year
@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.refusals import AdminError
 from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
+from portal.vocabulary import OfferingStatus
 
 
 @bp.get("/offerings")
@@ -31,7 +32,6 @@ def offerings():
         cities=queries.all_cities(),
         tracks=queries.all_tracks(),
         years=queries.academic_years(),
-        status_labels=OFFERING_STATUS_LABELS,
     )
 
 
@@ -77,7 +77,7 @@ def new_offering():
             field_error(form, error)
         else:
             db.session.commit()
-            if offering.status == "open":
+            if offering.status == OfferingStatus.OPEN:
                 flash(
                     _(
                         "La session est ouverte : elle reçoit les candidatures du %(first)s au %(last)s.",
@@ -139,7 +139,6 @@ def offering(offering_id):
         offering=offering,
         form=form,
         applications=queries.applications_count_for([offering.id]).get(offering.id, 0),
-        status_labels=OFFERING_STATUS_LABELS,
     )
 
 

@@ -9,20 +9,19 @@ from portal.extensions import db
 from portal.notifications import delivery
 from portal.notifications.models import OutboxEmail
 from portal.refusals import AdminError
-
-OUTBOX_TABS = ("pending", "sent", "failed")
+from portal.vocabulary import OutboxStatus
 
 
 @bp.get("/outbox")
 def outbox():
     """Emails pending, sent or failed, with the error of the last attempt."""
     status = request.args.get("status")
-    status = status if status in OUTBOX_TABS else "pending"
+    status = status if status in OutboxStatus.TABS else OutboxStatus.PENDING.value
     return render_template(
         "admin/outbox.html",
         page=queries.outbox_page(status, page_number(), page_size()),
         status=status,
-        tabs=OUTBOX_TABS,
+        tabs=OutboxStatus.TABS,
         counts=queries.outbox_counts(),
     )
 
@@ -39,4 +38,4 @@ def retry_email(email_id):
     else:
         db.session.commit()
         flash(_("Le courriel sera renvoyé."), "success")
-    return redirect(url_for("admin.outbox", status="failed"))
+    return redirect(url_for("admin.outbox", status=OutboxStatus.FAILED.value))

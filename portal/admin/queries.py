@@ -13,16 +13,16 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from portal.applications.models import Application, Interest
-from portal.applications.states import Status
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import OFFERING_STATUSES, City, Offering, Region, Track, open_not_over
+from portal.catalog.models import City, Offering, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.i18n import current_language, isolate_text
 from portal.notifications.models import OutboxEmail
 from portal.safety import MAX_ID
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus, OfferingStatus, OutboxStatus, Role
 
 YEAR_RE = re.compile(r"\d{4}-\d{4}")
 
@@ -56,7 +56,7 @@ class ApplicationFilters:
             offering=_positive_int(args, "offering"),
             city=_positive_int(args, "city"),
             track=_positive_int(args, "track"),
-            status=status if status in {s.value for s in Status} else None,
+            status=status if status in ApplicationStatus.values() else None,
             year=year if YEAR_RE.fullmatch(year) else None,
         )
 
@@ -214,7 +214,7 @@ def demand_ranking(track_id=None, limit=50):
     residents = (
         select(ApplicantProfile.city_id, func.count(ApplicantProfile.id).label("n"))
         .join(User, User.id == ApplicantProfile.user_id)
-        .where(User.active.is_(True), User.role == "applicant", ApplicantProfile.city_id.is_not(None))
+        .where(User.active.is_(True), User.role == Role.APPLICANT, ApplicantProfile.city_id.is_not(None))
         .group_by(ApplicantProfile.city_id)
         .subquery()
     )
@@ -294,7 +294,9 @@ def offering_choices():
 def reviewer_choices():
     """(id, email) of active reviewers, for the offering form."""
     rows = db.session.execute(
-        select(User.id, User.email).where(User.role == "reviewer", User.active.is_(True)).order_by(User.email)
+        select(User.id, User.email)
+        .where(User.role == Role.REVIEWER, User.active.is_(True))
+        .order_by(User.email)
     ).all()
     return [(i, email) for i, email in rows]
 
@@ -319,7 +321,7 @@ def offerings_page(args, page, per_page):
         stmt, filters["track"] = stmt.where(Offering.track_id == track), track
     if YEAR_RE.fullmatch(year):
         stmt, filters["year"] = stmt.where(Offering.academic_year == year), year
-    if status in OFFERING_STATUSES:
+    if status in OfferingStatus.values():
         stmt, filters["status"] = stmt.where(Offering.status == status), status
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False), filters
 
@@ -369,7 +371,7 @@ def users_page(q, role, page, per_page):
 
 def outbox_page(status, page, per_page):
     """Emails in one outbox state (pending includes those being sent), newest first."""
-    statuses = ("pending", "sending") if status == "pending" else (status,)
+    statuses = OutboxStatus.QUEUED if status == OutboxStatus.PENDING else (status,)
     stmt = select(OutboxEmail).where(OutboxEmail.status.in_(statuses)).order_by(OutboxEmail.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 

@@ -6,17 +6,18 @@ from flask_login import current_user
 
 from portal import errors
 from portal.admin import bp, field_error, get_or_404, page_number, page_size, queries
-from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
+from portal.admin.forms import InviteForm, RoleForm
 from portal.auth import staff, throttle
-from portal.auth.models import ROLES, User
+from portal.auth.models import User
 from portal.extensions import db
 from portal.refusals import AdminError
+from portal.vocabulary import Role
 
 
 def _users_page(invite_form, status=200):
     q = queries.clean_text(request.args.get("q"), 254)
     role = request.args.get("role")
-    role = role if role in ROLES else None
+    role = role if role in Role.values() else None
     page = queries.users_page(q, role, page_number(), page_size())
     args = {k: v for k, v in (("q", q), ("role", role)) if v}
     return (
@@ -27,7 +28,6 @@ def _users_page(invite_form, status=200):
             role=role,
             args=args,
             invite_form=invite_form,
-            role_labels=ROLE_LABELS,
             role_form=RoleForm,
         ),
         status,
@@ -81,21 +81,20 @@ def confirm_role_change(user_id):
     """
     user = get_or_404(User, user_id)
     role = request.args.get("role")
-    if role not in ROLES:
+    if role not in Role.values():
         flash(_("Choisissez une valeur dans la liste."), "error")
         return redirect(url_for("admin.users"))
     if user.id == current_user.id:
         flash(_("Vous ne pouvez pas modifier votre propre rôle."), "error")
         return redirect(url_for("admin.users"))
     if role == user.role:
-        flash(_("%(email)s a déjà le rôle %(role)s.", email=user.email, role=ROLE_LABELS[role]), "info")
+        flash(_("%(email)s a déjà le rôle %(role)s.", email=user.email, role=Role(role).label), "info")
         return redirect(url_for("admin.users"))
     return render_template(
         "admin/role_confirm.html",
         user=user,
         role=role,
-        role_labels=ROLE_LABELS,
-        assignments=len(user.reviewed_offerings) if user.role == "reviewer" else 0,
+        assignments=len(user.reviewed_offerings) if user.role == Role.REVIEWER else 0,
     )
 
 
@@ -109,7 +108,7 @@ def change_role(user_id):
         return redirect(url_for("admin.users"))
     return _user_action(
         lambda: staff.change_role(current_user, user, form.role.data),
-        lambda: _("Rôle de %(email)s : %(role)s.", email=user.email, role=ROLE_LABELS[user.role]),
+        lambda: _("Rôle de %(email)s : %(role)s.", email=user.email, role=Role(user.role).label),
     )
 
 

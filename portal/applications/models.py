@@ -9,6 +9,7 @@ from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus, check_in
 
 
 class Application(db.Model):
@@ -21,6 +22,7 @@ class Application(db.Model):
         # (SQLite puts NULLs last in DESC, like the queue's ``NULLS LAST``; PostgreSQL sorts
         # the offering's rows of one status after the index has narrowed them).
         Index("ix_application_offering_status_submitted", "offering_id", "status", "submitted_at", "id"),
+        check_in("status", ApplicationStatus, "status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +30,7 @@ class Application(db.Model):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id"))
     academic_year: Mapped[str] = mapped_column(String(9))
-    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED.value, index=True)
     motivation: Mapped[str] = mapped_column(Text)
     expected_benefit: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -83,6 +85,11 @@ class Document(db.Model):
 
 class StatusChange(db.Model):
     """Append-only history of an application's transitions."""
+
+    __table_args__ = (
+        check_in("from_status", ApplicationStatus, "from_status_known"),
+        check_in("to_status", ApplicationStatus, "to_status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)

@@ -18,11 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
-from portal.applications.states import ACTIVE, Status
-from portal.catalog.models import education_rank
 from portal.extensions import db
-from portal.templating import EDUCATION_LABELS, format_day
+from portal.templating import format_day
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus, EducationLevel, OfferingStatus
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +116,7 @@ def active_application_count(applicant, academic_year):
         .where(
             Application.applicant_id == applicant.id,
             Application.academic_year == academic_year,
-            Application.status.in_([s.value for s in ACTIVE]),
+            Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
         )
     )
 
@@ -129,7 +128,7 @@ def eligibility_problem(applicant, offering, now=None, active_count=None):
     academic year, when the caller already knows it (it is counted otherwise).
     """
     now = now or utcnow()
-    if offering.status != "open":
+    if offering.status != OfferingStatus.OPEN:
         return _l("Cette session n'accepte pas de candidatures.")
     if now < offering.opens_at:
         return _l(
@@ -148,14 +147,14 @@ def eligibility_problem(applicant, offering, now=None, active_count=None):
     age = profile.age_on(now.date())
     if age is None or age < min_age:
         return _l("Il faut avoir au moins %(age)d ans pour postuler.", age=min_age)
-    required = education_rank(offering.track.min_education)
+    required = EducationLevel.rank_of(offering.track.min_education)
     # An unknown minimum is not "no minimum": nobody may apply until it is corrected.
-    if required < 0 or education_rank(profile.education_level) < required:
+    if required < 0 or EducationLevel.rank_of(profile.education_level) < required:
         level, own = offering.track.min_education, profile.education_level
         return _l(
             "Cette formation demande au moins le niveau « %(level)s » ; votre profil indique « %(own)s ».",
-            level=EDUCATION_LABELS.get(level, level),
-            own=EDUCATION_LABELS.get(own, own or "—"),
+            level=EducationLevel.label_of(level),
+            own=EducationLevel.label_of(own) if own else "—",
         )
     limit = current_app.config["MAX_ACTIVE_APPLICATIONS"]
     if active_count is None:
@@ -203,7 +202,9 @@ def apply_outlooks(applicant, offerings, now=None):
         ).where(Application.applicant_id == applicant.id)
     ).all()
     applied = {row.offering_id: row.reference for row in rows}
-    active = Counter(row.academic_year for row in rows if Status(row.status) in ACTIVE)
+    active = Counter(
+        row.academic_year for row in rows if ApplicationStatus(row.status) in ApplicationStatus.ACTIVE
+    )
     return {
         offering.id: Outlook(
             reference=applied.get(offering.id),
@@ -241,7 +242,7 @@ def submit_application(applicant, offering, form_data, files):
         applicant_id=applicant.id,
         offering_id=offering.id,
         academic_year=offering.academic_year,
-        status=Status.SUBMITTED.value,
+        status=ApplicationStatus.SUBMITTED.value,
         motivation=texts["motivation"],
         expected_benefit=texts["expected_benefit"],
         submitted_at=now,

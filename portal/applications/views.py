@@ -19,7 +19,6 @@ from portal.applications.operations import (
     existing_application,
     submit_application,
 )
-from portal.applications.states import Status
 from portal.applications.workflow import WorkflowError, transition, waitlist_rank
 from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
@@ -27,9 +26,10 @@ from portal.catalog.views import open_offerings
 from portal.demand.operations import my_interests
 from portal.extensions import db
 from portal.safety import takes_files
+from portal.vocabulary import ApplicationStatus, OfferingStatus
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).
-DECISIONS_WITH_MESSAGE = frozenset({Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED})
+DECISIONS_WITH_MESSAGE = frozenset(ApplicationStatus.DECISIONS)
 OPEN_OFFERINGS_SHOWN = 6
 
 
@@ -62,7 +62,7 @@ def apply(offering_id):
     """Apply to an offering: the form, the rules checked by the operation, then the timeline."""
     applicant = _applicant_or_404()
     offering = db.session.get(Offering, offering_id)
-    if offering is None or offering.status == "draft":
+    if offering is None or offering.status == OfferingStatus.DRAFT:
         abort(404)
     existing = existing_application(applicant, offering)
     if existing is not None:
@@ -128,7 +128,7 @@ def dashboard():
         .where(Application.applicant_id == applicant.id)
         .order_by(Application.submitted_at.desc(), Application.id.desc())
     ).all()
-    ranks = {a.id: waitlist_rank(a) for a in applications if a.status == Status.WAITLISTED}
+    ranks = {a.id: waitlist_rank(a) for a in applications if a.status == ApplicationStatus.WAITLISTED}
     applied = {a.offering_id for a in applications}
     offerings = [o for o in open_offerings() if o.id not in applied][:OPEN_OFFERINGS_SHOWN]
     return render_template(
@@ -149,7 +149,7 @@ def detail(reference):
     history = db.session.scalars(
         select(StatusChange).where(StatusChange.application_id == application.id).order_by(StatusChange.id)
     ).all()
-    rank = waitlist_rank(application) if application.status == Status.WAITLISTED else None
+    rank = waitlist_rank(application) if application.status == ApplicationStatus.WAITLISTED else None
     return render_template(
         "applications/detail.html",
         application=application,
@@ -178,7 +178,9 @@ def _act(reference, to, success):
 def withdraw(reference):
     """Withdraw the application (asked for confirmation on the page)."""
     return _act(
-        reference, Status.WITHDRAWN, _("Votre candidature est retirée. Un courriel vous le confirme.")
+        reference,
+        ApplicationStatus.WITHDRAWN,
+        _("Votre candidature est retirée. Un courriel vous le confirme."),
     )
 
 
@@ -186,7 +188,9 @@ def withdraw(reference):
 @login_required
 def confirm(reference):
     """Confirm the seat offered, before the confirmation deadline."""
-    return _act(reference, Status.CONFIRMED, _("Votre place est confirmée. Un courriel vous le confirme."))
+    return _act(
+        reference, ApplicationStatus.CONFIRMED, _("Votre place est confirmée. Un courriel vous le confirme.")
+    )
 
 
 @bp.get("/me/applications/<reference>/documents/<int:document_id>")

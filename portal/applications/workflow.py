@@ -1,6 +1,6 @@
 """The application state machine: the table of transitions and the one function applying it.
 
-The statuses and the table itself are in ``states.py`` (read by permissions too);
+The statuses are in ``portal.vocabulary``, the table in ``states.py`` (read by permissions too);
 ``transition()`` is the only code that assigns ``Application.status``. It checks the
 table and the permission, keeps the seat invariant in the database, appends the
 StatusChange, enqueues the email to the applicant and, when a seat frees, promotes the
@@ -14,11 +14,13 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
 from portal import permissions
-from portal.applications.states import ACTIVE, SEAT_HOLDING, S, Status
 from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus
+
+S = ApplicationStatus
 
 # Email template sent to the applicant on arrival in each status.
 EMAIL_FOR_STATUS = {
@@ -69,16 +71,16 @@ def transition(application, to, actor, note=None, *, promoted=False):
     from portal.applications.models import Application
     from portal.catalog.models import Offering
 
-    to = Status(to)
-    current = Status(application.status)
+    to = ApplicationStatus(to)
+    current = ApplicationStatus(application.status)
     if not permissions.can_transition(actor, application, to):
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
     now = utcnow()
     if to == S.CONFIRMED and application.confirmation_deadline and now > application.confirmation_deadline:
         raise DeadlinePassed(_l("Le délai de confirmation de la place est dépassé."))
 
-    takes_seat = to in SEAT_HOLDING and current not in SEAT_HOLDING
-    frees_seat = current in SEAT_HOLDING and to not in SEAT_HOLDING
+    takes_seat = to in S.SEAT_HOLDING and current not in S.SEAT_HOLDING
+    frees_seat = current in S.SEAT_HOLDING and to not in S.SEAT_HOLDING
 
     # A savepoint, so that a refused compare-and-set leaves no seat taken behind it.
     with db.session.begin_nested():
@@ -96,7 +98,7 @@ def transition(application, to, actor, note=None, *, promoted=False):
                     )
                 )
         values = {"status": to.value, "updated_at": now, "version": Application.version + 1}
-        if to in (S.ACCEPTED, S.WAITLISTED, S.REJECTED):
+        if to in S.DECIDED:
             values["decided_at"] = now
         if to == S.ACCEPTED:
             days = current_app.config["CONFIRMATION_DAYS"]
@@ -144,7 +146,7 @@ def start(application, actor):
 
     from portal.notifications.outbox import enqueue_to_user
 
-    if application.id is None or Status(application.status) != S.SUBMITTED:
+    if application.id is None or ApplicationStatus(application.status) != S.SUBMITTED:
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
     change = _record_change(application, None, S.SUBMITTED, actor, None, application.submitted_at or utcnow())
     db.session.flush()
@@ -198,7 +200,7 @@ def release_applicant(applicant, reason):
 
     active = db.session.scalars(
         select(Application)
-        .where(Application.applicant_id == applicant.id, Application.status.in_([s.value for s in ACTIVE]))
+        .where(Application.applicant_id == applicant.id, Application.status.in_([s.value for s in S.ACTIVE]))
         .order_by(Application.id)
     ).all()
     if not active:

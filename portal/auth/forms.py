@@ -22,7 +22,7 @@ from wtforms.validators import (
 from portal.auth import passwords
 from portal.auth import validators as v
 from portal.auth.operations import PROFILE_FIELDS
-from portal.catalog.models import EDUCATION_LEVELS, City
+from portal.catalog.models import City
 from portal.extensions import db
 from portal.forms import (
     CHOOSE,
@@ -35,7 +35,8 @@ from portal.forms import (
     optional_int,
 )
 from portal.i18n import current_language
-from portal.templating import ASSOCIATION_FIELDS, EDUCATION_LABELS, LANGUAGE_NAMES
+from portal.templating import LANGUAGE_NAMES
+from portal.vocabulary import AssociationField, EducationLevel
 
 # What a person may type in these fields, spaces and separators included (the stored
 # forms are shorter): a longer value is refused before it is parsed.
@@ -131,10 +132,8 @@ class ApplicantFieldsForm(FlaskForm):
         cities = city_choices()
         self.city_id.choices = cities
         self.association_city_id.choices = cities
-        self.education_level.choices = [("", CHOOSE)] + [
-            (level, EDUCATION_LABELS[level]) for level in EDUCATION_LEVELS
-        ]
-        self.association_field.choices = [("", CHOOSE)] + list(ASSOCIATION_FIELDS.items())
+        self.education_level.choices = [("", CHOOSE), *EducationLevel.choices()]
+        self.association_field.choices = [("", CHOOSE), *AssociationField.choices()]
 
     def profile_data(self):
         """The cleaned profile values, keyed like ApplicantProfile's columns."""

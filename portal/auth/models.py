@@ -10,17 +10,18 @@ from portal.auth import totp_secrets
 from portal.catalog.models import City, Offering, offering_reviewers
 from portal.extensions import db
 from portal.timeutil import utcnow
-
-ROLES = ("applicant", "reviewer", "admin")
+from portal.vocabulary import AssociationField, EducationLevel, Role, check_in
 
 
 class User(UserMixin, db.Model):
     """Anyone who logs in. Emails are stored lower-cased, so uniqueness ignores case."""
 
+    __table_args__ = (check_in("role", Role, "role_known"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="applicant", index=True)
+    role: Mapped[str] = mapped_column(String(16), default=Role.APPLICANT.value, index=True)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None]
@@ -76,17 +77,17 @@ class User(UserMixin, db.Model):
     @property
     def is_applicant(self):
         """Role check used by templates through the permissions module."""
-        return self.role == "applicant"
+        return self.role == Role.APPLICANT
 
     @property
     def is_reviewer(self):
         """Role check."""
-        return self.role == "reviewer"
+        return self.role == Role.REVIEWER
 
     @property
     def is_admin(self):
         """Role check."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def display_name(self):
@@ -98,6 +99,11 @@ class User(UserMixin, db.Model):
 
 class ApplicantProfile(db.Model):
     """What an applicant says about themselves and their association."""
+
+    __table_args__ = (
+        check_in("education_level", EducationLevel, "education_level_known"),
+        check_in("association_field", AssociationField, "association_field_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth import passwords, sessions, throttle, tokens, two_factor
-from portal.auth.models import ROLES, ApplicantProfile, RecoveryCode, User
+from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
 from portal.extensions import db
 from portal.notifications.outbox import (
@@ -24,6 +24,7 @@ from portal.notifications.outbox import (
     prepared_at_send,
 )
 from portal.timeutil import utcnow
+from portal.vocabulary import Role
 
 # ApplicantProfile columns a person fills in (registration and profile forms use these names).
 PROFILE_FIELDS = (
@@ -136,7 +137,7 @@ def register_applicant(email, password, profile, locale):
     user = User(
         email=email,
         password_hash=password_hash,
-        role="applicant",
+        role=Role.APPLICANT,
         locale=locale,
         consent_at=utcnow(),
         consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
@@ -171,7 +172,7 @@ def create_confirmed_user(email, role, password):
     address = normalize_email(email)
     if address is None:
         raise AccountError("email", _l("Adresse email invalide (exemple : nom@exemple.ma)."))
-    if role not in ROLES:
+    if role not in Role.values():
         raise AccountError("role", _l("Choisissez une valeur dans la liste."))
     check_new_password(password, [address])
     if find_user_by_email(address) is not None:
@@ -253,7 +254,7 @@ def authenticate(email, password):
     """
     user = find_user_by_email(email)
     if user is None or not user.password_hash:
-        passwords.verify_password(passwords.DUMMY_HASH, password or "")
+        passwords.verify_password(passwords.dummy_hash(), password or "")
         return None
     if not passwords.verify_password(user.password_hash, password or ""):
         return None

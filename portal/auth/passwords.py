@@ -7,6 +7,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from zxcvbn import matching as zxcvbn_matching
 from zxcvbn import zxcvbn
@@ -23,16 +24,28 @@ SCORED_LENGTH = 32
 # A name, an email address: pieces shorter than this are too common to count as personal.
 PERSONAL_WORD_MIN = 3
 
-# OWASP's argon2id minimum is m=19 MiB, t=2, p=1; these are above it. Hashes made with
-# other parameters are upgraded at the next successful login (``needs_rehash``).
-_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
 
 
+@cache
+def _hasher_with(time_cost, memory_kib):
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def _hasher():
+    """The hasher of the settings PASSWORD_HASH_TIME_COST and PASSWORD_HASH_MEMORY_KIB.
+
+    Hashes made with other parameters are upgraded at the next successful login
+    (``needs_rehash``).
+    """
+    config = current_app.config
+    return _hasher_with(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"])
+
+
 def hash_password(password):
     """An argon2id hash of ``password`` (the whole of it: nothing is truncated)."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash, password):
@@ -40,14 +53,14 @@ def verify_password(password_hash, password):
     if not password_hash:
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash):
     """Whether the hash was made with other parameters than the current ones."""
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 @cache
@@ -193,5 +206,11 @@ def password_problem(password, user_inputs=()):
     return None
 
 
-# A dummy hash verified when an account does not exist, so login takes the same time.
-DUMMY_HASH = _hasher.hash("dummy password for timing equality")
+def dummy_hash():
+    """A hash to verify when an account does not exist, so that login takes the same time."""
+    return _dummy_hash_with(_hasher())
+
+
+@cache
+def _dummy_hash_with(hasher):
+    return hasher.hash("dummy password for timing equality")

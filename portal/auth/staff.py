@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.applications.workflow import release_applicant
 from portal.audit import record
-from portal.auth.models import ROLES, User
+from portal.auth.models import User
 from portal.auth.operations import reset_two_factor
 from portal.auth.passwords import account_inputs, password_problem
 from portal.auth.sessions import end_all_sessions
@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
 from portal.refusals import AdminError
 from portal.timeutil import utcnow
+from portal.vocabulary import Role
 
 
 def invite_staff(actor, email, role):
@@ -23,10 +24,10 @@ def invite_staff(actor, email, role):
 
     Inviting again an address whose invitation is still pending sends a fresh link.
     """
-    if role not in ("reviewer", "admin"):
+    if role not in Role.STAFF:
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and (user.password_hash is not None or user.role == "applicant"):
+    if user is not None and (user.password_hash is not None or user.role == Role.APPLICANT):
         raise AdminError(
             _l("Un compte existe déjà avec cette adresse ; changez son rôle depuis la liste."), field="email"
         )
@@ -52,12 +53,7 @@ def _invitation(address):
     from portal.auth.invitations import make_invite_token, max_age
 
     user = db.session.scalar(select(User).where(User.email == address))
-    if (
-        user is None
-        or not user.active
-        or user.password_hash is not None
-        or user.role not in ("reviewer", "admin")
-    ):
+    if user is None or not user.active or user.password_hash is not None or user.role not in Role.STAFF:
         return None
     return user, {"token": make_invite_token(user), "role": user.role, "days": max(max_age() // 86400, 1)}
 
@@ -83,18 +79,18 @@ def accept_invite(user, password):
 
 def change_role(actor, user, role):
     """Give ``user`` another role; flush. Administrators cannot change their own."""
-    if role not in ROLES:
+    if role not in Role.values():
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="role")
     if user.id == actor.id:
         raise AdminError(_l("Vous ne pouvez pas modifier votre propre rôle."), field="role")
     if user.role == role:
         return
     old = user.role
-    if old == "applicant":
+    if old == Role.APPLICANT:
         # Staff do not apply: a seat they held goes to the next wait-listed candidate.
         release_applicant(user, _l("Candidature retirée : ce compte n'est plus un compte de candidat."))
     user.role = role
-    if role != "reviewer" and user.reviewed_offerings:
+    if role != Role.REVIEWER and user.reviewed_offerings:
         # A former reviewer keeps no assignment that would come back with the role.
         user.reviewed_offerings = []
     record(actor, "role_changed", "user", user.id, before={"role": old}, after={"role": role})

@@ -8,13 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.i18n import Localized
 from portal.timeutil import utcnow
-
-DOMAINS = ("digital", "management")
-
-# Ordered from lowest to highest; a track's minimum is compared by position.
-EDUCATION_LEVELS = ("none", "primary", "secondary", "baccalaureate", "bac2", "licence", "master")
-
-OFFERING_STATUSES = ("draft", "open", "closed")
+from portal.vocabulary import Domain, EducationLevel, OfferingStatus, check_in
 
 offering_reviewers = Table(
     "offering_reviewer",
@@ -22,14 +16,6 @@ offering_reviewers = Table(
     Column("offering_id", ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
-
-
-def education_rank(level):
-    """Position of an education level in EDUCATION_LEVELS (-1 when unknown)."""
-    try:
-        return EDUCATION_LEVELS.index(level)
-    except ValueError:
-        return -1
 
 
 class Region(Localized, db.Model):
@@ -70,10 +56,15 @@ class City(Localized, db.Model):
 class Track(Localized, db.Model):
     """A specialised training track (e.g. ``NUM-TRANS``)."""
 
+    __table_args__ = (
+        check_in("domain", Domain, "domain_known"),
+        check_in("min_education", EducationLevel, "min_education_known"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     domain: Mapped[str] = mapped_column(String(32), index=True)
-    min_education: Mapped[str] = mapped_column(String(32), default="secondary")
+    min_education: Mapped[str] = mapped_column(String(32), default=EducationLevel.SECONDARY.value)
     title_fr: Mapped[str] = mapped_column(String(200))
     title_ar: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
@@ -111,6 +102,7 @@ class Offering(db.Model):
         UniqueConstraint("track_id", "city_id", "academic_year"),
         CheckConstraint("seats_held >= 0 AND seats_held <= seats", name="seats_within_capacity"),
         CheckConstraint("seats >= 0", name="seats_not_negative"),
+        check_in("status", OfferingStatus, "status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +114,7 @@ class Offering(db.Model):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     course_starts_on: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OfferingStatus.DRAFT.value, index=True)
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -140,7 +132,7 @@ class Offering(db.Model):
 
 def is_open():
     """SQL condition: the offering's status is open (whatever its window)."""
-    return Offering.status == "open"
+    return Offering.status == OfferingStatus.OPEN
 
 
 def in_window(now):

@@ -12,12 +12,13 @@ from sqlalchemy import select, update
 
 from portal.audit import record
 from portal.auth.models import User
-from portal.catalog.models import DOMAINS, EDUCATION_LEVELS, City, Offering, Region, Track
+from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.seed_data import OFFERINGS, REGIONS, TRACKS
-from portal.catalog.workflow import CLOSED, DRAFT, INITIAL_STATUSES, OPEN, transition_offering
+from portal.catalog.workflow import transition_offering
 from portal.extensions import db
 from portal.refusals import AdminError
 from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
+from portal.vocabulary import Domain, EducationLevel, OfferingStatus, Role
 
 
 def academic_year(day=None):
@@ -76,7 +77,7 @@ def seed_catalogue(now=None):
                 opens_at=start_of_local_day(first_day),
                 closes_at=end_of_local_day(first_day + timedelta(days=61)),
                 course_starts_on=datetime.combine(first_day + timedelta(days=91), time()),
-                status="open",
+                status=OfferingStatus.OPEN,
             )
         )
         created += 1
@@ -168,9 +169,9 @@ TRACK_CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
 
 def _check_track_values(values):
     """Refuse an unknown domain or minimum education level (never read as "no minimum")."""
-    if "domain" in values and values["domain"] not in DOMAINS:
+    if "domain" in values and values["domain"] not in Domain.values():
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="domain")
-    if "min_education" in values and values["min_education"] not in EDUCATION_LEVELS:
+    if "min_education" in values and values["min_education"] not in EducationLevel.values():
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="min_education")
 
 
@@ -214,7 +215,7 @@ def _active_reviewers(user_ids):
     if not user_ids:
         return []
     chosen = db.session.scalars(
-        select(User).where(User.id.in_(user_ids), User.role == "reviewer", User.active.is_(True))
+        select(User).where(User.id.in_(user_ids), User.role == Role.REVIEWER, User.active.is_(True))
     ).all()
     if len(chosen) != len(user_ids):
         raise AdminError(NOT_A_REVIEWER, field="reviewers")
@@ -274,7 +275,7 @@ def create_offering(
     opened through the workflow, which emails the applicants who asked for this track in
     this city.
     """
-    if status not in INITIAL_STATUSES:
+    if status not in OfferingStatus.INITIAL:
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="action")
     check_academic_year(academic_year)
     check_seats(seats)
@@ -301,7 +302,7 @@ def create_offering(
         opens_at=opens_at,
         closes_at=closes_at,
         course_starts_on=_course_start(course_starts_on),
-        status=DRAFT,
+        status=OfferingStatus.DRAFT,
     )
     db.session.add(offering)
     db.session.flush()
@@ -325,8 +326,8 @@ def create_offering(
         },
     )
     _set_reviewers(actor, offering, reviewer_ids)
-    if status == OPEN:
-        transition_offering(offering, OPEN, actor)
+    if status == OfferingStatus.OPEN:
+        transition_offering(offering, OfferingStatus.OPEN, actor)
     db.session.flush()
     return offering
 
@@ -466,9 +467,9 @@ def update_offering(
 
 def close_offering(actor, offering):
     """Stop taking applications for an offering; flush."""
-    transition_offering(offering, CLOSED, actor)
+    transition_offering(offering, OfferingStatus.CLOSED, actor)
 
 
 def reopen_offering(actor, offering):
     """Open an offering again (or for the first time); flush."""
-    transition_offering(offering, OPEN, actor)
+    transition_offering(offering, OfferingStatus.OPEN, actor)

@@ -1,5 +1,7 @@
 """The catalogue that ships with the portal: regions, main cities, the five tracks."""
 
+from portal.vocabulary import Domain, EducationLevel
+
 # (code, fr, ar, en, [(slug, fr, ar, en), ...])
 REGIONS = [
     (
@@ -138,8 +140,8 @@ REGIONS = [
 TRACKS = [
     {
         "code": "NUM-TRANS",
-        "domain": "digital",
-        "min_education": "baccalaureate",
+        "domain": Domain.DIGITAL,
+        "min_education": EducationLevel.BACCALAUREATE,
         "title_fr": "Transformation numérique des associations",
         "title_ar": "التحول الرقمي للجمعيات",
         "title_en": "Digital transformation of associations",
@@ -149,8 +151,8 @@ TRACKS = [
     },
     {
         "code": "IA-APPL",
-        "domain": "digital",
-        "min_education": "baccalaureate",
+        "domain": Domain.DIGITAL,
+        "min_education": EducationLevel.BACCALAUREATE,
         "title_fr": "Intelligence artificielle au service de l'action associative",
         "title_ar": "الذكاء الاصطناعي في خدمة العمل الجمعوي",
         "title_en": "Artificial intelligence for associative action",
@@ -160,8 +162,8 @@ TRACKS = [
     },
     {
         "code": "COM-DIG",
-        "domain": "digital",
-        "min_education": "secondary",
+        "domain": Domain.DIGITAL,
+        "min_education": EducationLevel.SECONDARY,
         "title_fr": "Communication digitale et plaidoyer en ligne",
         "title_ar": "التواصل الرقمي والترافع عبر الإنترنت",
         "title_en": "Digital communication and online advocacy",
@@ -171,8 +173,8 @@ TRACKS = [
     },
     {
         "code": "GEST-AF",
-        "domain": "management",
-        "min_education": "secondary",
+        "domain": Domain.MANAGEMENT,
+        "min_education": EducationLevel.SECONDARY,
         "title_fr": "Gestion administrative et financière des associations",
         "title_ar": "التدبير الإداري والمالي للجمعيات",
         "title_en": "Administrative and financial management of associations",
@@ -182,8 +184,8 @@ TRACKS = [
     },
     {
         "code": "GEST-PROJ",
-        "domain": "management",
-        "min_education": "secondary",
+        "domain": Domain.MANAGEMENT,
+        "min_education": EducationLevel.SECONDARY,
         "title_fr": "Gestion de projets et mobilisation de financements",
         "title_ar": "تدبير المشاريع وتعبئة التمويلات",
         "title_en": "Project management and fundraising",

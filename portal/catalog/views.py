@@ -8,13 +8,14 @@ from sqlalchemy.orm import joinedload
 
 from portal import permissions
 from portal.catalog import bp
-from portal.catalog.models import DOMAINS, City, Offering, Track, taking_applications
+from portal.catalog.models import City, Offering, Track, taking_applications
 from portal.catalog.visitor_cache import visitor_page
 from portal.demand.operations import interest_state
 from portal.extensions import csrf, db
 from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
+from portal.vocabulary import Domain
 
 
 def open_offerings(city_id=None, domain=None, track_id=None):
@@ -73,7 +74,7 @@ def tracks():
     """The catalogue of tracks, with the open offerings filtered by city and domain."""
     city_id = query_int("city")
     domain = request.args.get("domain")
-    if domain not in DOMAINS:
+    if domain not in Domain.values():
         domain = None
     all_tracks = db.session.scalars(select(Track).order_by(Track.domain, Track.code)).all()
     if domain:

@@ -12,18 +12,17 @@ from portal.applications.workflow import WorkflowError
 from portal.audit import record
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.vocabulary import OfferingStatus
 
-DRAFT, OPEN, CLOSED = "draft", "open", "closed"
+OS = OfferingStatus
 
 # What the administrators' screens allow today: the edit page offers every status, the
 # buttons close an open offering and open a draft or closed one.
-OFFERING_TRANSITIONS: dict[str, frozenset[str]] = {
-    DRAFT: frozenset({OPEN, CLOSED}),
-    OPEN: frozenset({DRAFT, CLOSED}),
-    CLOSED: frozenset({OPEN, DRAFT}),
+OFFERING_TRANSITIONS: dict[OfferingStatus, frozenset[OfferingStatus]] = {
+    OS.DRAFT: frozenset({OS.OPEN, OS.CLOSED}),
+    OS.OPEN: frozenset({OS.DRAFT, OS.CLOSED}),
+    OS.CLOSED: frozenset({OS.OPEN, OS.DRAFT}),
 }
-# The statuses a new offering may be created in (it starts as a draft, then opens).
-INITIAL_STATUSES = frozenset({DRAFT, OPEN})
 
 
 class OfferingTransitionRefused(WorkflowError):
@@ -41,9 +40,9 @@ def offering_allowed(from_status, to_status):
 
 def _already(status):
     """The refusal for a change to the status the offering already has."""
-    if status == CLOSED:
+    if status == OS.CLOSED:
         return _l("Cette session est déjà fermée.")
-    if status == OPEN:
+    if status == OS.OPEN:
         return _l("Cette session est déjà ouverte.")
     return _l("Cette session est déjà un brouillon.")
 
@@ -65,9 +64,9 @@ def transition_offering(offering, to, actor):
         raise OfferingTransitionRefused(_l("Ce changement de statut n'est pas possible pour cette session."))
     offering.status = to
     # closed_at says since when the offering is closed: the retention period counts from it.
-    offering.closed_at = utcnow() if to == CLOSED else None
+    offering.closed_at = utcnow() if to == OS.CLOSED else None
     before = {"status": current}
-    if to == OPEN:
+    if to == OS.OPEN:
         notified = notify_interested(offering)
         event = record(
             actor,
@@ -77,7 +76,7 @@ def transition_offering(offering, to, actor):
             before=before,
             after={"status": to, "interested_notified": notified},
         )
-    elif to == CLOSED:
+    elif to == OS.CLOSED:
         event = record(actor, "offering_closed", "offering", offering.id, before=before, after={"status": to})
     else:
         event = record(

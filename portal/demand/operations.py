@@ -11,6 +11,7 @@ from portal.auth.models import User
 from portal.catalog.models import Offering, open_not_over
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.vocabulary import OfferingStatus
 
 
 class InterestError(Exception):
@@ -86,7 +87,7 @@ def notify_interested(offering):
     """
     from portal.notifications.outbox import enqueue_to_user
 
-    if offering.status != "open" or offering.closes_at < utcnow():
+    if offering.status != OfferingStatus.OPEN or offering.closes_at < utcnow():
         return 0
     interests = db.session.scalars(
         select(Interest)

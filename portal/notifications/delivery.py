@@ -43,6 +43,7 @@ from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import preparer, render_email, single_line
 from portal.refusals import AdminError
 from portal.timeutil import utcnow
+from portal.vocabulary import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ def _due_ids(batch_size, now):
         select(OutboxEmail.id)
         .where(
             or_(
-                (OutboxEmail.status == "pending") & (OutboxEmail.next_attempt_at <= now),
-                (OutboxEmail.status == "sending") & (OutboxEmail.claimed_at < stale),
+                (OutboxEmail.status == OutboxStatus.PENDING) & (OutboxEmail.next_attempt_at <= now),
+                (OutboxEmail.status == OutboxStatus.SENDING) & (OutboxEmail.claimed_at < stale),
             )
         )
         .order_by(OutboxEmail.id)
@@ -125,8 +126,8 @@ def claim(batch_size=None, now=None):
     db.session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id.in_(_due_ids(batch_size, now).scalar_subquery()))
-        .where(OutboxEmail.status.in_(("pending", "sending")))
-        .values(status="sending", claim_token=token, claimed_at=now)
+        .where(OutboxEmail.status.in_(OutboxStatus.QUEUED))
+        .values(status=OutboxStatus.SENDING.value, claim_token=token, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     # populate_existing: rows already in this session must show the claim just written.
@@ -248,11 +249,11 @@ def _record(job, error=None):
     now = utcnow()
     attempts = job.attempts + 1
     if error is None:
-        values = {"status": "sent", "sent_at": now, "attempts": attempts, "last_error": None}
+        values = {"status": OutboxStatus.SENT.value, "sent_at": now, "attempts": attempts, "last_error": None}
     else:
         final = _is_permanent(error) or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
         values = {
-            "status": "failed" if final else "pending",
+            "status": (OutboxStatus.FAILED if final else OutboxStatus.PENDING).value,
             "attempts": attempts,
             "last_error": f"{type(error).__name__}: {error}"[:1000],
             "claim_token": None,
@@ -312,7 +313,7 @@ def send_due(batch_size=None):
 
 def retry(email):
     """Put a failed row back in the queue now (admin action); flush."""
-    email.status = "pending"
+    email.status = OutboxStatus.PENDING.value
     email.attempts = 0
     email.next_attempt_at = utcnow()
     email.claim_token = None
@@ -321,7 +322,7 @@ def retry(email):
 
 def retry_email(actor, email):
     """Queue a failed email again; flush."""
-    if email.status != "failed":
+    if email.status != OutboxStatus.FAILED:
         raise AdminError(_l("Seul un courriel en échec peut être renvoyé."))
     retry(email)
     record(
@@ -329,7 +330,7 @@ def retry_email(actor, email):
         "email_retried",
         "outbox_email",
         email.id,
-        before={"status": "failed"},
-        after={"status": "pending"},
+        before={"status": OutboxStatus.FAILED.value},
+        after={"status": OutboxStatus.PENDING.value},
     )
     db.session.flush()

@@ -7,8 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.timeutil import utcnow
-
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+from portal.vocabulary import OutboxStatus, check_in
 
 
 class OutboxEmail(db.Model):
@@ -21,7 +20,10 @@ class OutboxEmail(db.Model):
     """
 
     __tablename__ = "outbox_email"
-    __table_args__ = (Index("ix_outbox_email_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_email_status_due", "status", "next_attempt_at"),
+        check_in("status", OutboxStatus, "status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
@@ -30,7 +32,7 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claim_token: Mapped[str | None] = mapped_column(String(32), index=True)

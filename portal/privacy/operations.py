@@ -19,7 +19,6 @@ from sqlalchemy import and_, delete, event, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.applications.models import Application, Interest, StatusChange
-from portal.applications.states import ACTIVE, Status
 from portal.applications.workflow import transition
 from portal.audit import AuditEvent
 from portal.auth.models import User
@@ -31,6 +30,7 @@ from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus, OfferingStatus, OutboxStatus
 
 # What replaces a required text that identified or described a person.
 ANONYMISED = "—"
@@ -329,12 +329,12 @@ def erase_account(user, current_password):
         select(Application)
         .where(
             Application.applicant_id == user.id,
-            Application.status.in_([s.value for s in ACTIVE]),
+            Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
         )
         .order_by(Application.id)
     ).all()
     for application in active:
-        transition(application, Status.WITHDRAWN, user)
+        transition(application, ApplicationStatus.WITHDRAWN, user)
     anonymise_user(user)
 
 
@@ -370,7 +370,7 @@ def anonymise_user(user):
     db.session.execute(delete(Interest).where(Interest.applicant_id == user.id))
     db.session.execute(
         delete(OutboxEmail)
-        .where(OutboxEmail.user_id == user.id, OutboxEmail.status.in_(("pending", "sending")))
+        .where(OutboxEmail.user_id == user.id, OutboxEmail.status.in_(OutboxStatus.QUEUED))
         .execution_options(synchronize_session=False)
     )
     for email in db.session.scalars(select(OutboxEmail).where(OutboxEmail.user_id == user.id)).all():
@@ -460,7 +460,7 @@ def purge_expired(now=None):
     now = now or utcnow()
     cutoff = months_before(now, int(current_app.config["RETENTION_MONTHS"]))
     closed_on = func.coalesce(Offering.closed_at, Offering.closes_at)
-    expired = select(Offering.id).where(Offering.status == "closed", closed_on < cutoff)
+    expired = select(Offering.id).where(Offering.status == OfferingStatus.CLOSED, closed_on < cutoff)
     result = PurgeResult(cutoff=cutoff)
     applications = db.session.scalars(
         select(Application)

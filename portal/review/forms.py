@@ -11,30 +11,16 @@ from portal.forms import max_length
 from portal.i18n import isolate_text
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
+from portal.vocabulary import ApplicationStatus, Recommendation
 
 SCORE_CHOICES = [(n, str(n)) for n in range(6)]
-RECOMMENDATION_CHOICES = [
-    ("accept", _l("Accepter")),
-    ("waitlist", _l("Liste d'attente")),
-    ("reject", _l("Ne pas retenir")),
-]
-DECISION_VALUES = ("accepted", "waitlisted", "rejected")
+DECISION_VALUES = tuple(s.value for s in ApplicationStatus.DECISIONS)
 SORT_LABELS = {
     "submitted_asc": _l("Dépôt : plus anciennes d'abord"),
     "submitted_desc": _l("Dépôt : plus récentes d'abord"),
     "score_desc": _l("Note moyenne : meilleures d'abord"),
     "score_asc": _l("Note moyenne : plus faibles d'abord"),
 }
-STATUS_CHOICES = (
-    "submitted",
-    "under_review",
-    "accepted",
-    "waitlisted",
-    "rejected",
-    "confirmed",
-    "withdrawn",
-    "expired",
-)
 
 
 def _int_or_none(value):
@@ -62,7 +48,9 @@ class QueueFilterForm(FlaskForm):
             (o.id, f"{isolate_text(o.track.code)} · {o.city.name} · {isolate_text(o.academic_year)}")
             for o in offerings
         ]
-        self.status.choices = [("", _l("Tous les statuts"))] + [(s, status_label(s)) for s in STATUS_CHOICES]
+        self.status.choices = [("", _l("Tous les statuts"))] + [
+            (s.value, status_label(s)) for s in ApplicationStatus
+        ]
 
 
 class CinSearchForm(FlaskForm):
@@ -106,7 +94,7 @@ class ReviewForm(FlaskForm):
     )
     recommendation = RadioField(
         _l("Recommandation"),
-        choices=RECOMMENDATION_CHOICES,
+        choices=Recommendation.choices(),
         validators=[InputRequired(_l("Choisissez une recommandation."))],
     )
     comment = TextAreaField(

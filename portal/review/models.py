@@ -9,9 +9,9 @@ from portal.applications.models import Application
 from portal.auth.models import User
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.vocabulary import Recommendation, check_in
 
 CRITERIA = ("score_motivation", "score_engagement", "score_fit")
-RECOMMENDATIONS = ("accept", "waitlist", "reject")
 
 
 class Review(db.Model):
@@ -24,6 +24,7 @@ class Review(db.Model):
             " AND score_fit BETWEEN 0 AND 5",
             name="scores_in_range",
         ),
+        check_in("recommendation", Recommendation, "recommendation_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,15 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from portal import permissions
 from portal.applications import workflow
 from portal.applications.models import Application
-from portal.applications.states import Status
 from portal.applications.workflow import NotAllowed, SeatsFull, StaleStatus, WorkflowError
 from portal.audit import record
 from portal.extensions import db
 from portal.review import queries
-from portal.review.models import CRITERIA, RECOMMENDATIONS, Review
+from portal.review.models import CRITERIA, Review
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus, Recommendation
 
-DECISIONS = (Status.ACCEPTED, Status.WAITLISTED, Status.REJECTED)
 # A queue page holds PAGE_SIZE rows; more than this in one request is not a page's selection.
 MAX_BULK = 100
 
@@ -41,7 +40,7 @@ def _clean_review(data):
         if score is None or not 0 <= score <= 5:
             raise InvalidReview(_l("Chaque critère est noté de 0 à 5."))
         values[name] = score
-    if data.get("recommendation") not in RECOMMENDATIONS:
+    if data.get("recommendation") not in Recommendation.values():
         raise InvalidReview(_l("Choisissez une recommandation."))
     values["recommendation"] = data["recommendation"]
     values["comment"] = (data.get("comment") or "").strip() or None
@@ -103,8 +102,8 @@ def save_review(reviewer, application, data):
     review.updated_at = now
     db.session.flush()
     recompute_mean_score(application)
-    if application.status == Status.SUBMITTED:
-        workflow.transition(application, Status.UNDER_REVIEW, reviewer)
+    if application.status == ApplicationStatus.SUBMITTED:
+        workflow.transition(application, ApplicationStatus.UNDER_REVIEW, reviewer)
     return review
 
 
@@ -127,8 +126,8 @@ def decide(actor, application, decision, message=None, expected_version=None):
     since, the decision is refused (compare-and-set) rather than applied blindly.
     ``message`` goes to the applicant (StatusChange note, quoted in the email).
     """
-    decision = Status(decision)
-    if decision not in DECISIONS:
+    decision = ApplicationStatus(decision)
+    if decision not in ApplicationStatus.DECISIONS:
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
     if expected_version is not None and expected_version != application.version:
         raise StaleStatus(
@@ -171,7 +170,7 @@ def decide_many(actor, references, decision, message=None):
     acceptance goes best candidates first (mean score, then submission) and, once an
     offering is full, refuses its remaining candidates as ``full`` without trying.
     """
-    decision = Status(decision)
+    decision = ApplicationStatus(decision)
     seen = []
     for reference in references:
         reference = (reference or "").strip().upper()
@@ -184,13 +183,13 @@ def decide_many(actor, references, decision, message=None):
         if reference not in applications:
             result.failed.append((reference, str(_l("Candidature introuvable."))))
     ordered = [applications[r] for r in seen if r in applications]
-    if decision == Status.ACCEPTED:
+    if decision == ApplicationStatus.ACCEPTED:
         ordered.sort(
             key=lambda a: (a.mean_score is None, -(a.mean_score or 0), a.submitted_at, a.id),
         )
     full_offerings = set()
     for application in ordered:
-        if decision == Status.ACCEPTED and application.offering_id in full_offerings:
+        if decision == ApplicationStatus.ACCEPTED and application.offering_id in full_offerings:
             result.full.append(application.reference)
             continue
         try:

@@ -19,6 +19,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import Offering, offering_reviewers
 from portal.extensions import db
 from portal.review.models import Review
+from portal.vocabulary import ApplicationStatus
 
 SORTS = ("submitted_asc", "submitted_desc", "score_desc", "score_asc")
 
@@ -86,7 +87,7 @@ def waitlist_counts(user):
     """Wait-listed applications per offering in the user's scope (one aggregate query)."""
     stmt = (
         select(Application.offering_id, func.count())
-        .where(Application.status == "waitlisted")
+        .where(Application.status == ApplicationStatus.WAITLISTED)
         .group_by(Application.offering_id)
     )
     return dict(db.session.execute(_scope(stmt, user, Application.offering_id)).all())

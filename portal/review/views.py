@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.applications.models import Document
-from portal.applications.states import Status
 from portal.applications.workflow import SeatsFull, WorkflowError
 from portal.audit import personal_data_viewed
 from portal.extensions import db
@@ -23,6 +22,7 @@ from portal.review.forms import BulkDecisionForm, CinSearchForm, DecisionForm, Q
 from portal.safety import query_int
 from portal.templating import status_label
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus
 
 _BULK_RESULT_KEY = "review_bulk_result"
 
@@ -77,7 +77,7 @@ def queue():
     _require_staff()
     form = QueueFilterForm(request.args)
     status = request.args.get("status") or None
-    if status not in set(Status):
+    if status not in set(ApplicationStatus):
         status = None
     q = (request.args.get("q") or "").strip()[:100] or None
     sort = request.args.get("sort") if request.args.get("sort") in queries.SORTS else queries.SORTS[0]
@@ -152,7 +152,7 @@ def _render_detail(application, review_form, existing, status=200):
             decision_form=decision_form,
             decisions=permissions.decisions_for(current_user, application),
             offer_waitlist=request.args.get("full") == "1"
-            and Status.WAITLISTED in permissions.decisions_for(current_user, application),
+            and ApplicationStatus.WAITLISTED in permissions.decisions_for(current_user, application),
         ),
         status,
     )

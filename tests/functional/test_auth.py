@@ -401,7 +401,7 @@ def test_login_records_time_and_rehashes_old_hashes(app, client, clock):
     from portal.auth.passwords import needs_rehash
 
     clock.set(datetime(2026, 11, 2, 10, 0))
-    weak = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(factories.PASSWORD)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(factories.PASSWORD)
     user = factories.user(password_hash=weak)
     db.session.commit()
     assert factories.login(client, user).status_code == 302

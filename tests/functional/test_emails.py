@@ -5,12 +5,12 @@ import re
 import pytest
 
 from portal.applications import workflow
-from portal.applications.states import Status
 from portal.auth.models import User
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.notifications.outbox import enqueue_to_user, render_email
 from portal.templating import format_day_time
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 from tests.helpers import find_link, message_html, message_text
 
@@ -146,7 +146,7 @@ def test_decision_email_reaches_the_applicant_and_its_link_opens_the_application
     reviewer = factories.reviewer(offering)
     applicant = factories.user(locale="fr")
     application = factories.application(applicant=applicant, offering_=offering, status="under_review")
-    workflow.transition(application, Status.ACCEPTED, reviewer, note="Félicitations !")
+    workflow.transition(application, ApplicationStatus.ACCEPTED, reviewer, note="Félicitations !")
     db.session.commit()
     reference, address, applicant_id = application.reference, applicant.email, applicant.id
 

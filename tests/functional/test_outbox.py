@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from portal.applications import workflow
 from portal.applications.models import Application
-from portal.applications.states import Status
 from portal.auth.operations import send_confirmation
 from portal.auth.passwords import hash_password
 from portal.extensions import db, mail
 from portal.notifications.delivery import claim, send_due
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import enqueue, enqueue_to_user
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 from tests.helpers import find_link, free_port, message_html, message_text
 from tests.security import formdata
@@ -209,7 +209,7 @@ def test_a_decision_succeeds_while_smtp_is_down_and_the_email_goes_out_later(app
     reference, address = application.reference, application.applicant.email
     smtp_server.refuse = True
 
-    workflow.transition(application, Status.ACCEPTED, reviewer, note="Bienvenue")
+    workflow.transition(application, ApplicationStatus.ACCEPTED, reviewer, note="Bienvenue")
     db.session.commit()
     assert send_due() == (0, 1)
     db.session.expire_all()

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from portal import database
 from portal.applications.models import Application, StatusChange
-from portal.applications.states import SEAT_HOLDING
 from portal.applications.workflow import SeatsFull, WorkflowError, transition
 from portal.auth.models import User
 from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 
 THREADS = 8
@@ -96,7 +96,10 @@ class SeatWatcher:
                 held = db.session.scalar(
                     select(func.count())
                     .select_from(Application)
-                    .where(Application.offering_id == self.offering_id, Application.status.in_(SEAT_HOLDING))
+                    .where(
+                        Application.offering_id == self.offering_id,
+                        Application.status.in_(ApplicationStatus.SEAT_HOLDING),
+                    )
                 )
                 counter = db.session.scalar(
                     select(Offering.seats_held).where(Offering.id == self.offering_id)
@@ -272,7 +275,7 @@ def _pairwise_race(app, initial, waitlist_behind=False, rounds=12):
     held = db.session.scalar(
         select(func.count())
         .select_from(Application)
-        .where(Application.offering_id == offering_id, Application.status.in_(SEAT_HOLDING))
+        .where(Application.offering_id == offering_id, Application.status.in_(ApplicationStatus.SEAT_HOLDING))
     )
     assert db.session.get(Offering, offering_id).seats_held == held
     print(f"\n[accept/withdraw from {initial} on {_dialect()}] final states {dict(finals)}")

@@ -18,7 +18,7 @@ from portal import assets, create_app
 from portal.catalog.models import Offering
 from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
-from portal.templating import STATUS_STYLES
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,7 +225,7 @@ def template_classes():
         categories.update(FLASH_CATEGORY.findall(module.read_text()))
     mapped = {"error": "danger", "message": "info"}
     classes.update(f"alert-{mapped.get(category, category)}" for category in categories | {"message"})
-    classes.update(f"text-bg-{colour}" for colour, _symbol in STATUS_STYLES.values())
+    classes.update(f"text-bg-{status.badge}" for status in ApplicationStatus)
     # What Bootstrap's collapse plugin adds while opening and closing the navbar.
     classes.update({"collapse", "collapsing", "show"})
     return classes

@@ -24,12 +24,13 @@ from sqlalchemy import select
 from portal.applications.models import Application, Document, Interest, StatusChange
 from portal.audit import AuditEvent
 from portal.auth import tokens
-from portal.auth.models import ROLES, ApplicantProfile, User
+from portal.auth.models import ApplicantProfile, User
 from portal.auth.validators import CIN_RE, E164_RE, has_control_characters, is_latin_name, normalize_email
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
+from portal.vocabulary import Role
 from tests import factories
 from tests.security import formdata
 from tests.security import world as w
@@ -133,7 +134,7 @@ def assert_database_valid():
             for value in row:
                 assert not (isinstance(value, str) and "\x00" in value), (table.name, row)
     for user in db.session.scalars(select(User)):
-        assert user.role in ROLES
+        assert user.role in Role.values()
         assert user.email == f"deleted-{user.id}@invalid" or normalize_email(user.email) == user.email, (
             user.email
         )

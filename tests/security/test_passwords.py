@@ -434,3 +434,27 @@ def test_wrong_password_does_not_upgrade_the_hash(app, client):
     assert login_with_email(client, user.email, "not the password at all").status_code == 200
     assert stored_user(user.email).password_hash == weak
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_the_shipped_hash_cost_is_above_the_minimum_and_less_is_refused(tmp_path, monkeypatch):
+    from portal import create_app
+
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    base = {"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_ENABLED": False}
+    shipped = create_app(base)
+    with shipped.app_context():
+        variant, memory_kib, time_cost, _ = hash_parameters(hash_password("un mot de passe"))
+    assert (variant, memory_kib, time_cost) == ("argon2id", 64 * 1024, 3)
+    for weaker in ({"PASSWORD_HASH_TIME_COST": 1}, {"PASSWORD_HASH_MEMORY_KIB": 8 * 1024}):
+        with pytest.raises(RuntimeError, match="OWASP"):
+            create_app({**base, **weaker})
+
+
+def test_hashes_follow_the_configured_cost_and_older_ones_need_rehashing(app):
+    app.config.update(PASSWORD_HASH_TIME_COST=3, PASSWORD_HASH_MEMORY_KIB=32 * 1024)
+    stronger = hash_password("un mot de passe")
+    assert hash_parameters(stronger)[1:3] == (32 * 1024, 3)
+    assert not passwords.needs_rehash(stronger)
+    app.config.update(PASSWORD_HASH_TIME_COST=4)
+    assert passwords.needs_rehash(stronger)
+    assert passwords.verify_password(stronger, "un mot de passe")

@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases."""
 
 import os
+import re
 import uuid
 from datetime import datetime
 
@@ -177,3 +178,119 @@ def test_existing_deadlines_move_to_the_end_of_the_day_they_showed(empty_databas
     assert stored == expected
     # The day shown stays the same, and no window shrinks.
     assert all(stored[n] >= m for n, m in enumerate(moments, start=1))
+
+
+VOCABULARY_REVISION = "f1c8a2d9b7e4"
+
+
+def _vocabulary_columns():
+    """{(table, column): vocabulary} from every vocabulary CHECK constraint of the models."""
+    import portal.models  # noqa: F401 - every table in the metadata
+
+    found = {}
+    for table in db.metadata.sorted_tables:
+        for constraint in table.constraints:
+            if "vocabulary" in constraint.info:
+                found[(table.name, constraint.info["column"])] = (
+                    constraint.name,
+                    constraint.info["vocabulary"],
+                )
+    return found
+
+
+def test_every_vocabulary_column_is_checked_by_the_models():
+    from portal.vocabulary import (
+        ApplicationStatus,
+        AssociationField,
+        Domain,
+        EducationLevel,
+        OfferingStatus,
+        OutboxStatus,
+        Recommendation,
+        Role,
+    )
+
+    expected = {
+        ("user", "role"): Role,
+        ("applicant_profile", "education_level"): EducationLevel,
+        ("applicant_profile", "association_field"): AssociationField,
+        ("track", "domain"): Domain,
+        ("track", "min_education"): EducationLevel,
+        ("offering", "status"): OfferingStatus,
+        ("application", "status"): ApplicationStatus,
+        ("status_change", "from_status"): ApplicationStatus,
+        ("status_change", "to_status"): ApplicationStatus,
+        ("review", "recommendation"): Recommendation,
+        ("outbox_email", "status"): OutboxStatus,
+    }
+    assert {key: vocabulary for key, (_name, vocabulary) in _vocabulary_columns().items()} == expected
+
+
+def _seed_every_vocabulary_table():
+    """One row in every table that has a vocabulary column (and in those referring to them)."""
+    from portal.auth.models import UserSession
+    from portal.notifications.models import OutboxEmail
+    from portal.review.models import Review
+    from tests import factories
+
+    offering = factories.offering()
+    applicant = factories.user()
+    reviewer = factories.reviewer(offering)
+    application = factories.application(applicant, offering, status="accepted")
+    db.session.add(UserSession(user_id=applicant.id, token_hash="1" * 64))
+    db.session.add(
+        Review(
+            application_id=application.id,
+            reviewer_id=reviewer.id,
+            score_motivation=3,
+            score_engagement=3,
+            score_fit=3,
+            recommendation="accept",
+        )
+    )
+    db.session.add(
+        OutboxEmail(
+            to_address=applicant.email, template="t", locale="fr", subject="s", body_text="b", body_html="b"
+        )
+    )
+    db.session.commit()
+
+
+def _row_counts(connection):
+    return {
+        table.name: connection.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar()
+        for table in db.metadata.sorted_tables
+    }
+
+
+def test_the_migration_checks_every_vocabulary_column_and_keeps_the_rows(empty_database_url):
+    """The migrated database has each vocabulary's CHECK with the vocabulary's values, exactly
+    (a value added without a migration fails here), refuses any other value, and the upgrade
+    (a table rebuild on SQLite) lost no row of the tables it rebuilt nor of those referring to them."""
+    from flask_migrate import upgrade
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    columns = _vocabulary_columns()
+    with app.app_context():
+        upgrade(revision=_revision_before(VOCABULARY_REVISION))
+        _seed_every_vocabulary_table()
+        with db.engine.connect() as connection:
+            before = _row_counts(connection)
+        db.session.remove()
+        upgrade()
+        with db.engine.connect() as connection:
+            assert _row_counts(connection) == before
+            assert all(before[table] for table, _column in columns)
+            inspector = inspect(connection)
+            for (table, column), (name, vocabulary) in columns.items():
+                checks = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table)}
+                sqltext = checks.get(name)  # the naming convention made it ck_<table>_<name>
+                assert sqltext is not None, (table, column)
+                assert column in sqltext
+                assert set(re.findall(r"'([^']*)'", sqltext)) == set(vocabulary.values()), (table, column)
+        for (table, column), _ in columns.items():
+            with pytest.raises(IntegrityError), db.engine.begin() as connection:
+                connection.execute(update(db.metadata.tables[table]).values({column: "bogus"}))
+        db.engine.dispose()

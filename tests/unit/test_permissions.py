@@ -5,12 +5,13 @@ from sqlalchemy import func, select
 
 from portal import permissions
 from portal.applications.models import Application, Document
-from portal.applications.states import TRANSITIONS, Status
+from portal.applications.states import TRANSITIONS
 from portal.extensions import db
 from portal.review.models import Review
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 
-S = Status
+S = ApplicationStatus
 
 # The table of DESIGN.md §3, written out independently of the code.
 EXPECTED_TABLE = {
@@ -50,7 +51,7 @@ def world(app):
     }
 
 
-@pytest.mark.parametrize("status", [s.value for s in Status])
+@pytest.mark.parametrize("status", [s.value for s in ApplicationStatus])
 def test_decision_buttons_are_derived_from_the_table(world, status):
     application = factories.application(offering_=world["a"], status=status)
     expected = [s for s in (S.ACCEPTED, S.WAITLISTED, S.REJECTED) if s in TRANSITIONS[S(status)]]

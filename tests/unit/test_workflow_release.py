@@ -16,6 +16,7 @@ from portal.auth import staff
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 from tests.samples import PDF
 
@@ -133,7 +134,7 @@ def test_submission_writes_its_first_change_through_the_workflow(app, monkeypatc
             )
         },
     )
-    assert calls == [(None, workflow.Status.SUBMITTED, applicant)]
+    assert calls == [(None, ApplicationStatus.SUBMITTED, applicant)]
     (change,) = application.history
     assert (change.from_status, change.to_status, change.actor_id) == (None, "submitted", applicant.id)
     assert db.session.scalar(select(OutboxEmail.template).where(OutboxEmail.user_id == applicant.id)) == (

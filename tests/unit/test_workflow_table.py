@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from portal.applications import states
 from portal.applications.models import StatusChange
-from portal.applications.states import TRANSITIONS, Status
+from portal.applications.states import TRANSITIONS
 from portal.applications.workflow import NotAllowed, transition
 from portal.extensions import db
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 
 STATUSES = (
@@ -58,29 +59,29 @@ PAIRS = list(itertools.product(STATUSES, STATUSES))
 
 
 def test_the_statuses_are_the_eight_of_the_design():
-    assert {s.value for s in Status} == set(STATUSES)
-    assert set(TRANSITIONS) == set(Status)
+    assert {s.value for s in ApplicationStatus} == set(STATUSES)
+    assert set(TRANSITIONS) == set(ApplicationStatus)
 
 
 def test_table_values_are_frozensets_of_statuses():
     for status, nexts in TRANSITIONS.items():
         assert type(nexts) is frozenset, status
-        assert all(isinstance(n, Status) for n in nexts), status
+        assert all(isinstance(n, ApplicationStatus) for n in nexts), status
 
 
 def test_final_states_have_no_exit():
-    assert {s.value for s in states.FINAL} == FINAL
+    assert {s.value for s in ApplicationStatus.FINAL} == FINAL
     for status in FINAL:
-        assert TRANSITIONS[Status(status)] == frozenset()
-    assert {s.value for s in states.ACTIVE} == set(STATUSES) - FINAL
-    assert {s.value for s in states.SEAT_HOLDING} == {"accepted", "confirmed"}
+        assert TRANSITIONS[ApplicationStatus(status)] == frozenset()
+    assert {s.value for s in ApplicationStatus.ACTIVE} == set(STATUSES) - FINAL
+    assert {s.value for s in ApplicationStatus.SEAT_HOLDING} == {"accepted", "confirmed"}
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
 def test_table_pair(source, target):
     expected = (source, target) in ALLOWED
     assert states.allowed(source, target) is expected
-    assert (Status(target) in TRANSITIONS[Status(source)]) is expected
+    assert (ApplicationStatus(target) in TRANSITIONS[ApplicationStatus(source)]) is expected
 
 
 def _scene(source):
