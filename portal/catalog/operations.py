@@ -62,23 +62,23 @@ def seed_catalogue(now=None):
         for o in db.session.scalars(select(Offering).where(Offering.academic_year == year))
     }
     # Open since yesterday; the last day to apply is in two months (the whole of that
-    # day, in Moroccan time, as administrators set it).
+    # day, in Moroccan time, as administrators set it). Through the operation an
+    # administrator uses, so the seed obeys the same rules and leaves the same audit trail.
     first_day = local_day(now) - timedelta(days=1)
     for code, slug in OFFERINGS:
         track, city = tracks[code], cities[slug]
         if (track.id, city.id) in existing:
             continue
-        db.session.add(
-            Offering(
-                track=track,
-                city=city,
-                academic_year=year,
-                seats=25,
-                opens_at=start_of_local_day(first_day),
-                closes_at=end_of_local_day(first_day + timedelta(days=61)),
-                course_starts_on=datetime.combine(first_day + timedelta(days=91), time()),
-                status=OfferingStatus.OPEN,
-            )
+        create_offering(
+            None,
+            track_id=track.id,
+            city_id=city.id,
+            academic_year=year,
+            seats=25,
+            opens_on=first_day,
+            closes_on=first_day + timedelta(days=61),
+            course_starts_on=first_day + timedelta(days=91),
+            status=OfferingStatus.OPEN,
         )
         created += 1
     db.session.flush()

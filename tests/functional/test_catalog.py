@@ -55,6 +55,29 @@ def test_seed_demo_prints_accounts(runner):
     assert "admin@demo.ma" in result.output and "reviewer@demo.ma" in result.output
 
 
+def test_seed_goes_through_the_operations_and_leaves_their_audit_trail(runner):
+    from portal.audit import AuditEvent
+    from portal.auth.models import User
+    from portal.auth.passwords import verify_password
+    from portal.cli import DEMO_PASSWORD
+
+    assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
+    actions = db.session.execute(
+        select(AuditEvent.action, func.count())
+        .where(AuditEvent.actor_id.is_(None))
+        .group_by(AuditEvent.action)
+    ).all()
+    by_action = dict(actions)
+    # Each offering created, then opened through the offering workflow; the demo reviewer
+    # assigned to the three Rabat offerings, as from the admin screen or assign-reviewer.
+    assert by_action["offering_created"] == 10
+    assert by_action["offering_opened"] == 10
+    assert by_action["reviewers_changed"] == 3
+    reviewer = db.session.scalar(select(User).where(User.email == "reviewer@demo.ma"))
+    assert sorted(o.city.slug for o in reviewer.reviewed_offerings) == ["rabat"] * 3
+    assert reviewer.email_confirmed_at is not None and verify_password(reviewer.password_hash, DEMO_PASSWORD)
+
+
 def home_groups(page):
     """``{track code: [city names]}`` of the home page's groups, in the page's order."""
     groups = {}
