@@ -347,8 +347,8 @@ def populate(
     ``burst_applicants`` confirmed applicants without applications and ``burst_offerings``
     open offerings with 1,000 seats are added for the submission burst.
     """
-    from portal.admin.models import AuditEvent
     from portal.applications.models import Application, Document, Interest, StatusChange
+    from portal.audit import AuditEvent
     from portal.auth.passwords import hash_password
     from portal.catalog.models import City, Offering, offering_reviewers
     from portal.catalog.operations import academic_year, seed_catalogue

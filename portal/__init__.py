@@ -176,15 +176,19 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """Register one blueprint per feature."""
-    from portal.admin import bp as admin_bp
-    from portal.applications import bp as applications_bp
-    from portal.auth import account_bp
-    from portal.auth import bp as auth_bp
-    from portal.catalog import bp as catalog_bp
-    from portal.demand import bp as demand_bp
-    from portal.privacy import bp as privacy_bp
-    from portal.review import bp as review_bp
+    """Register one blueprint per feature.
+
+    Each is taken from the feature's ``views`` module, which puts the routes on it: the
+    package defines the blueprint and does not import its views (no import circle).
+    """
+    from portal.admin.views import bp as admin_bp
+    from portal.applications.views import bp as applications_bp
+    from portal.auth.views import account_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.catalog.views import bp as catalog_bp
+    from portal.demand.views import bp as demand_bp
+    from portal.privacy.views import bp as privacy_bp
+    from portal.review.views import bp as review_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

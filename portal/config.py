@@ -94,7 +94,7 @@ class Config:
     # Signed links.
     CONFIRM_TOKEN_MAX_AGE = int(timedelta(days=3).total_seconds())
     RESET_TOKEN_MAX_AGE = int(timedelta(hours=1).total_seconds())
-    # Staff invitation links (portal/admin/invites.py).
+    # Staff invitation links (portal/auth/invitations.py).
     INVITE_TOKEN_MAX_AGE = int(timedelta(days=7).total_seconds())
 
     # Email. Without MAIL_SERVER, messages are written as .eml files in MAIL_FILE_FOLDER.

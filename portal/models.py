@@ -1,7 +1,7 @@
 """Import every model so that metadata (Alembic, tests) sees all tables."""
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Document, Interest, StatusChange
+from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Region, Track
 from portal.notifications.models import OutboxEmail

@@ -5,7 +5,7 @@ Views and templates only ask these functions. Anything a user may not even see a
 ids of other people's objects cannot be probed.
 """
 
-from portal.applications.workflow import TRANSITIONS
+from portal.applications.states import TRANSITIONS
 from portal.vocabulary import ApplicationStatus, Role
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Request, abort, current_app, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import BadRequest
 from wtforms.validators import StopValidation
 
 
@@ -70,8 +71,12 @@ def safe_next(target):
 MAX_ID = 2**31 - 1
 
 
-class NulCharacter(ValueError):
-    """A text holding NUL was about to reach the database (answered with the 400 page)."""
+class NulCharacter(BadRequest):
+    """A text holding NUL was about to reach the database (answered with the 400 page).
+
+    A 400 error, so that the error pages' handler (portal.errors) answers it like any other,
+    rolling the transaction back first, without this module importing that one.
+    """
 
 
 def _texts():
@@ -127,7 +132,6 @@ def init_app(app):
     """Install the request class, the request check and the database net."""
     from sqlalchemy import event
 
-    from portal import errors
     from portal.extensions import db
 
     app.request_class = PortalRequest
@@ -136,11 +140,6 @@ def init_app(app):
         engine = db.engine
     if not event.contains(engine, "before_cursor_execute", refuse_nul_parameters):
         event.listen(engine, "before_cursor_execute", refuse_nul_parameters)
-
-    @app.errorhandler(NulCharacter)
-    def _nul(_error):
-        db.session.rollback()
-        return errors.render_error(400)
 
 
 def query_int(name, default=None):

@@ -19,10 +19,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from portal import create_app
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Document, StatusChange
+from portal.audit import AuditEvent
+from portal.catalog.models import Offering, taking_applications
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
+from portal.timeutil import utcnow
 from tests import factories
 from tests.samples import PDF
 
@@ -248,3 +250,9 @@ def enrol(client, user):
     done = client.post("/auth/two-factor/setup", data={"code": code_at(secret, TOTP_NOW)})
     assert done.status_code == 200, done.get_data(as_text=True)
     return secret, recovery_codes_on(done.get_data(as_text=True))
+
+
+def takes_applications(offering):
+    """Whether ``offering`` is open now, by the catalogue's one definition (an SQL condition)."""
+    query = select(Offering.id).where(Offering.id == offering.id, taking_applications(utcnow()))
+    return db.session.scalar(query) is not None

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from portal.applications.models import Application
+from portal.audit import record
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
@@ -210,3 +211,9 @@ def file_chunks(spool):
             yield chunk
     finally:
         spool.close()
+
+
+def record_export(actor, fmt, filters, rows):
+    """Audit an export of applicants' personal data; flush."""
+    record(actor, "export", "applications", None, after={"format": fmt, "filters": filters, "rows": rows})
+    db.session.flush()

@@ -22,8 +22,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.admin.operations import MAX_SEATS, MIN_SEATS
 from portal.auth.forms import new_password_length
+from portal.catalog.operations import MAX_SEATS, MIN_SEATS
 from portal.forms import (
     CHOOSE,
     REQUIRED,

@@ -12,10 +12,10 @@ from flask_babel import to_utc
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Interest
+from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import City, Offering, Region, Track
+from portal.catalog.models import City, Offering, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.i18n import current_language, isolate_text
@@ -220,12 +220,7 @@ def demand_ranking(track_id=None, limit=50):
     )
     n_interests = func.coalesce(interests.c.n, 0)
     n_residents = func.coalesce(residents.c.n, 0)
-    offered = exists().where(
-        Offering.track_id == Track.id,
-        Offering.city_id == City.id,
-        Offering.status == OfferingStatus.OPEN,
-        Offering.closes_at >= now,
-    )
+    offered = exists().where(Offering.track_id == Track.id, Offering.city_id == City.id, open_not_over(now))
     # An offering already planned there this year (draft or closed): edit it, don't create one.
     planned = (
         select(Offering.id)

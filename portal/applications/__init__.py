@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("applications", __name__)
-
-from portal.applications import views  # noqa: E402, F401

@@ -61,6 +61,11 @@ Index(
     Application.id,
 )
 
+# Best candidate first: the highest mean score (unscored candidates last), then the earliest
+# submission; the id makes the order total. Waitlist promotion takes candidates in this
+# order and the review queue's "best score" sort shows them in it.
+BEST_CANDIDATE_FIRST = (Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id)
+
 
 class Document(db.Model):
     """A file uploaded with an application, stored under a random name."""

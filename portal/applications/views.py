@@ -20,10 +20,11 @@ from portal.applications.operations import (
     submit_application,
 )
 from portal.applications.workflow import transition, waitlist_rank
+from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
+from portal.demand.operations import my_interests
 from portal.extensions import db
-from portal.privacy.audit import personal_data_viewed
 from portal.safety import takes_files
 from portal.transaction import attempt
 from portal.vocabulary import ApplicationStatus, OfferingStatus
@@ -136,6 +137,7 @@ def dashboard():
         ranks=ranks,
         offerings=offerings,
         outlooks=apply_outlooks(applicant, offerings),
+        my_interests=my_interests(applicant),
     )
 
 

@@ -1,5 +1,6 @@
 """The application state machine: the table of transitions and the one function applying it.
 
+The statuses are in ``portal.vocabulary``, the table in ``states.py`` (read by permissions too);
 ``transition()`` is the only code that assigns ``Application.status``. It checks the
 table and the permission, keeps the seat invariant in the database, appends the
 StatusChange, enqueues the email to the applicant and, when a seat frees, promotes the
@@ -12,6 +13,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from portal import permissions
+from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.timeutil import utcnow
@@ -19,17 +22,6 @@ from portal.usererror import UserError
 from portal.vocabulary import ApplicationStatus
 
 S = ApplicationStatus
-# The table of transitions; the groups of ApplicationStatus (FINAL, ACTIVE...) agree with it.
-TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
-    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
-    S.UNDER_REVIEW: frozenset({S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
-    S.WAITLISTED: frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN}),
-    S.ACCEPTED: frozenset({S.CONFIRMED, S.EXPIRED, S.WITHDRAWN}),
-    S.CONFIRMED: frozenset({S.WITHDRAWN}),
-    S.REJECTED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-    S.EXPIRED: frozenset(),
-}
 
 # Email template sent to the applicant on arrival in each status.
 EMAIL_FOR_STATUS = {
@@ -63,11 +55,6 @@ class DeadlinePassed(WorkflowError):
     """The seat confirmation deadline has passed."""
 
 
-def allowed(from_status, to_status):
-    """Whether the table allows ``from_status`` → ``to_status``."""
-    return ApplicationStatus(to_status) in TRANSITIONS[ApplicationStatus(from_status)]
-
-
 def transition(application, to, actor, note=None, *, promoted=False):
     """Move ``application`` to ``to`` on behalf of ``actor`` (None: the system); flush.
 
@@ -76,7 +63,6 @@ def transition(application, to, actor, note=None, *, promoted=False):
     """
     from flask_babel import lazy_gettext as _l
 
-    from portal import permissions
     from portal.applications.models import Application
     from portal.catalog.models import Offering
 
@@ -183,8 +169,6 @@ def _record_change(application, current, to, actor, note, now):
 
 def _audit_system(application, current, to, promoted):
     """Audit a transition the system made, as staff actions are (actor None: the system)."""
-    from portal.admin.models import record
-
     before, after = {"status": current.value}, {"status": to.value}
     if promoted:
         record(None, "application_promoted", "application", application.reference, before=before, after=after)
@@ -236,17 +220,10 @@ def _notify(application, to, note, promoted=False):
     enqueue_to_user(application.applicant, template, **context)
 
 
-def waitlist_order():
-    """ORDER BY for the waitlist: best mean score first, then earliest submission."""
-    from portal.applications.models import Application
-
-    return (Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id)
-
-
 def waitlist_rank(application):
     """1-based position of a wait-listed application in its offering's waitlist, else None.
 
-    One COUNT of the candidates ranked ahead (the order of ``waitlist_order``), served by
+    One COUNT of the candidates ranked ahead (``BEST_CANDIDATE_FIRST``), served by
     the (offering, status, mean score, submission) index instead of loading the waitlist.
     """
     from portal.applications.models import Application
@@ -272,7 +249,7 @@ def waitlist_rank(application):
 
 def promote_waitlist(offering):
     """Accept wait-listed candidates, best first, while the offering has free seats."""
-    from portal.applications.models import Application
+    from portal.applications.models import BEST_CANDIDATE_FIRST, Application
 
     promoted = []
     # A caller may just have raised ``offering.seats``: refresh() below would discard it.
@@ -284,7 +261,7 @@ def promote_waitlist(offering):
         candidate = db.session.scalars(
             select(Application)
             .where(Application.offering_id == offering.id, Application.status == S.WAITLISTED)
-            .order_by(*waitlist_order())
+            .order_by(*BEST_CANDIDATE_FIRST)
             .limit(1)
         ).first()
         if candidate is None:

@@ -6,5 +6,3 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 # The profile lives under /me with the applicant's other pages, outside the /auth prefix.
 account_bp = Blueprint("account", __name__)
-
-from portal.auth import views  # noqa: E402, F401

@@ -92,14 +92,14 @@ def reencrypt_all():
     Each row is rewritten only if it still holds the value read, so an enrolment or a reset
     happening meanwhile is never overwritten. Raises UnreadableSecret when no key reads a row.
     """
-    from portal.auth.models import User
-
+    # The table, not the User model: the model imports this module to read its secret.
+    user = db.metadata.tables["user"]
     first, box = Fernet(_keys()[0]), _box()
     reencrypted = current = 0
     rows = db.session.execute(
-        select(User.id, User.totp_secret_encrypted)
-        .where(User.totp_secret_encrypted.is_not(None))
-        .order_by(User.id)
+        select(user.c.id, user.c.totp_secret_encrypted)
+        .where(user.c.totp_secret_encrypted.is_not(None))
+        .order_by(user.c.id)
     ).all()
     for user_id, token in rows:
         try:
@@ -116,8 +116,8 @@ def reencrypt_all():
                 f"the TOTP secret of user {user_id} cannot be decrypted with TOTP_ENCRYPTION_KEYS"
             ) from None
         changed = db.session.execute(
-            update(User)
-            .where(User.id == user_id, User.totp_secret_encrypted == token)
+            update(user)
+            .where(user.c.id == user_id, user.c.totp_secret_encrypted == token)
             .values(totp_secret_encrypted=rotated)
             .execution_options(synchronize_session=False)
         )

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
-
-from portal.catalog import views  # noqa: E402, F401

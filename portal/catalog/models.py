@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -129,7 +129,26 @@ class Offering(db.Model):
         """Seats not yet held by an accepted or confirmed applicant."""
         return max(self.seats - self.seats_held, 0)
 
-    def window_is_open(self, now=None):
-        """Whether applications are accepted right now."""
-        now = now or utcnow()
-        return self.status == OfferingStatus.OPEN and self.opens_at <= now <= self.closes_at
+
+def is_open():
+    """SQL condition: the offering's status is open (whatever its window)."""
+    return Offering.status == OfferingStatus.OPEN
+
+
+def in_window(now):
+    """SQL condition: ``now`` lies within the offering's application window."""
+    return and_(Offering.opens_at <= now, Offering.closes_at >= now)
+
+
+def taking_applications(now):
+    """SQL condition, the one definition of an open offering: open, and ``now`` in its window."""
+    return and_(is_open(), in_window(now))
+
+
+def open_not_over(now):
+    """SQL condition: open and its window not over yet (applications taken now or soon).
+
+    What the demand side asks: an applicant can already apply there, or soon will, so a
+    wish for that track in that city is not needed.
+    """
+    return and_(is_open(), Offering.closes_at >= now)

@@ -8,13 +8,14 @@ from sqlalchemy.orm import joinedload
 
 from portal import permissions
 from portal.catalog import bp
-from portal.catalog.models import City, Offering, Track
+from portal.catalog.models import City, Offering, Track, taking_applications
 from portal.catalog.visitor_cache import visitor_page
+from portal.demand.operations import interest_state
 from portal.extensions import csrf, db
 from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
-from portal.vocabulary import Domain, OfferingStatus
+from portal.vocabulary import Domain
 
 
 def open_offerings(city_id=None, domain=None, track_id=None):
@@ -25,7 +26,7 @@ def open_offerings(city_id=None, domain=None, track_id=None):
         .join(Offering.track)
         .join(Offering.city)
         .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(Offering.status == OfferingStatus.OPEN, Offering.opens_at <= now, Offering.closes_at >= now)
+        .where(taking_applications(now))
         .order_by(Offering.closes_at, Track.code, City.name_fr)
     )
     if city_id:
@@ -100,7 +101,11 @@ def track(code):
         abort(404)
     offerings = open_offerings(track_id=track.id)
     return render_template(
-        "catalog/track.html", track=track, offerings=offerings, outlooks=apply_outlooks_for(offerings)
+        "catalog/track.html",
+        track=track,
+        offerings=offerings,
+        outlooks=apply_outlooks_for(offerings),
+        interest=interest_state(current_user, track),
     )
 
 

@@ -19,27 +19,29 @@ from functools import wraps
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, bindparam, case, func, select
 
 from portal.caching import cached_html
+from portal.catalog.models import Offering, in_window, is_open
 from portal.extensions import db
 from portal.i18n import current_language
 from portal.timeutil import utcnow
-from portal.vocabulary import OfferingStatus
 
-# Plain SQL, the same on SQLite and PostgreSQL: this runs on every visitor request, and
-# building and compiling the equivalent SQLAlchemy expression cost more than the query.
-# Built once; the typed parameter lets each database compare the moment as it stores it.
-_STATE_SQL = text(
-    "SELECT count(id), coalesce(sum(seats), 0), coalesce(sum(seats_held), 0), coalesce(max(id), 0), "
-    "coalesce(sum(CASE WHEN opens_at <= :now AND closes_at >= :now THEN 1 ELSE 0 END), 0) "
-    "FROM offering WHERE status = :open"
-).bindparams(bindparam("now", type_=DateTime()), open=OfferingStatus.OPEN.value)
+# Built once from the catalogue's definitions of an open offering and of its window;
+# the typed parameter lets each database compare the moment as it stores it.
+_NOW = bindparam("now", type_=DateTime())
+_STATE = select(
+    func.count(Offering.id),
+    func.coalesce(func.sum(Offering.seats), 0),
+    func.coalesce(func.sum(Offering.seats_held), 0),
+    func.coalesce(func.max(Offering.id), 0),
+    func.coalesce(func.sum(case((in_window(_NOW), 1), else_=0)), 0),
+).where(is_open())
 
 
 def open_offerings_state():
     """A short string that changes whenever the open offerings, their seats or their windows change."""
-    row = db.session.execute(_STATE_SQL, {"now": utcnow()}).one()
+    row = db.session.execute(_STATE, {"now": utcnow()}).one()
     return "-".join(str(value) for value in row)
 
 

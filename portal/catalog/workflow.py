@@ -9,6 +9,7 @@ opens, and writes exactly one audit event per change.
 from flask_babel import lazy_gettext as _l
 
 from portal.applications.workflow import WorkflowError
+from portal.audit import record
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.vocabulary import OfferingStatus
@@ -51,8 +52,6 @@ def transition_offering(offering, to, actor):
     Raises OfferingTransitionRefused when the offering already has that status or the
     table forbids the change; nothing is written then. Returns the audit event.
     """
-    # Imported here: the admin package loads its views, which load this module.
-    from portal.admin.models import record
     from portal.demand.operations import notify_interested
 
     current = offering.status

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("demand", __name__)
-
-from portal.demand import views  # noqa: E402, F401

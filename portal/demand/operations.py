@@ -1,13 +1,14 @@
 """Interests: registering and withdrawing a wish, and telling applicants when a track opens."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal import permissions
 from portal.applications.models import Interest
 from portal.auth.models import User
-from portal.catalog.models import Offering
+from portal.catalog.models import Offering, open_not_over
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.usererror import UserError
@@ -21,12 +22,7 @@ class InterestError(UserError):
 def open_offering_clause(track_id, city_id, now=None):
     """SQL condition: the track has an offering in the city that is open and not yet over."""
     now = now or utcnow()
-    return exists().where(
-        Offering.track_id == track_id,
-        Offering.city_id == city_id,
-        Offering.status == OfferingStatus.OPEN,
-        Offering.closes_at >= now,
-    )
+    return exists().where(Offering.track_id == track_id, Offering.city_id == city_id, open_not_over(now))
 
 
 def has_open_offering(track_id, city_id):
@@ -108,3 +104,45 @@ def notify_interested(offering):
         interest.notified_at = now
     db.session.flush()
     return len(interests)
+
+
+def interest_state(user, track):
+    """For the track page: what the interest button shows to ``user``, or None.
+
+    None unless the user is an applicant living in a city where the track has no open
+    offering; otherwise ``{"city": City, "interest": Interest or None}``.
+    """
+    if not permissions.is_applicant(user):
+        return None
+    profile = user.profile
+    if profile is None or profile.city_id is None:
+        return None
+    if has_open_offering(track.id, profile.city_id):
+        return None
+    interest = find_interest(user, track.id, profile.city_id)
+    if interest is not None and interest.notified_at is not None:
+        interest = None
+    return {"city": profile.city, "interest": interest}
+
+
+def my_interests(user):
+    """The applicant's interests, each with ``opened``: the open offering, if any."""
+    if not permissions.is_applicant(user):
+        return []
+    interests = db.session.scalars(
+        select(Interest)
+        .options(joinedload(Interest.track), joinedload(Interest.city))
+        .where(Interest.applicant_id == user.id)
+        .order_by(Interest.created_at.desc(), Interest.id.desc())
+    ).all()
+    if not interests:
+        return []
+    pairs = {(i.track_id, i.city_id) for i in interests}
+    offerings = db.session.scalars(
+        select(Offering).where(
+            tuple_(Offering.track_id, Offering.city_id).in_(pairs),
+            open_not_over(utcnow()),
+        )
+    ).all()
+    opened = {(o.track_id, o.city_id): o for o in offerings}
+    return [{"interest": i, "opened": opened.get((i.track_id, i.city_id))} for i in interests]

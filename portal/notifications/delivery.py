@@ -34,12 +34,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
+from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.notifications import mailer
 from portal.notifications.mailer import BadHeaderError
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import preparer, render_email, single_line
+from portal.refusals import AdminError
 from portal.timeutil import utcnow
 from portal.vocabulary import OutboxStatus
 
@@ -116,7 +118,7 @@ def _due_ids(batch_size, now):
     )
 
 
-def _claim(batch_size=None, now=None):
+def claim(batch_size=None, now=None):
     """Mark up to ``batch_size`` due rows as ours and load them, without committing."""
     now = now or utcnow()
     batch_size = batch_size or current_app.config["OUTBOX_BATCH_SIZE"]
@@ -135,13 +137,6 @@ def _claim(batch_size=None, now=None):
         .order_by(OutboxEmail.id)
         .execution_options(populate_existing=True)
     ).all()
-
-
-def claim_due(batch_size=None, now=None):
-    """Atomically claim up to ``batch_size`` due rows for this worker; commit; return them."""
-    rows = _claim(batch_size, now)
-    db.session.commit()
-    return rows
 
 
 @dataclass
@@ -302,7 +297,7 @@ def send_due(batch_size=None):
     transport = _Transport()
     try:
         while True:
-            jobs = [_prepare(email) for email in _claim(batch_size)]
+            jobs = [_prepare(email) for email in claim(batch_size)]
             db.session.commit()
             if not jobs:
                 return sent, failed
@@ -322,4 +317,20 @@ def retry(email):
     email.attempts = 0
     email.next_attempt_at = utcnow()
     email.claim_token = None
+    db.session.flush()
+
+
+def retry_email(actor, email):
+    """Queue a failed email again; flush."""
+    if email.status != OutboxStatus.FAILED:
+        raise AdminError(_l("Seul un courriel en échec peut être renvoyé."))
+    retry(email)
+    record(
+        actor,
+        "email_retried",
+        "outbox_email",
+        email.id,
+        before={"status": OutboxStatus.FAILED.value},
+        after={"status": OutboxStatus.PENDING.value},
+    )
     db.session.flush()

@@ -1,7 +1,5 @@
-"""Personal data (law 09-08): access (download), erasure, retention purge, audit of staff views."""
+"""Personal data (law 09-08): access (download), erasure, retention purge."""
 
 from flask import Blueprint
 
 bp = Blueprint("privacy", __name__)
-
-from portal.privacy import views  # noqa: E402, F401

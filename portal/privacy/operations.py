@@ -18,9 +18,9 @@ from flask import current_app
 from sqlalchemy import and_, delete, event, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Interest, StatusChange
 from portal.applications.workflow import transition
+from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.auth.operations import WRONG_PASSWORD
 from portal.auth.passwords import verify_password

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("review", __name__)
-
-from portal.review import views  # noqa: E402, F401

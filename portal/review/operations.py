@@ -11,10 +11,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import permissions
-from portal.admin.models import record
 from portal.applications import workflow
 from portal.applications.models import Application
 from portal.applications.workflow import NotAllowed, SeatsFull, StaleStatus, WorkflowError
+from portal.audit import record
 from portal.extensions import db
 from portal.review import queries
 from portal.review.models import CRITERIA, Review

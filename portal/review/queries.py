@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal import permissions
-from portal.applications.models import Application, StatusChange
+from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import Offering, offering_reviewers
 from portal.extensions import db
@@ -122,9 +122,7 @@ def _order(stmt, sort):
     if sort == "submitted_desc":
         return stmt.order_by(Application.submitted_at.desc(), Application.id.desc())
     if sort == "score_desc":
-        return stmt.order_by(
-            Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id
-        )
+        return stmt.order_by(*BEST_CANDIDATE_FIRST)
     if sort == "score_asc":
         return stmt.order_by(
             Application.mean_score.asc().nulls_last(), Application.submitted_at, Application.id

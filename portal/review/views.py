@@ -15,8 +15,8 @@ from flask_login import current_user, login_required
 from portal import permissions
 from portal.applications.models import Document
 from portal.applications.workflow import SeatsFull
+from portal.audit import personal_data_viewed
 from portal.extensions import db
-from portal.privacy.audit import personal_data_viewed
 from portal.review import bp, operations, queries
 from portal.review.forms import BulkDecisionForm, CinSearchForm, DecisionForm, QueueFilterForm, ReviewForm
 from portal.safety import query_int

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.admin.models import record
 from portal.applications.models import Interest
+from portal.audit import record
 from portal.auth.models import User
 from portal.extensions import db
 from tests.browser.helpers import (

@@ -8,7 +8,7 @@ offerings by track.
 
 import pytest
 
-from portal.admin.models import record
+from portal.audit import record
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Interest
+from portal.audit import AuditEvent
 from portal.catalog.models import City, Offering, Region, Track
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail

@@ -8,6 +8,7 @@ from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.operations import academic_year, seed_catalogue
 from portal.extensions import db
 from tests import factories
+from tests.helpers import takes_applications
 
 
 def counts():
@@ -31,7 +32,7 @@ def test_seed_creates_the_catalogue_and_is_idempotent(runner):
     ).all()
     assert sorted(offered) == ["agadir", "casablanca", "rabat", "tanger"]
     offerings = db.session.scalars(select(Offering)).all()
-    assert all(o.seats == 25 and o.status == "open" and o.window_is_open() for o in offerings)
+    assert all(o.seats == 25 and o.status == "open" and takes_applications(o) for o in offerings)
     assert {o.academic_year for o in offerings} == {academic_year()}
 
     again = runner.invoke(args=["seed"])
@@ -52,6 +53,29 @@ def test_seed_demo_prints_accounts(runner):
     result = runner.invoke(args=["seed", "--demo"])
     assert result.exit_code == 0
     assert "admin@demo.ma" in result.output and "reviewer@demo.ma" in result.output
+
+
+def test_seed_goes_through_the_operations_and_leaves_their_audit_trail(runner):
+    from portal.audit import AuditEvent
+    from portal.auth.models import User
+    from portal.auth.passwords import verify_password
+    from portal.cli import DEMO_PASSWORD
+
+    assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
+    actions = db.session.execute(
+        select(AuditEvent.action, func.count())
+        .where(AuditEvent.actor_id.is_(None))
+        .group_by(AuditEvent.action)
+    ).all()
+    by_action = dict(actions)
+    # Each offering created, then opened through the offering workflow; the demo reviewer
+    # assigned to the three Rabat offerings, as from the admin screen or assign-reviewer.
+    assert by_action["offering_created"] == 10
+    assert by_action["offering_opened"] == 10
+    assert by_action["reviewers_changed"] == 3
+    reviewer = db.session.scalar(select(User).where(User.email == "reviewer@demo.ma"))
+    assert sorted(o.city.slug for o in reviewer.reviewed_offerings) == ["rabat"] * 3
+    assert reviewer.email_confirmed_at is not None and verify_password(reviewer.password_hash, DEMO_PASSWORD)
 
 
 def home_groups(page):

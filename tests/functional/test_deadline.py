@@ -17,7 +17,7 @@ from portal.catalog.operations import seed_catalogue
 from portal.extensions import db
 from portal.timeutil import local_day
 from tests import factories
-from tests.helpers import admin_client, page_text, post_application
+from tests.helpers import admin_client, page_text, post_application, takes_applications
 
 CASABLANCA = pytz.timezone("Africa/Casablanca")
 
@@ -96,9 +96,9 @@ def test_seeded_offerings_close_at_the_end_of_the_day_they_show(app, client, clo
     clock.set(moroccan("2026-12-14T23:30"))
     page = client.get("/tracks").get_data(as_text=True)
     assert deadline_on_card(page, offering.id) == "14 déc. 2026"
-    assert offering.window_is_open()
+    assert takes_applications(offering)
     clock.set(moroccan("2026-12-15T00:00"))
-    assert not offering.window_is_open()
+    assert not takes_applications(offering)
 
 
 def test_the_email_to_interested_applicants_gives_the_last_day(app, clock, smtp_server, deliver):

@@ -7,7 +7,7 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from portal.applications.models import Interest
-from portal.demand.operations import notify_interested
+from portal.demand.operations import my_interests, notify_interested
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
@@ -155,11 +155,11 @@ def test_my_interests_partial_lists_them_with_a_link_once_opened(app):
     db.session.commit()
     with app.test_request_context("/me"):
         login_user(applicant)
-        html = render_template("demand/_my_interests.html")
+        html = render_template("demand/_my_interests.html", my_interests=my_interests(applicant))
         assert track.title_fr in html and "Fès" in html and "Retirer" in html
         assert "/apply/" not in html
         offering = factories.offering(track=track, city=fes)
-        html = render_template("demand/_my_interests.html")
+        html = render_template("demand/_my_interests.html", my_interests=my_interests(applicant))
         assert f"/apply/{offering.id}" in html
 
 

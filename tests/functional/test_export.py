@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from portal.admin.exports import neutralise
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application
+from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.extensions import db
 from portal.timeutil import utcnow

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from portal.admin.invites import make_invite_token
-from portal.admin.models import record
+from portal.audit import record
+from portal.auth.invitations import make_invite_token
 from portal.auth.tokens import make_confirm_token, make_reset_token
 from tests import factories
 from tests.helpers import TOTP_NOW, code_at, secret_on, staff

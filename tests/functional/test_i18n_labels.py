@@ -9,7 +9,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from portal.admin import audit_labels
-from portal.admin.models import record
+from portal.audit import record
 from portal.extensions import db
 from tests import factories
 from tests.helpers import admin_client

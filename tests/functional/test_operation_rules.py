@@ -13,9 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from portal.admin import operations as admin_ops
-from portal.admin.models import AuditEvent
-from portal.admin.operations import AdminError
 from portal.applications.models import Application, Document
 from portal.applications.operations import (
     BENEFIT_MAX,
@@ -24,12 +21,16 @@ from portal.applications.operations import (
     eligibility_problem,
     submit_application,
 )
+from portal.audit import AuditEvent
 from portal.auth import operations as auth_ops
+from portal.auth import staff
 from portal.auth.models import User
 from portal.auth.operations import AccountError
 from portal.auth.passwords import verify_password
+from portal.catalog import operations as catalog_ops
 from portal.catalog.models import Offering, Track
 from portal.extensions import db
+from portal.refusals import AdminError
 from portal.timeutil import local_day, utcnow
 from tests import factories
 from tests.samples import PDF
@@ -64,7 +65,7 @@ def _offering_values(**overrides):
 
 def _create_offering(admin, **overrides):
     track, city = factories.track(), factories.city()
-    return admin_ops.create_offering(
+    return catalog_ops.create_offering(
         admin, track_id=track.id, city_id=city.id, **_offering_values(**overrides)
     )
 
@@ -128,11 +129,11 @@ def test_update_offering_and_change_seats_check_the_same_rules(app):
         ({"closes_on": today - timedelta(days=2)}, "closes_on"),
     ):
         with pytest.raises(AdminError) as refused:
-            admin_ops.update_offering(admin, offering, **{**values, **overrides})
+            catalog_ops.update_offering(admin, offering, **{**values, **overrides})
         assert refused.value.field == field
         db.session.rollback()
     with pytest.raises(AdminError) as refused:
-        admin_ops.change_seats(admin, offering, 10001)
+        catalog_ops.change_seats(admin, offering, 10001)
     assert refused.value.field == "seats"
     db.session.rollback()
     assert db.session.get(Offering, offering.id).seats == 25
@@ -195,7 +196,7 @@ def _track_values(**overrides):
 def test_create_track_refuses_unknown_values(app, code, overrides, field):
     admin = factories.user(role="admin")
     with pytest.raises(AdminError) as refused:
-        admin_ops.create_track(admin, code=code, **_track_values(**overrides))
+        catalog_ops.create_track(admin, code=code, **_track_values(**overrides))
     assert refused.value.field == field
     db.session.rollback()
     assert _count(Track) == 0
@@ -206,7 +207,7 @@ def test_update_track_refuses_an_unknown_minimum_education(app):
     track = factories.track()
     db.session.commit()
     with pytest.raises(AdminError) as refused:
-        admin_ops.update_track(admin, track, **_track_values(min_education="doctorate"))
+        catalog_ops.update_track(admin, track, **_track_values(min_education="doctorate"))
     assert refused.value.field == "min_education"
     db.session.rollback()
     assert db.session.get(Track, track.id).min_education == "secondary"
@@ -299,11 +300,11 @@ def test_register_applicant_applies_the_policy(app):
 
 def test_accept_invite_applies_the_policy(app):
     admin = factories.user(role="admin")
-    invited = admin_ops.invite_staff(admin, "nadia@ofppt.ma", "reviewer")
+    invited = staff.invite_staff(admin, "nadia@ofppt.ma", "reviewer")
     db.session.commit()
     for password in (*WEAK, "nadia@ofppt.ma nadia"):
         with pytest.raises(AdminError) as refused:
-            admin_ops.accept_invite(invited, password)
+            staff.accept_invite(invited, password)
         assert refused.value.field == "password"
         db.session.rollback()
     assert db.session.get(User, invited.id).password_hash is None
@@ -377,11 +378,11 @@ def test_assign_reviewer_takes_active_reviewers_only_and_audits(app):
     applicant = factories.user()
     for person in (inactive, admin, applicant, None):
         with pytest.raises(AdminError) as refused:
-            admin_ops.assign_reviewer(None, offering, person)
+            catalog_ops.assign_reviewer(None, offering, person)
         assert refused.value.field == "reviewers"
     reviewer = factories.user(role="reviewer")
-    assert admin_ops.assign_reviewer(admin, offering, reviewer) is True
-    assert admin_ops.assign_reviewer(admin, offering, reviewer) is False
+    assert catalog_ops.assign_reviewer(admin, offering, reviewer) is True
+    assert catalog_ops.assign_reviewer(admin, offering, reviewer) is False
     assert offering.reviewers == [reviewer]
     [event] = _audit("reviewers_changed")
     assert (event.actor_id, event.after) == (admin.id, {"reviewers": [reviewer.id]})
@@ -393,7 +394,7 @@ def test_offering_page_refuses_an_inactive_reviewer_rather_than_dropping_it(app)
     inactive = factories.user(role="reviewer", active=False)
     today = local_day(utcnow())
     with pytest.raises(AdminError) as refused:
-        admin_ops.update_offering(
+        catalog_ops.update_offering(
             admin,
             offering,
             seats=offering.seats,

@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Document, StatusChange
+from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review

@@ -4,8 +4,8 @@ import re
 
 from sqlalchemy import func, select
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application
+from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from tests import factories

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.admin.models import AuditEvent
+from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal.admin.models import record
+from portal.audit import record
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send
 from tests import factories

@@ -15,7 +15,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal.admin.models import AuditEvent
+from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories

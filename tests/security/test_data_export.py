@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.admin import operations as admin_operations
-from portal.admin.models import AuditEvent
+from portal.admin import exports
 from portal.applications.models import Application
+from portal.audit import AuditEvent
+from portal.auth import staff
 from portal.auth.models import User
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
@@ -117,7 +118,7 @@ def test_staff_who_viewed_or_decided_are_listed_with_their_role(app, files, cloc
     clock.set(NOW + timedelta(minutes=15))
     # Deactivating the other applicant withdraws their application (a system event about
     # it): none of it belongs in the owner's download.
-    admin_operations.deactivate_user(files["admin"], files["other"])
+    staff.deactivate_user(files["admin"], files["other"])
     db.session.commit()
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.object_id == theirs.reference))
 
@@ -141,9 +142,9 @@ def test_staff_who_viewed_or_decided_are_listed_with_their_role(app, files, cloc
 
 
 def test_staff_actions_on_the_account_itself_are_listed(app, files, clock):
-    admin_operations.deactivate_user(files["admin"], files["owner"])
+    staff.deactivate_user(files["admin"], files["owner"])
     clock.set(NOW + timedelta(hours=1))
-    admin_operations.reactivate_user(files["admin"], files["owner"])
+    staff.reactivate_user(files["admin"], files["owner"])
     db.session.commit()
     data, _ = export(app, files["owner"])
     admin_id = {"role": "admin", "email": "admin@ofppt.ma"}
@@ -223,7 +224,7 @@ def add_applications(owner, count):
                     object_id=str(application.id),
                 )
             )
-            admin_operations.record_export(reviewer, "csv", {}, 1)
+            exports.record_export(reviewer, "csv", {}, 1)
         db.session.add(
             OutboxEmail(
                 to_address=owner.email,

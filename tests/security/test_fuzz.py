@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Document, Interest, StatusChange
+from portal.audit import AuditEvent
 from portal.auth import tokens
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.validators import CIN_RE, E164_RE, has_control_characters, is_latin_name, normalize_email

@@ -26,7 +26,7 @@ from wtforms import StringField
 from wtforms.fields.core import UnboundField
 
 import portal
-from portal.admin import invites
+from portal.auth import invitations as invites
 from portal.auth import tokens
 from portal.auth.forms import EmailForm
 from portal.extensions import db

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from portal.admin.models import AuditEvent
 from portal.applications.models import Application, Document
+from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories

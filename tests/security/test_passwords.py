@@ -8,8 +8,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from portal.admin.invites import make_invite_token
 from portal.auth import passwords
+from portal.auth.invitations import make_invite_token
 from portal.auth.models import User
 from portal.auth.passwords import COMMON_PASSWORDS_FILE, hash_password
 from portal.extensions import db

@@ -11,9 +11,9 @@ import pyotp
 import segno
 from sqlalchemy import func, select
 
-from portal.admin.invites import make_invite_token
-from portal.admin.models import AuditEvent
 from portal.applications.models import Document
+from portal.audit import AuditEvent
+from portal.auth.invitations import make_invite_token
 from portal.auth.models import RecoveryCode, User, UserSession
 from portal.extensions import db
 from tests import factories

@@ -5,8 +5,8 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from portal.admin import operations
-from portal.admin.models import AuditEvent
+from portal.audit import AuditEvent
+from portal.catalog import operations
 from portal.catalog.workflow import (
     OFFERING_TRANSITIONS,
     OfferingTransitionRefused,
@@ -14,6 +14,7 @@ from portal.catalog.workflow import (
     transition_offering,
 )
 from portal.extensions import db
+from portal.refusals import AdminError
 from portal.timeutil import utcnow
 from tests import factories
 
@@ -125,5 +126,5 @@ def test_a_new_offering_starts_as_a_draft_and_opens_through_the_workflow(app):
     offering = operations.create_offering(admin, track_id=track.id, city_id=city.id, status="open", **values)
     assert offering.status == "open" and offering.closed_at is None
     assert [e.action for e in _events(offering)] == ["offering_created", "offering_opened"]
-    with pytest.raises(operations.AdminError):
+    with pytest.raises(AdminError):
         operations.create_offering(admin, track_id=track.id, city_id=city.id, status="closed", **values)

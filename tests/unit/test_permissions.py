@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from portal import permissions
 from portal.applications.models import Application, Document
-from portal.applications.workflow import TRANSITIONS
+from portal.applications.states import TRANSITIONS
 from portal.extensions import db
 from portal.review.models import Review
 from portal.vocabulary import ApplicationStatus

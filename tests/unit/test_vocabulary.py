@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.applications.workflow import TRANSITIONS
+from portal.applications.states import TRANSITIONS
 from portal.catalog.workflow import OFFERING_TRANSITIONS
 from portal.vocabulary import (
     ALL,

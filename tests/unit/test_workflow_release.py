@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.admin import operations
-from portal.admin.models import AuditEvent
 from portal.applications import workflow
 from portal.applications.models import Application, StatusChange
 from portal.applications.operations import submit_application
+from portal.audit import AuditEvent
+from portal.auth import staff
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import utcnow
@@ -52,7 +52,7 @@ def _audit(action):
 def test_deactivating_an_applicant_frees_their_seat_for_the_waitlist(app, status):
     offering, leaving, held, other, waiting = _scene(status)
     admin = factories.user(role="admin")
-    operations.deactivate_user(admin, leaving)
+    staff.deactivate_user(admin, leaving)
     assert _fresh(held).status == "withdrawn"
     assert _fresh(other).status == "withdrawn"
     assert _fresh(waiting).status == "accepted"
@@ -70,7 +70,7 @@ def test_deactivating_an_applicant_frees_their_seat_for_the_waitlist(app, status
 def test_making_an_applicant_staff_frees_their_seat_for_the_waitlist(app, role):
     offering, leaving, held, other, waiting = _scene("confirmed")
     admin = factories.user(role="admin")
-    operations.change_role(admin, leaving, role)
+    staff.change_role(admin, leaving, role)
     assert (_fresh(held).status, _fresh(other).status) == ("withdrawn", "withdrawn")
     assert _fresh(waiting).status == "accepted"
     assert _fresh(offering).seats_held == 1
@@ -79,7 +79,7 @@ def test_making_an_applicant_staff_frees_their_seat_for_the_waitlist(app, role):
 
 def test_a_staff_member_made_applicant_loses_nothing(app):
     reviewer = factories.user(role="reviewer")
-    operations.change_role(factories.user(role="admin"), reviewer, "applicant")
+    staff.change_role(factories.user(role="admin"), reviewer, "applicant")
     assert reviewer.role == "applicant"
     assert _audit("application_withdrawn") == []
 

@@ -5,9 +5,10 @@ import itertools
 import pytest
 from sqlalchemy import func, select
 
-from portal.applications import workflow
+from portal.applications import states
 from portal.applications.models import StatusChange
-from portal.applications.workflow import TRANSITIONS, NotAllowed, transition
+from portal.applications.states import TRANSITIONS
+from portal.applications.workflow import NotAllowed, transition
 from portal.extensions import db
 from portal.vocabulary import ApplicationStatus
 from tests import factories
@@ -79,7 +80,7 @@ def test_final_states_have_no_exit():
 @pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
 def test_table_pair(source, target):
     expected = (source, target) in ALLOWED
-    assert workflow.allowed(source, target) is expected
+    assert states.allowed(source, target) is expected
     assert (ApplicationStatus(target) in TRANSITIONS[ApplicationStatus(source)]) is expected
 
 

@@ -16,6 +16,7 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from portal.extensions import db
 from portal.timeutil import utcnow
 
+# The salt keeps its first name: links already sent stay valid.
 INVITE_SALT = "portal.admin.staff-invite"
 
 

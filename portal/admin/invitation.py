@@ -1,0 +1,31 @@
+"""The page where an invited staff member chooses a password (no login: the link is the proof)."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from portal.admin import bp, field_error
+from portal.admin.forms import SetPasswordForm
+from portal.auth import staff
+from portal.auth.invitations import read_invite_token
+from portal.extensions import db
+from portal.refusals import AdminError
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token):
+    """The invited staff member chooses a password (no login needed: the link is the proof)."""
+    user = read_invite_token(token)
+    if user is None:
+        return render_template("admin/accept_invite.html", form=None), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            staff.accept_invite(user, form.password.data)
+        except AdminError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Votre mot de passe est enregistré. Vous pouvez maintenant vous connecter."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("admin/accept_invite.html", form=form, user=user)

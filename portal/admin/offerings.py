@@ -1,0 +1,172 @@
+"""The offerings screens: the list, opening a track in a city, editing, closing and reopening."""
+
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from portal.admin import bp, field_error, get_or_404, page_number, page_size, queries
+from portal.admin.forms import OfferingEditForm, OfferingForm
+from portal.catalog import operations as catalog
+from portal.catalog.models import Offering
+from portal.catalog.operations import academic_year
+from portal.catalog.workflow import OfferingTransitionRefused
+from portal.extensions import db
+from portal.refusals import AdminError
+from portal.templating import format_day
+from portal.timeutil import local_day, utcnow
+from portal.vocabulary import OfferingStatus
+
+
+@bp.get("/offerings")
+def offerings():
+    """Offerings, filtered by city, track, year and status, paginated."""
+    page, filters = queries.offerings_page(request.args, page_number(), page_size())
+    return render_template(
+        "admin/offerings.html",
+        page=page,
+        filters=filters,
+        counts=queries.applications_count_for([o.id for o in page.items]),
+        cities=queries.all_cities(),
+        tracks=queries.all_tracks(),
+        years=queries.academic_years(),
+    )
+
+
+def _new_offering_form():
+    form = OfferingForm(
+        track_choices=[(t.id, f"{t.code} — {t.title}") for t in queries.all_tracks()],
+        city_choices=[(c.id, c.name) for c in queries.all_cities()],
+        reviewer_choices=queries.reviewer_choices(),
+    )
+    if request.method == "GET":
+        # Pre-filled from the demand table's "open this track here" link.
+        now = utcnow()
+        today = local_day(now)
+        form.track_id.data = request.args.get("track", type=int)
+        form.city_id.data = request.args.get("city", type=int)
+        form.academic_year.data = academic_year(now)
+        form.seats.data = 25
+        form.opens_on.data = today
+        form.closes_on.data = today + timedelta(days=60)
+    return form
+
+
+@bp.route("/offerings/new", methods=["GET", "POST"])
+def new_offering():
+    """Open a track in a city for an academic year."""
+    form = _new_offering_form()
+    if form.validate_on_submit():
+        try:
+            offering = catalog.create_offering(
+                current_user,
+                track_id=form.track_id.data,
+                city_id=form.city_id.data,
+                academic_year=form.academic_year.data,
+                seats=form.seats.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+                course_starts_on=form.course_starts_on.data,
+                status=form.status,
+                reviewer_ids=form.reviewers.data,
+            )
+        except (AdminError, OfferingTransitionRefused) as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            if offering.status == OfferingStatus.OPEN:
+                flash(
+                    _(
+                        "La session est ouverte : elle reçoit les candidatures du %(first)s au %(last)s.",
+                        first=format_day(offering.opens_at),
+                        last=format_day(offering.closes_at),
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _("La session est enregistrée comme brouillon : elle n'est pas visible des candidats."),
+                    "success",
+                )
+            return redirect(url_for("admin.offering", offering_id=offering.id))
+    return render_template("admin/offering_new.html", form=form)
+
+
+@bp.route("/offerings/<int:offering_id>", methods=["GET", "POST"])
+def offering(offering_id):
+    """An offering: edit seats, window, course start, status and reviewers."""
+    offering = get_or_404(Offering, offering_id)
+    form = OfferingEditForm(obj=offering, reviewer_choices=queries.reviewer_choices())
+    if request.method == "GET":
+        form.reviewers.data = [u.id for u in offering.reviewers]
+        form.opens_on.data = local_day(offering.opens_at)
+        form.closes_on.data = local_day(offering.closes_at)
+        form.course_starts_on.data = offering.course_starts_on.date() if offering.course_starts_on else None
+    if form.validate_on_submit():
+        try:
+            promoted = catalog.update_offering(
+                current_user,
+                offering,
+                seats=form.seats.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+                course_starts_on=form.course_starts_on.data,
+                status=form.status.data,
+                reviewer_ids=form.reviewers.data,
+            )
+        except (AdminError, OfferingTransitionRefused) as error:
+            db.session.rollback()
+            db.session.refresh(offering)
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("La session a été enregistrée."), "success")
+            if promoted:
+                flash(
+                    ngettext(
+                        "%(num)d candidature de la liste d'attente a été acceptée.",
+                        "%(num)d candidatures de la liste d'attente ont été acceptées.",
+                        len(promoted),
+                    ),
+                    "info",
+                )
+            return redirect(url_for("admin.offering", offering_id=offering.id))
+    return render_template(
+        "admin/offering.html",
+        offering=offering,
+        form=form,
+        applications=queries.applications_count_for([offering.id]).get(offering.id, 0),
+    )
+
+
+@bp.post("/offerings/<int:offering_id>/close")
+def close_offering(offering_id):
+    """Stop taking applications."""
+    offering = get_or_404(Offering, offering_id)
+    try:
+        catalog.close_offering(current_user, offering)
+    except (AdminError, OfferingTransitionRefused) as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+    else:
+        db.session.commit()
+        flash(_("La session est fermée."), "success")
+    return redirect(url_for("admin.offering", offering_id=offering_id))
+
+
+@bp.post("/offerings/<int:offering_id>/reopen")
+def reopen_offering(offering_id):
+    """Open the offering (again)."""
+    offering = get_or_404(Offering, offering_id)
+    try:
+        catalog.reopen_offering(current_user, offering)
+    except (AdminError, OfferingTransitionRefused) as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+    else:
+        db.session.commit()
+        flash(_("La session est ouverte."), "success")
+    return redirect(url_for("admin.offering", offering_id=offering_id))
