@@ -4,14 +4,11 @@ A tiny module of its own, so that catalog/ and auth/ both raise it without impor
 each other (or admin/, the screens that show it).
 """
 
+from portal.usererror import UserError
 
-class AdminError(Exception):
+
+class AdminError(UserError):
     """An administration action that cannot be done; ``message`` is translated.
 
     ``field`` names the form field the message belongs next to (None: the whole form).
     """
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field

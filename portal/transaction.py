@@ -45,7 +45,8 @@ def attempt(operation, *args, form=None, fields=None, others="flash", category=N
     form has (``fields`` maps an error's field to the form's name for it, when they
     differ). Any other refusal is, as ``others`` says: "flash" flashed with ``category``
     (by default the error's), "form" listed above the form (its ``form_errors``), None
-    left to the view, which reads ``outcome.error``. Returns an ``Outcome``.
+    left to the view, which reads ``outcome.error``. Returns an ``Outcome``. (The
+    operation's own keyword arguments cannot be named like these four.)
     """
     try:
         with db.session.begin_nested():

@@ -50,15 +50,6 @@ def page_size():
     return int(current_app.config.get("PAGE_SIZE", 50))
 
 
-def field_error(form, error):
-    """Show an operation's error next to its field (or above the form)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def get_or_404(model, object_id):
     """The object of ``model`` with ``object_id``, or 404."""
     obj = db.session.get(model, object_id)

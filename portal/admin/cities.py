@@ -4,12 +4,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin import bp, field_error, get_or_404, queries
+from portal.admin import bp, get_or_404, queries
 from portal.admin.forms import CityForm
 from portal.catalog import operations as catalog
 from portal.catalog.models import City
-from portal.extensions import db
-from portal.refusals import AdminError
+from portal.transaction import attempt
 
 
 def _region_choices():
@@ -28,20 +27,18 @@ def new_city():
     form = CityForm()
     form.region_id.choices = _region_choices()
     if form.validate_on_submit():
-        try:
-            city = catalog.create_city(
-                current_user,
-                name_fr=form.name_fr.data,
-                name_ar=form.name_ar.data,
-                name_en=form.name_en.data,
-                region_id=form.region_id.data,
-            )
-        except AdminError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("La ville %(name)s a été ajoutée.", name=city.name), "success")
+        outcome = attempt(
+            catalog.create_city,
+            current_user,
+            name_fr=form.name_fr.data,
+            name_ar=form.name_ar.data,
+            name_en=form.name_en.data,
+            region_id=form.region_id.data,
+            form=form,
+            others="form",
+        )
+        if outcome.ok:
+            flash(_("La ville %(name)s a été ajoutée.", name=outcome.value.name), "success")
             return redirect(url_for("admin.cities"))
     return render_template("admin/city_form.html", form=form, city=None)
 
@@ -61,7 +58,6 @@ def edit_city(city_id):
             name_en=form.name_en.data,
             region_id=form.region_id.data,
         )
-        db.session.commit()
         flash(_("La ville %(name)s a été modifiée.", name=city.name), "success")
         return redirect(url_for("admin.cities"))
     return render_template("admin/city_form.html", form=form, city=city)

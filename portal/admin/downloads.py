@@ -10,7 +10,11 @@ from portal.timeutil import utcnow
 
 
 def _audit_export(fmt, filters):
-    """Record the export (with its row count) before any personal data leaves."""
+    """Record the export (with its row count) before any personal data leaves.
+
+    Its own commit, not the request's (``portal.transaction``): the response streams the
+    rows after the view returns, and the record must be stored before the first of them.
+    """
     # End the read transaction opened by the login check, so that this one starts as a
     # write transaction on SQLite (no "database is locked" when upgrading later).
     db.session.commit()

@@ -3,12 +3,11 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from portal.admin import bp, field_error
+from portal.admin import bp
 from portal.admin.forms import SetPasswordForm
 from portal.auth import staff
 from portal.auth.invitations import read_invite_token
-from portal.extensions import db
-from portal.refusals import AdminError
+from portal.transaction import attempt
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -18,14 +17,10 @@ def accept_invite(token):
     if user is None:
         return render_template("admin/accept_invite.html", form=None), 400
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            staff.accept_invite(user, form.password.data)
-        except AdminError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Votre mot de passe est enregistré. Vous pouvez maintenant vous connecter."), "success")
-            return redirect(url_for("auth.login"))
+    if (
+        form.validate_on_submit()
+        and attempt(staff.accept_invite, user, form.password.data, form=form, others="form").ok
+    ):
+        flash(_("Votre mot de passe est enregistré. Vous pouvez maintenant vous connecter."), "success")
+        return redirect(url_for("auth.login"))
     return render_template("admin/accept_invite.html", form=form, user=user)

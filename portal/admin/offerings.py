@@ -7,16 +7,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.admin import bp, field_error, get_or_404, page_number, page_size, queries
+from portal.admin import bp, get_or_404, page_number, page_size, queries
 from portal.admin.forms import OfferingEditForm, OfferingForm
 from portal.catalog import operations as catalog
 from portal.catalog.models import Offering
 from portal.catalog.operations import academic_year
-from portal.catalog.workflow import OfferingTransitionRefused
-from portal.extensions import db
-from portal.refusals import AdminError
 from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
+from portal.transaction import attempt
 from portal.vocabulary import OfferingStatus
 
 
@@ -59,24 +57,23 @@ def new_offering():
     """Open a track in a city for an academic year."""
     form = _new_offering_form()
     if form.validate_on_submit():
-        try:
-            offering = catalog.create_offering(
-                current_user,
-                track_id=form.track_id.data,
-                city_id=form.city_id.data,
-                academic_year=form.academic_year.data,
-                seats=form.seats.data,
-                opens_on=form.opens_on.data,
-                closes_on=form.closes_on.data,
-                course_starts_on=form.course_starts_on.data,
-                status=form.status,
-                reviewer_ids=form.reviewers.data,
-            )
-        except (AdminError, OfferingTransitionRefused) as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
+        outcome = attempt(
+            catalog.create_offering,
+            current_user,
+            track_id=form.track_id.data,
+            city_id=form.city_id.data,
+            academic_year=form.academic_year.data,
+            seats=form.seats.data,
+            opens_on=form.opens_on.data,
+            closes_on=form.closes_on.data,
+            course_starts_on=form.course_starts_on.data,
+            status=form.status,
+            reviewer_ids=form.reviewers.data,
+            form=form,
+            others="form",
+        )
+        if outcome.ok:
+            offering = outcome.value
             if offering.status == OfferingStatus.OPEN:
                 flash(
                     _(
@@ -106,23 +103,22 @@ def offering(offering_id):
         form.closes_on.data = local_day(offering.closes_at)
         form.course_starts_on.data = offering.course_starts_on.date() if offering.course_starts_on else None
     if form.validate_on_submit():
-        try:
-            promoted = catalog.update_offering(
-                current_user,
-                offering,
-                seats=form.seats.data,
-                opens_on=form.opens_on.data,
-                closes_on=form.closes_on.data,
-                course_starts_on=form.course_starts_on.data,
-                status=form.status.data,
-                reviewer_ids=form.reviewers.data,
-            )
-        except (AdminError, OfferingTransitionRefused) as error:
-            db.session.rollback()
-            db.session.refresh(offering)
-            field_error(form, error)
-        else:
-            db.session.commit()
+        # A refusal expires what the operation changed: the page shows the stored offering.
+        outcome = attempt(
+            catalog.update_offering,
+            current_user,
+            offering,
+            seats=form.seats.data,
+            opens_on=form.opens_on.data,
+            closes_on=form.closes_on.data,
+            course_starts_on=form.course_starts_on.data,
+            status=form.status.data,
+            reviewer_ids=form.reviewers.data,
+            form=form,
+            others="form",
+        )
+        if outcome.ok:
+            promoted = outcome.value
             flash(_("La session a été enregistrée."), "success")
             if promoted:
                 flash(
@@ -146,13 +142,7 @@ def offering(offering_id):
 def close_offering(offering_id):
     """Stop taking applications."""
     offering = get_or_404(Offering, offering_id)
-    try:
-        catalog.close_offering(current_user, offering)
-    except (AdminError, OfferingTransitionRefused) as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
+    if attempt(catalog.close_offering, current_user, offering).ok:
         flash(_("La session est fermée."), "success")
     return redirect(url_for("admin.offering", offering_id=offering_id))
 
@@ -161,12 +151,6 @@ def close_offering(offering_id):
 def reopen_offering(offering_id):
     """Open the offering (again)."""
     offering = get_or_404(Offering, offering_id)
-    try:
-        catalog.reopen_offering(current_user, offering)
-    except (AdminError, OfferingTransitionRefused) as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
+    if attempt(catalog.reopen_offering, current_user, offering).ok:
         flash(_("La session est ouverte."), "success")
     return redirect(url_for("admin.offering", offering_id=offering_id))

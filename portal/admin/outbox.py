@@ -5,10 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp, get_or_404, page_number, page_size, queries
-from portal.extensions import db
 from portal.notifications import delivery
 from portal.notifications.models import OutboxEmail
-from portal.refusals import AdminError
+from portal.transaction import attempt
 from portal.vocabulary import OutboxStatus
 
 
@@ -30,12 +29,6 @@ def outbox():
 def retry_email(email_id):
     """Queue a failed email again."""
     email = get_or_404(OutboxEmail, email_id)
-    try:
-        delivery.retry_email(current_user, email)
-    except AdminError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
+    if attempt(delivery.retry_email, current_user, email).ok:
         flash(_("Le courriel sera renvoyé."), "success")
     return redirect(url_for("admin.outbox", status=OutboxStatus.FAILED.value))

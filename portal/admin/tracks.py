@@ -4,12 +4,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin import bp, field_error, get_or_404, queries
+from portal.admin import bp, get_or_404, queries
 from portal.admin.forms import NewTrackForm, TrackForm
 from portal.catalog import operations as catalog
 from portal.catalog.models import Track
-from portal.extensions import db
-from portal.refusals import AdminError
+from portal.transaction import attempt
 
 
 @bp.get("/tracks")
@@ -27,14 +26,16 @@ def new_track():
     """Add a track."""
     form = NewTrackForm()
     if form.validate_on_submit():
-        try:
-            track = catalog.create_track(current_user, code=form.code.data, **_track_values(form))
-        except AdminError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("La formation %(code)s a été ajoutée.", code=track.code), "success")
+        outcome = attempt(
+            catalog.create_track,
+            current_user,
+            code=form.code.data,
+            **_track_values(form),
+            form=form,
+            others="form",
+        )
+        if outcome.ok:
+            flash(_("La formation %(code)s a été ajoutée.", code=outcome.value.code), "success")
             return redirect(url_for("admin.tracks"))
     return render_template("admin/track_form.html", form=form, track=None)
 
@@ -44,15 +45,13 @@ def edit_track(track_id):
     """Change a track's titles, descriptions, domain and minimum education level."""
     track = get_or_404(Track, track_id)
     form = TrackForm(obj=track)
-    if form.validate_on_submit():
-        try:
-            catalog.update_track(current_user, track, **_track_values(form))
-        except AdminError as error:
-            db.session.rollback()
-            db.session.refresh(track)
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("La formation %(code)s a été modifiée.", code=track.code), "success")
-            return redirect(url_for("admin.tracks"))
+    # A refusal expires what the operation changed: the page shows the stored track.
+    if (
+        form.validate_on_submit()
+        and attempt(
+            catalog.update_track, current_user, track, **_track_values(form), form=form, others="form"
+        ).ok
+    ):
+        flash(_("La formation %(code)s a été modifiée.", code=track.code), "success")
+        return redirect(url_for("admin.tracks"))
     return render_template("admin/track_form.html", form=form, track=track)

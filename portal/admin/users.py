@@ -5,12 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import errors
-from portal.admin import bp, field_error, get_or_404, page_number, page_size, queries
+from portal.admin import bp, get_or_404, page_number, page_size, queries
 from portal.admin.forms import InviteForm, RoleForm
 from portal.auth import staff, throttle
 from portal.auth.models import User
-from portal.extensions import db
-from portal.refusals import AdminError
+from portal.transaction import attempt
 from portal.vocabulary import Role
 
 
@@ -48,27 +47,18 @@ def invite():
         wait = throttle.invitation.spend(form.email.data)
         if wait:
             return errors.too_many_attempts(wait)
-        try:
-            user = staff.invite_staff(current_user, form.email.data, form.role.data)
-        except AdminError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Invitation envoyée à %(email)s.", email=user.email), "success")
+        outcome = attempt(
+            staff.invite_staff, current_user, form.email.data, form.role.data, form=form, others="form"
+        )
+        if outcome.ok:
+            flash(_("Invitation envoyée à %(email)s.", email=outcome.value.email), "success")
             return redirect(url_for("admin.users"))
     return _users_page(form, status=422)
 
 
 def _user_action(act, done_message):
-    """Run ``act`` (one operation on a user), commit, flash the outcome; back to the users."""
-    try:
-        act()
-    except AdminError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    """Run ``act`` (one operation on a user), flash the outcome; back to the users."""
+    if attempt(act, category="error").ok:
         flash(done_message(), "success")
     return redirect(url_for("admin.users"))
 
