@@ -4,13 +4,17 @@ Operations flush and never commit; views do not commit either. ``init_app`` inst
 one commit: after the view, when the answer is not an error (status below 400), the
 request's writes are committed together; an error answer (4xx, 5xx) rolls them back, so
 a refused or failed request leaves nothing behind. Writes that must outlive an error
-answer are made in their own transaction on purpose, each with a comment saying why:
-the session rows (``auth.sessions._commit_alone``), the audit of staff looking at
-personal data (``privacy.audit``), the throttle counters (kept outside the database).
-CLI commands and the email worker run outside requests and keep their own commits.
+answer, or land before the response is sent, are made in their own transaction on
+purpose, each with a comment saying why: the session rows (``auth.sessions._commit_alone``),
+the audit of staff looking at personal data (``audit.personal_data_viewed``), the audit
+of an export, written before its rows stream (``admin.downloads``); the throttle
+counters are kept outside the database. CLI commands and the email worker run outside
+requests and keep their own commits.
 
 ``attempt`` runs one operation in a savepoint: when it refuses with a ``UserError``, its
 writes are undone and its message is put next to the form field it is about, or flashed.
+Files an operation writes or deletes follow the request's outcome, not the savepoint's:
+operations check their rules before touching files.
 """
 
 from dataclasses import dataclass
