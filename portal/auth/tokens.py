@@ -64,13 +64,18 @@ def make_confirm_token(user):
     return _serializer(CONFIRM_SALT).dumps({"u": user.id, "e": fingerprint(user.email)})
 
 
-def read_confirm_token(token):
-    """The user a confirmation token is for, or None (invalid, expired or stale address)."""
-    payload = _load(token, CONFIRM_SALT, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+def _still_valid(token, salt, max_age_setting, claim, current):
+    """The user of a token whose ``claim`` still matches ``current(user)``, or None."""
+    payload = _load(token, salt, current_app.config[max_age_setting])
     user = _user(payload)
-    if user is None or not hmac.compare_digest(str(payload.get("e")), fingerprint(user.email)):
+    if user is None or not hmac.compare_digest(str(payload.get(claim)), fingerprint(current(user))):
         return None
     return user
+
+
+def read_confirm_token(token):
+    """The user a confirmation token is for, or None (invalid, expired or stale address)."""
+    return _still_valid(token, CONFIRM_SALT, "CONFIRM_TOKEN_MAX_AGE", "e", lambda user: user.email)
 
 
 def make_reset_token(user):
@@ -80,8 +85,4 @@ def make_reset_token(user):
 
 def read_reset_token(token):
     """The user a reset token is for, or None (invalid, expired, or password changed since)."""
-    payload = _load(token, RESET_SALT, current_app.config["RESET_TOKEN_MAX_AGE"])
-    user = _user(payload)
-    if user is None or not hmac.compare_digest(str(payload.get("p")), fingerprint(user.password_hash)):
-        return None
-    return user
+    return _still_valid(token, RESET_SALT, "RESET_TOKEN_MAX_AGE", "p", lambda user: user.password_hash)
