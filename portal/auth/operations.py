@@ -219,18 +219,28 @@ def resend_confirmation(email):
 
     The same row is written whatever the address: the worker decides (see ``_confirmation``).
     """
+    _enqueue_link("confirm_email", email)
+
+
+def _enqueue_link(template, email):
+    """Queue the link email ``template`` to a well-formed ``email``; nothing is looked up."""
     address = normalize_email(email)
     if address is not None:
-        enqueue_at_send("confirm_email", address)
+        enqueue_at_send(template, address)
+
+
+def _link_for(address, endpoint, make_token, wanted=lambda user: True):
+    """At send time: ``(user, {"link": ...})`` for the active account with ``address``, or None."""
+    user = find_user_by_email(address)
+    if user is None or not user.active or not wanted(user):
+        return None
+    return user, {"link": absolute_url(endpoint, token=make_token(user))}
 
 
 @prepared_at_send("confirm_email")
 def _confirmation(address):
     """At send time: the confirmation link of the active, unconfirmed account with ``address``."""
-    user = find_user_by_email(address)
-    if user is None or not user.active or user.is_confirmed:
-        return None
-    return user, {"link": absolute_url("auth.confirm", token=tokens.make_confirm_token(user))}
+    return _link_for(address, "auth.confirm", tokens.make_confirm_token, lambda user: not user.is_confirmed)
 
 
 def confirm_email(user):
@@ -269,18 +279,13 @@ def request_password_reset(email):
     The request writes the same row whether the address has an account or not, and looks
     nothing up, so neither its time nor its SQL tells; the worker decides (``_reset_link``).
     """
-    address = normalize_email(email)
-    if address is not None:
-        enqueue_at_send("reset_password", address)
+    _enqueue_link("reset_password", email)
 
 
 @prepared_at_send("reset_password")
 def _reset_link(address):
     """At send time: a reset link for the active account with ``address``."""
-    user = find_user_by_email(address)
-    if user is None or not user.active:
-        return None
-    return user, {"link": absolute_url("auth.reset", token=tokens.make_reset_token(user))}
+    return _link_for(address, "auth.reset", tokens.make_reset_token)
 
 
 def set_password(user, password):
