@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
-    PasswordField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -15,14 +14,13 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Optional,
     StopValidation,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.auth.forms import new_password_length
+from portal.auth.forms import new_password_fields
 from portal.catalog.operations import MAX_SEATS, MIN_SEATS
 from portal.forms import (
     CHOOSE,
@@ -264,12 +262,4 @@ class RoleForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     """The invited staff member chooses a password."""
 
-    password = PasswordField(_l("Mot de passe"), validators=[new_password_length(), _required()])
-    confirm = PasswordField(
-        _l("Confirmez le mot de passe"),
-        validators=[
-            new_password_length(),
-            _required(),
-            EqualTo("password", message=_l("Les deux mots de passe ne correspondent pas.")),
-        ],
-    )
+    password, confirm = new_password_fields()

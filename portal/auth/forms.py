@@ -64,6 +64,22 @@ def new_password_length():
     )
 
 
+PASSWORDS_DIFFER = _l("Les deux mots de passe ne sont pas identiques.")
+
+
+def new_password_fields(label=None, confirm_label=None):
+    """A new password and the field repeating it (the operation checks the policy)."""
+    label = label or _l("Mot de passe")
+    confirm_label = confirm_label or _l("Confirmez le mot de passe")
+    return (
+        PasswordField(label, validators=[new_password_length(), _required()]),
+        PasswordField(
+            confirm_label,
+            validators=[new_password_length(), _required(), EqualTo("password", message=PASSWORDS_DIFFER)],
+        ),
+    )
+
+
 def city_choices():
     """Cities for a select, in the current language's alphabetical order."""
     cities = db.session.scalars(select(City)).all()
@@ -146,15 +162,7 @@ class RegistrationForm(ApplicantFieldsForm):
     email = EmailField(
         _l("Adresse email"), filters=[v.strip], validators=[max_length(254), _required(), v.EmailAddress()]
     )
-    password = PasswordField(_l("Mot de passe"), validators=[new_password_length(), _required()])
-    password_confirm = PasswordField(
-        _l("Confirmez le mot de passe"),
-        validators=[
-            new_password_length(),
-            _required(),
-            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
-        ],
-    )
+    password, password_confirm = new_password_fields()
     locale = ChoiceField(_l("Langue préférée"), validators=[_required()])
     consent = BooleanField(
         _l(
@@ -192,14 +200,8 @@ class ConfirmForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     """Choosing a new password from a reset link (the operation checks the policy)."""
 
-    password = PasswordField(_l("Nouveau mot de passe"), validators=[new_password_length(), _required()])
-    password_confirm = PasswordField(
-        _l("Confirmez le nouveau mot de passe"),
-        validators=[
-            new_password_length(),
-            _required(),
-            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
-        ],
+    password, password_confirm = new_password_fields(
+        _l("Nouveau mot de passe"), _l("Confirmez le nouveau mot de passe")
     )
 
 
@@ -215,7 +217,7 @@ class _AccountSettingsMixin:
         _l("Confirmez le nouveau mot de passe"),
         validators=[
             new_password_length(),
-            EqualTo("new_password", message=_l("Les deux mots de passe ne sont pas identiques.")),
+            EqualTo("new_password", message=PASSWORDS_DIFFER),
         ],
     )
     current_password = PasswordField(_l("Mot de passe actuel"), validators=[max_length(PASSWORD_TYPED_MAX)])

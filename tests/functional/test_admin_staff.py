@@ -63,7 +63,7 @@ def test_invite_a_reviewer_who_sets_a_password_and_logs_in(app, smtp_server, del
     assert page.status_code == 200 and "Choisir votre mot de passe" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
     mismatch = visitor.post(path, data={"password": NEW_PASSWORD, "confirm": "something else entirely"})
-    assert mismatch.status_code == 200 and "ne correspondent pas" in mismatch.get_data(as_text=True)
+    assert mismatch.status_code == 200 and "ne sont pas identiques" in mismatch.get_data(as_text=True)
     short = visitor.post(path, data={"password": "short", "confirm": "short"})
     assert "au moins 12 caractères" in short.get_data(as_text=True)
     response = visitor.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
