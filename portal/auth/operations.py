@@ -111,6 +111,19 @@ def _cin_owner(cin):
 # Registration and confirmation ---------------------------------------------------------
 
 
+def _notify_if_taken(email, cin):
+    """Tell the owner of a taken address or CIN that someone tried it; whether one was taken."""
+    existing = find_user_by_email(email)
+    if existing is not None:
+        notify_account_exists(existing)
+        return True
+    cin_owner = _cin_owner(cin)
+    if cin_owner is not None:
+        notify_cin_used(cin_owner)
+        return True
+    return False
+
+
 def register_applicant(email, password, profile, locale):
     """Create an unconfirmed applicant and queue the confirmation email.
 
@@ -122,13 +135,7 @@ def register_applicant(email, password, profile, locale):
     check_registration_password(email, password, profile)
     # Hash first on every path, so the time taken does not tell whether the email exists.
     password_hash = passwords.hash_password(password)
-    existing = find_user_by_email(email)
-    if existing is not None:
-        notify_account_exists(existing)
-        return None
-    cin_owner = _cin_owner(profile["cin"])
-    if cin_owner is not None:
-        notify_cin_used(cin_owner)
+    if _notify_if_taken(email, profile["cin"]):
         return None
     user = User(
         email=email,
@@ -146,13 +153,7 @@ def register_applicant(email, password, profile, locale):
             db.session.flush()
     except IntegrityError:
         # A concurrent registration took the address or the CIN first.
-        existing = find_user_by_email(email)
-        if existing is not None:
-            notify_account_exists(existing)
-            return None
-        cin_owner = _cin_owner(profile["cin"])
-        if cin_owner is not None:
-            notify_cin_used(cin_owner)
+        if _notify_if_taken(email, profile["cin"]):
             return None
         raise
     send_confirmation(user)
