@@ -98,24 +98,32 @@ def _seed_demo_accounts():
     return created
 
 
+def _commit_or_refuse(operation, *args):
+    """Run an operation and commit; a refusal (UserError) becomes the command's error message."""
+    from portal.usererror import UserError
+
+    try:
+        result = operation(*args)
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    return result
+
+
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(Role.values()), required=True)
 @click.option("--password", default=None, help="Prompted for when absent.")
 def create_user(email, role, password):
     """Create a staff (or applicant) account with a confirmed email."""
-    from portal.auth.operations import AccountError, create_confirmed_user, find_user_by_email
+    from portal.auth.operations import create_confirmed_user, find_user_by_email
 
     if find_user_by_email(email) is not None:
         raise click.ClickException("A user with that email already exists.")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = create_confirmed_user(email, role, password)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from None
-    db.session.commit()
+    user = _commit_or_refuse(create_confirmed_user, email, role, password)
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
 
@@ -127,17 +135,11 @@ def assign_reviewer(email, offering_id):
     from portal.auth.operations import find_user_by_email
     from portal.catalog.models import Offering
     from portal.catalog.operations import assign_reviewer as assign
-    from portal.refusals import AdminError
 
     offering = db.session.get(Offering, offering_id)
     if offering is None:
         raise click.ClickException(f"No offering {offering_id}.")
-    try:
-        assign(None, offering, find_user_by_email(email))
-    except AdminError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from None
-    db.session.commit()
+    _commit_or_refuse(assign, None, offering, find_user_by_email(email))
     click.echo(f"{email} reviews offering {offering_id} ({offering.track.code}, {offering.city.name_fr}).")
 
 
