@@ -192,6 +192,13 @@ class AssociationField(Vocabulary):
     OTHER = "other", _l("Autre")
 
 
+class DocumentKind(Vocabulary):
+    """What an uploaded file of an application is (the membership attestation is required)."""
+
+    MEMBERSHIP = "membership", _l("Attestation d'adhésion")
+    CIN = "cin", _l("Copie de la CIN")
+
+
 def check_in(column_name, vocabulary, name):
     """A CHECK constraint keeping ``column_name`` within ``vocabulary`` (NULL passes, as in SQL)."""
     # The naming convention prefixes the name: ck_<table>_<name>, the same on both databases.
@@ -213,4 +220,5 @@ ALL = (
     EducationLevel,
     Domain,
     AssociationField,
+    DocumentKind,
 )

@@ -12,6 +12,7 @@ from portal.applications.operations import TEXT_RULES, clean_text
 from portal.applications.uploads import detect_type, stream_size
 from portal.forms import Needed, TextLength
 from portal.safety import MultilineText
+from portal.vocabulary import DocumentKind
 
 
 class DocumentFile:
@@ -80,5 +81,5 @@ class ApplicationForm(FlaskForm):
 
     def uploads(self):
         """The validated files by document kind (kinds without a file are left out)."""
-        files = {"membership": self.membership.data, "cin": self.cin_copy.data}
+        files = {DocumentKind.MEMBERSHIP: self.membership.data, DocumentKind.CIN: self.cin_copy.data}
         return {kind: f for kind, f in files.items() if f}

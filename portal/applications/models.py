@@ -9,7 +9,7 @@ from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.timeutil import utcnow
-from portal.vocabulary import ApplicationStatus, check_in
+from portal.vocabulary import ApplicationStatus, DocumentKind, check_in
 
 
 class Application(db.Model):
@@ -70,9 +70,11 @@ BEST_CANDIDATE_FIRST = (Application.mean_score.desc().nulls_last(), Application.
 class Document(db.Model):
     """A file uploaded with an application, stored under a random name."""
 
+    __table_args__ = (check_in("kind", DocumentKind, "kind_known"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # membership | cin
+    kind: Mapped[str] = mapped_column(String(32))
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(64))

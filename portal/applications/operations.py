@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.templating import format_day
 from portal.timeutil import utcnow
 from portal.usererror import UserError
-from portal.vocabulary import ApplicationStatus, EducationLevel, OfferingStatus
+from portal.vocabulary import ApplicationStatus, DocumentKind, EducationLevel, OfferingStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ TEXT_RULES = {
     ),
 }
 # Document kinds an application may carry; the membership attestation is required.
-DOCUMENT_KINDS = ("membership", "cin")
 MEMBERSHIP_MISSING = _l("Joignez l'attestation d'adhésion.")
 ALREADY_APPLIED = _l("Vous avez déjà postulé à cette session : voici votre candidature.")
 
@@ -78,9 +77,9 @@ def check_contents(texts, files):
             raise SubmissionRefused(missing, field=name)
         if not low <= len(text) <= high:
             raise SubmissionRefused(wrong_length, field=name)
-    if not files.get("membership"):
-        raise SubmissionRefused(MEMBERSHIP_MISSING, field="membership")
-    unknown = set(files) - set(DOCUMENT_KINDS)
+    if not files.get(DocumentKind.MEMBERSHIP):
+        raise SubmissionRefused(MEMBERSHIP_MISSING, field=DocumentKind.MEMBERSHIP)
+    unknown = set(files) - set(DocumentKind.values())
     if unknown:
         raise ValueError(f"unknown document kinds: {sorted(unknown)}")
 

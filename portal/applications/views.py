@@ -27,7 +27,7 @@ from portal.demand.operations import my_interests
 from portal.extensions import db
 from portal.safety import takes_files
 from portal.transaction import attempt
-from portal.vocabulary import ApplicationStatus, OfferingStatus
+from portal.vocabulary import ApplicationStatus, DocumentKind, OfferingStatus
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).
 DECISIONS_WITH_MESSAGE = frozenset(ApplicationStatus.DECISIONS)
@@ -81,7 +81,7 @@ def apply(offering_id):
             {"motivation": form.motivation.data, "expected_benefit": form.expected_benefit.data},
             form.uploads(),
             form=form,
-            fields={"cin": "cin_copy"},
+            fields={DocumentKind.CIN: "cin_copy"},
             others=None,
         )
         if isinstance(outcome.error, AlreadyApplied):

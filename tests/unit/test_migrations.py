@@ -202,6 +202,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
     from portal.vocabulary import (
         ApplicationStatus,
         AssociationField,
+        DocumentKind,
         Domain,
         EducationLevel,
         OfferingStatus,
@@ -222,12 +223,14 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         ("status_change", "to_status"): ApplicationStatus,
         ("review", "recommendation"): Recommendation,
         ("outbox_email", "status"): OutboxStatus,
+        ("document", "kind"): DocumentKind,
     }
     assert {key: vocabulary for key, (_name, vocabulary) in _vocabulary_columns().items()} == expected
 
 
 def _seed_every_vocabulary_table():
     """One row in every table that has a vocabulary column (and in those referring to them)."""
+    from portal.applications.models import Document
     from portal.auth.models import UserSession
     from portal.notifications.models import OutboxEmail
     from portal.review.models import Review
@@ -238,6 +241,17 @@ def _seed_every_vocabulary_table():
     reviewer = factories.reviewer(offering)
     application = factories.application(applicant, offering, status="accepted")
     db.session.add(UserSession(user_id=applicant.id, token_hash="1" * 64))
+    db.session.add(
+        Document(
+            application_id=application.id,
+            kind="membership",
+            original_name="a.pdf",
+            stored_name="0" * 32 + ".pdf",
+            content_type="application/pdf",
+            size=1,
+            sha256="0" * 64,
+        )
+    )
     db.session.add(
         Review(
             application_id=application.id,
