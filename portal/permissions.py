@@ -18,6 +18,11 @@ def _is_staff_of(user, offering):
     return user.role == Role.REVIEWER and any(r.id == user.id for r in offering.reviewers)
 
 
+def _examines(user, application):
+    """Staff of the application's offering, other than the applicant: nobody judges their own."""
+    return _is_staff_of(user, application.offering) and application.applicant_id != user.id
+
+
 def is_admin(user):
     """Whether ``user`` is an active administrator."""
     return bool(user and user.is_authenticated and user.is_active and user.role == Role.ADMIN)
@@ -54,7 +59,7 @@ def can_view_document(user, document):
 
 def can_review(user, application):
     """Reviewers of the offering (and admins) review applications not yet decided."""
-    return _is_staff_of(user, application.offering) and application.status in ApplicationStatus.UNDECIDED
+    return application.status in ApplicationStatus.UNDECIDED and _examines(user, application)
 
 
 # Who may trigger each target status; None (the system) may trigger any allowed pair.
@@ -78,7 +83,7 @@ def can_transition(user, application, to):
     if to in _APPLICANT_TARGETS:
         return application.applicant_id == user.id and user.is_active
     if to in _STAFF_TARGETS:
-        return _is_staff_of(user, application.offering)
+        return _examines(user, application)
     return False
 
 
@@ -86,7 +91,7 @@ def decisions_for(user, application):
     """The decisions a staff member may take now, in display order (drives the buttons)."""
     # Every decision is a staff target: one assignment check serves the three of them
     # (the review queue asks this for each of its fifty rows).
-    if not _is_staff_of(user, application.offering):
+    if not _examines(user, application):
         return []
     allowed = TRANSITIONS[ApplicationStatus(application.status)]
     return [s for s in ApplicationStatus.DECISIONS if s in allowed]
@@ -114,7 +119,7 @@ def can_use_queue(user):
 
 def can_examine(user, application):
     """Reviewers of the offering and administrators open its review page (profile, reviews)."""
-    return _is_staff_of(user, application.offering)
+    return _examines(user, application)
 
 
 def can_download_as_staff(user, document):

@@ -59,6 +59,11 @@ def _scope(stmt, user, column):
     return stmt if ids is None else stmt.where(column.in_(ids))
 
 
+def _examined(stmt, user):
+    """Restrict applications to those ``user`` examines: their offerings', never their own."""
+    return _scope(stmt, user, Application.offering_id).where(Application.applicant_id != user.id)
+
+
 def offerings_for(user):
     """The offerings ``user`` examines, with track and city, for filters and seat counters."""
     stmt = (
@@ -76,8 +81,7 @@ def offerings_for(user):
 
 def status_counts(user, offering_id=None):
     """Applications per status in the user's scope (one aggregate query)."""
-    stmt = select(Application.status, func.count()).group_by(Application.status)
-    stmt = _scope(stmt, user, Application.offering_id)
+    stmt = _examined(select(Application.status, func.count()).group_by(Application.status), user)
     if offering_id:
         stmt = stmt.where(Application.offering_id == offering_id)
     return dict(db.session.execute(stmt).all())
@@ -90,7 +94,7 @@ def waitlist_counts(user):
         .where(Application.status == ApplicationStatus.WAITLISTED)
         .group_by(Application.offering_id)
     )
-    return dict(db.session.execute(_scope(stmt, user, Application.offering_id)).all())
+    return dict(db.session.execute(_examined(stmt, user)).all())
 
 
 def _search(stmt, filters):
@@ -165,7 +169,7 @@ def queue(user, filters):
     if filters.cin or (filters.q or "").strip():
         # Only a search needs the applicant's names and CIN.
         ids = ids.join(Application.applicant).outerjoin(User.profile)
-    ids = _scope(ids, user, Application.offering_id)
+    ids = _examined(ids, user)
     if filters.offering_id:
         ids = ids.where(Application.offering_id == filters.offering_id)
     if filters.status:
@@ -232,4 +236,4 @@ def applications_in_scope(user, references):
         .where(Application.reference.in_(references))
         .options(joinedload(Application.offering).selectinload(Offering.reviewers))
     )
-    return db.session.scalars(_scope(stmt, user, Application.offering_id)).unique().all()
+    return db.session.scalars(_examined(stmt, user)).unique().all()

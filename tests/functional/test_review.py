@@ -367,3 +367,36 @@ def test_application_page_query_count_does_not_grow_with_reviews_and_history(set
         page = client.get(f"/review/applications/{ref}")
     assert page.text.count('data-reviewer="') == 5
     assert big.count == small.count, big.statements
+
+
+@pytest.mark.parametrize("role", ["reviewer", "admin"])
+def test_nobody_examines_or_decides_on_their_own_application(app, client, role):
+    from portal.applications import workflow
+    from portal.review import operations
+
+    offering = factories.offering(seats=2)
+    staff = factories.reviewer(offering) if role == "reviewer" else factories.user(role="admin")
+    # Their application from before they were staff (or made directly), beside another one.
+    own = factories.application(staff, offering)
+    other = factories.application(factories.user(), offering)
+    db.session.commit()
+    own_ref, other_ref = own.reference, other.reference
+    assert factories.login(client, staff).status_code == 302
+
+    queue = client.get("/review").text
+    assert f"/review/applications/{other_ref}" in queue and f"/review/applications/{own_ref}" not in queue
+    assert f"/review/applications/{own_ref}" not in client.get(f"/review?q={own_ref}").text
+    assert client.get(f"/review/applications/{own_ref}").status_code == 404
+    response = client.post(f"/review/applications/{own_ref}/decide", data={"decision": "accepted"})
+    assert response.status_code == 404
+    client.post("/review/decide", data={"decision": "accepted", "references": [own_ref, other_ref]})
+    assert _fresh(own).status == "submitted" and _fresh(other).status == "accepted"
+
+    # The workflow refuses it whatever the path (page, bulk, command line, code).
+    own, staff = _fresh(own), db.session.merge(staff)
+    with pytest.raises(workflow.NotAllowed):
+        operations.decide(staff, own, "accepted")
+    with pytest.raises(workflow.NotAllowed):
+        workflow.transition(own, "accepted", staff)
+    db.session.rollback()
+    assert _fresh(own).status == "submitted"
