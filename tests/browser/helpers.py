@@ -125,6 +125,10 @@ def switch_language(browser_page, language):
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()  # phones: the menu is collapsed
+        # As in log_out: wait for the end of the menu's opening animation, or the click may
+        # land while the button still slides and submit nothing (seen once under load).
+        page.locator("#main-nav.show").wait_for(state="visible")
+    button.wait_for(state="visible")
     with page.expect_navigation():
         button.click()
     browser_page.check_html()
