@@ -1,0 +1,151 @@
+"""The register of associations (issue 14, item 1): its operations, called directly."""
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.associations import operations as assoc_ops
+from portal.associations.models import Association
+from portal.associations.operations import AssociationError
+from portal.audit import AuditEvent
+from portal.extensions import db
+from portal.vocabulary import AssociationField, AssociationState
+from tests import factories
+
+
+def _declare(number="RSK-2015-0421", name="Association Al Amal", **kw):
+    return assoc_ops.find_or_declare(
+        name_fr=name, registration_number=number, field=AssociationField.SOCIAL, **kw
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("RSK-2015-0421", "RSK20150421"),
+        ("rsk 2015 0421", "RSK20150421"),
+        ("RSK/2015/0421", "RSK20150421"),
+        (" rsk.2015_0421 ", "RSK20150421"),
+        ("RSK\u00a02015\t0421", "RSK20150421"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_number_is_normalised_whatever_its_spelling(typed, key):
+    assert assoc_ops.normalise_registration(typed) == key
+
+
+def test_a_new_number_declares_an_entry_to_verify(app, city):
+    entry = _declare(
+        city_id=city.id, name_ar="جمعية الأمل", founded_year=2015, contact_email=" Contact@Amal.MA "
+    )
+    assert entry.id is not None
+    assert entry.state == AssociationState.TO_VERIFY
+    assert entry.registration_number == "RSK-2015-0421"
+    assert entry.registration_key == "RSK20150421"
+    assert (entry.city_id, entry.name_ar, entry.founded_year) == (city.id, "جمعية الأمل", 2015)
+    assert entry.contact_email == "contact@amal.ma"
+
+
+def test_the_same_number_in_another_spelling_finds_the_same_entry(app):
+    first = _declare()
+    again = assoc_ops.find_or_declare(
+        name_fr="Autre nom tapé", registration_number="rsk/2015/0421", field=AssociationField.HEALTH
+    )
+    assert again.id == first.id
+    # What one member types never overwrites the register.
+    assert (again.name_fr, again.field) == ("Association Al Amal", AssociationField.SOCIAL)
+    assert db.session.scalar(select(func.count(Association.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"name_fr": "  "}, "name_fr"),
+        ({"registration_number": " - / "}, "registration_number"),
+        ({"field": "bogus"}, "field"),
+        ({"founded_year": 1800}, "founded_year"),
+        ({"founded_year": 9999}, "founded_year"),
+        ({"contact_email": "pas une adresse"}, "contact_email"),
+    ],
+)
+def test_a_declaration_that_breaks_a_rule_is_refused_on_its_field(app, values, field):
+    arguments = {"name_fr": "Association", "registration_number": "RSK-1", "field": AssociationField.SOCIAL}
+    arguments.update(values)
+    with pytest.raises(AssociationError) as refused:
+        assoc_ops.find_or_declare(**arguments)
+    assert refused.value.field == field
+    assert db.session.scalar(select(func.count(Association.id))) == 0
+
+
+def test_an_administrator_edits_an_entry_and_the_change_is_audited(app, city):
+    admin = factories.user(role="admin")
+    entry = _declare()
+    assoc_ops.update_association(
+        admin,
+        entry,
+        name_fr="Association Al Amal Rabat",
+        registration_number="RSK 2015 0422",
+        city_id=city.id,
+    )
+    assert entry.registration_key == "RSK20150422"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "association_changed"))
+    assert event.object_id == str(entry.id)
+    assert event.before == {
+        "name_fr": "Association Al Amal",
+        "registration_number": "RSK-2015-0421",
+        "city_id": None,
+    }
+    assert event.after["registration_number"] == "RSK 2015 0422"
+    assert "registration_key" not in event.after
+
+
+def test_an_edit_cannot_take_the_number_of_another_entry(app):
+    admin = factories.user(role="admin")
+    _declare()
+    other = _declare("RSK-2020-0001", name="Association Nour")
+    with pytest.raises(AssociationError) as refused:
+        assoc_ops.update_association(admin, other, registration_number="rsk 2015 0421")
+    assert refused.value.field == "registration_number"
+    assert other.registration_key == "RSK20200001"
+    # Its own number in another spelling is no conflict.
+    assoc_ops.update_association(admin, other, registration_number="RSK/2020/0001")
+    assert other.registration_number == "RSK/2020/0001"
+
+
+def test_verifying_marks_the_entry_once_and_is_audited(app):
+    admin = factories.user(role="admin")
+    entry = _declare()
+    assoc_ops.verify_association(admin, entry)
+    assert entry.state == AssociationState.VERIFIED
+    with pytest.raises(AssociationError):
+        assoc_ops.verify_association(admin, entry)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "association_verified")).all()
+    assert [(e.before, e.after) for e in events] == [({"state": "to_verify"}, {"state": "verified"})]
+
+
+def test_merging_moves_every_member_to_the_entry_kept_and_deletes_the_other(app):
+    admin = factories.user(role="admin")
+    keep = _declare()
+    drop = _declare("RSK-2015-0412", name="Association Al Amal (doublon)")
+    members = [factories.user() for _ in range(3)]
+    members[0].profile.association = keep
+    members[1].profile.association = drop
+    members[2].profile.association = drop
+    db.session.flush()
+    drop_id = drop.id
+    assoc_ops.merge_associations(admin, keep, drop)
+    assert db.session.get(Association, drop_id) is None
+    assert {m.profile.association_id for m in members} == {keep.id}
+    assert len(keep.members) == 3
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "associations_merged"))
+    assert event.object_id == str(keep.id)
+    assert event.before["merged"] == drop_id
+    assert event.after == {"members": sorted([members[1].profile.id, members[2].profile.id])}
+
+
+def test_an_entry_is_not_merged_with_itself(app):
+    admin = factories.user(role="admin")
+    entry = _declare()
+    with pytest.raises(AssociationError):
+        assoc_ops.merge_associations(admin, entry, entry)
+    assert db.session.get(Association, entry.id) is entry
