@@ -347,3 +347,105 @@ def test_the_migration_checks_every_vocabulary_column_and_keeps_the_rows(empty_d
             with pytest.raises(IntegrityError), db.engine.begin() as connection:
                 connection.execute(update(db.metadata.tables[table]).values({column: "bogus"}))
         db.engine.dispose()
+
+
+REGISTER_REVISION = "b9e4f2a6c318"
+
+
+def test_free_text_associations_become_register_entries_merged_by_number(empty_database_url):
+    """Issue 14: one entry per normalised registration number, named after its earliest
+    member; a profile with no number has an entry of its own; an anonymised one has none."""
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    # (name, number, city, field, account created on day): profiles 1-3 are one association.
+    profiles = [
+        ("Association Al Amal", "RSK-2015-0421", 1, "social", 2),
+        ("Al Amal Rabat", "rsk 2015 0421", 2, "health", 3),
+        ("Amal", "RSK/2015/0421", None, "youth", 1),
+        ("Association Nour", "RSK-2016-0001", 2, "education", 4),
+        ("Association sans numéro", " - ", 1, "culture", 5),
+        ("Association sans numéro", "", 1, "culture", 6),
+        ("—", "—", None, "other", 7),
+    ]
+    with app.app_context():
+        upgrade(revision=_revision_before(REGISTER_REVISION))
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO region (id, code, name_fr, name_ar, name_en) VALUES (1, 'R', 'R', 'R', 'R')"
+                )
+            )
+            for city_id in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO city (id, slug, region_id, name_fr, name_ar, name_en)"
+                        " VALUES (:id, :slug, 1, 'C', 'C', 'C')"
+                    ),
+                    {"id": city_id, "slug": f"c{city_id}"},
+                )
+            for number, (name, registration, city_id, field, day) in enumerate(profiles, start=1):
+                connection.execute(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at)'
+                        " VALUES (:id, :email, 'applicant', 'fr', :active, 1, :created)"
+                    ),
+                    {
+                        "id": number,
+                        "email": f"m{number}@example.ma",
+                        "active": True,
+                        "created": datetime(2026, 1, day),
+                    },
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO applicant_profile (id, user_id, first_name, last_name, education_level,"
+                        " association_name, association_registration, association_city_id, association_field,"
+                        " association_role, association_years)"
+                        " VALUES (:id, :id, 'A', 'B', 'licence', :name, :number, :city, :field, 'Membre', 1)"
+                    ),
+                    {"id": number, "name": name, "number": registration, "city": city_id, "field": field},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            entries = {
+                row.id: row
+                for row in connection.execute(
+                    text(
+                        "SELECT id, name_fr, registration_number, registration_key, city_id, field, state"
+                        " FROM association"
+                    )
+                )
+            }
+            links = dict(connection.execute(text("SELECT id, association_id FROM applicant_profile")).all())
+            kept = connection.execute(
+                text("SELECT association_registration FROM applicant_profile ORDER BY id")
+            ).scalars()
+            kept = list(kept)
+        db.engine.dispose()
+    # The three spellings are one entry, with all three profiles, named after the earliest (3).
+    assert links[1] == links[2] == links[3]
+    amal = entries[links[1]]
+    assert (amal.name_fr, amal.registration_number, amal.registration_key) == (
+        "Amal",
+        "RSK/2015/0421",
+        "RSK20150421",
+    )
+    assert (amal.city_id, amal.field, amal.state) == (None, "youth", "to_verify")
+    # Another number stays separate.
+    nour = entries[links[4]]
+    assert links[4] != links[1]
+    assert (nour.name_fr, nour.registration_key, nour.city_id, nour.field) == (
+        "Association Nour",
+        "RSK20160001",
+        2,
+        "education",
+    )
+    # No number: an entry each, with no key (a shared name is no proof of one association).
+    assert links[5] != links[6]
+    assert entries[links[5]].registration_key is None and entries[links[6]].registration_key is None
+    # An anonymised profile names no association.
+    assert links[7] is None
+    assert len(entries) == 4
+    # The free text stays as typed.
+    assert kept == [p[1] for p in profiles]
