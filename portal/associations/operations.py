@@ -44,8 +44,11 @@ def find_by_number(number):
     return db.session.scalar(select(Association).where(Association.registration_key == key))
 
 
-def _check(values, association=None):
-    """Refuse values the register cannot hold; return them cleaned (key and email normalised)."""
+def _check(values, association=None, unique=True):
+    """Refuse values the register cannot hold; return them cleaned (key and email normalised).
+
+    With ``unique``, a number that is another entry's is refused too.
+    """
     values = dict(values)
     if "name_fr" in values:
         values["name_fr"] = (values["name_fr"] or "").strip()
@@ -60,7 +63,7 @@ def _check(values, association=None):
             raise AssociationError(
                 _l("Le numéro du récépissé de dépôt est obligatoire."), field="registration_number"
             )
-        owner = find_by_number(key)
+        owner = find_by_number(key) if unique else None
         if owner is not None and owner is not association:
             raise AssociationError(
                 _l("Ce numéro de récépissé est déjà celui d'une autre association du registre."),
@@ -82,6 +85,15 @@ def _check(values, association=None):
     elif "contact_email" in values:
         values["contact_email"] = None
     return values
+
+
+def check_declaration(*, name_fr, registration_number, field):
+    """Refuse what could not be declared (no name, no number, unknown field), before any lookup.
+
+    Registration calls it before looking at accounts, so that a refusal depends only on what
+    was typed (the page never tells whether an account exists).
+    """
+    _check({"name_fr": name_fr, "registration_number": registration_number, "field": field}, unique=False)
 
 
 def find_or_declare(*, name_fr, registration_number, field, city_id=None, **details):

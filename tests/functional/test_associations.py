@@ -1,5 +1,7 @@
 """The register of associations (issue 14, item 1): its operations, called directly."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,6 +9,8 @@ from portal.associations import operations as assoc_ops
 from portal.associations.models import Association
 from portal.associations.operations import AssociationError
 from portal.audit import AuditEvent
+from portal.auth import operations as auth_ops
+from portal.auth.operations import AccountError
 from portal.extensions import db
 from portal.vocabulary import AssociationField, AssociationState
 from tests import factories
@@ -148,4 +152,102 @@ def test_an_entry_is_not_merged_with_itself(app):
     entry = _declare()
     with pytest.raises(AssociationError):
         assoc_ops.merge_associations(admin, entry, entry)
+    assert db.session.get(Association, entry.id) is entry
+
+
+# The operations that write a profile keep the register in step with what applicants type.
+
+STRONG = "quatre chameaux traversent lentement Ouarzazate"
+
+
+def _profile(n, number, city, name="Association Al Amal"):
+    return {
+        "first_name": "Amina",
+        "last_name": f"Membre{n}",
+        "first_name_ar": None,
+        "last_name_ar": None,
+        "cin": f"AB{n:06d}",
+        "birth_date": date(1990, 1, 1),
+        "phone": "+212600000000",
+        "city_id": city.id,
+        "education_level": "licence",
+        "association_name": name,
+        "association_registration": number,
+        "association_city_id": city.id,
+        "association_field": AssociationField.SOCIAL,
+        "association_role": "Membre",
+        "association_years": 2,
+    }
+
+
+def _register(n, number, city, **kw):
+    return auth_ops.register_applicant(f"membre{n}@example.ma", STRONG, _profile(n, number, city, **kw), "fr")
+
+
+def test_registering_links_members_of_one_number_to_one_entry(app, city):
+    members = [_register(n, number, city) for n, number in enumerate(("RSK-2015-0421", "rsk 2015 0421"), 1)]
+    other = _register(3, "RSK-2020-0001", city, name="Association Nour")
+    first, second = (m.profile.association for m in members)
+    assert first is not None and first is second
+    assert (first.registration_key, first.state, first.city_id) == (
+        "RSK20150421",
+        AssociationState.TO_VERIFY,
+        city.id,
+    )
+    assert other.profile.association.name_fr == "Association Nour"
+    assert other.profile.association is not first
+    # The free text stays as each one typed it.
+    assert members[1].profile.association_registration == "rsk 2015 0421"
+
+
+def test_a_number_of_only_separators_is_refused_before_accounts_are_looked_at(app, city):
+    factories.user(email="membre1@example.ma")
+    for n in (1, 2):  # a taken address and a free one: the same refusal
+        with pytest.raises(AccountError) as refused:
+            _register(n, " - / ", city)
+        assert refused.value.field == "association_registration"
+    assert db.session.scalar(select(func.count(Association.id))) == 0
+
+
+def test_a_registration_that_creates_no_account_declares_no_association(app, city):
+    factories.user(email="membre1@example.ma")
+    assert _register(1, "RSK-2015-0421", city) is None
+    assert db.session.scalar(select(func.count(Association.id))) == 0
+
+
+def test_a_profile_update_relinks_only_when_the_number_changes(app, city):
+    admin = factories.user(role="admin")
+    member = _register(1, "RSK-2015-0421", city)
+    entry = member.profile.association
+    # Another spelling of the same number: the same entry.
+    auth_ops.update_account(member, None, "fr", profile={"association_registration": "RSK/2015/0421"})
+    assert member.profile.association is entry
+    # A new number: a new entry to verify.
+    auth_ops.update_account(member, None, "fr", profile={"association_registration": "RSK-2019-0042"})
+    moved_to = member.profile.association
+    assert moved_to is not entry and moved_to.registration_key == "RSK20190042"
+    # Merged by an administrator: the member follows, and a later edit of another field keeps it.
+    assoc_ops.merge_associations(admin, entry, moved_to)
+    assert member.profile.association is entry
+    auth_ops.update_account(member, None, "fr", profile={"association_role": "Trésorière"})
+    assert member.profile.association is entry
+    assert db.session.scalar(select(func.count(Association.id))) == 1
+
+
+def test_a_profile_without_a_link_is_linked_at_its_next_update(app):
+    member = factories.user()
+    assert member.profile.association is None
+    auth_ops.update_account(member, None, "fr", profile={"association_role": "Présidente"})
+    assert member.profile.association.registration_key == assoc_ops.normalise_registration(
+        member.profile.association_registration
+    )
+
+
+def test_an_anonymised_member_leaves_the_register_entry(app, city):
+    from portal.privacy import operations as privacy_ops
+
+    member = _register(1, "RSK-2015-0421", city)
+    entry = member.profile.association
+    privacy_ops.anonymise_user(member)
+    assert member.profile.association is None
     assert db.session.get(Association, entry.id) is entry
