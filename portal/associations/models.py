@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.catalog.models import City
 from portal.extensions import db
@@ -34,6 +34,9 @@ class Association(db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     state: Mapped[str] = mapped_column(String(16), default=AssociationState.TO_VERIFY)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Filled by the queries that list entries (portal.admin.queries), None elsewhere.
+    member_count: Mapped[int | None] = query_expression()
 
     city: Mapped[City | None] = relationship()
     # The applicant profiles that name this association (named by string: no import of auth).
