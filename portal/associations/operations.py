@@ -105,8 +105,11 @@ def find_or_declare(*, name_fr, registration_number, field, city_id=None, **deta
     existing = find_by_number(registration_number)
     if existing is not None:
         return existing
+    # Not checked for uniqueness here: the lookup above was that check, and a concurrent
+    # declaration of the same number is met by the unique key below (its entry is returned).
     values = _check(
-        {"name_fr": name_fr, "registration_number": registration_number, "field": field, **details}
+        {"name_fr": name_fr, "registration_number": registration_number, "field": field, **details},
+        unique=False,
     )
     association = Association(city_id=city_id, state=AssociationState.TO_VERIFY, **values)
     try:

@@ -1,5 +1,6 @@
 """The register of associations (issue 14, item 1): its operations, called directly."""
 
+import threading
 from datetime import date
 
 import pytest
@@ -251,3 +252,41 @@ def test_an_anonymised_member_leaves_the_register_entry(app, city):
     privacy_ops.anonymise_user(member)
     assert member.profile.association is None
     assert db.session.get(Association, entry.id) is entry
+
+
+def test_concurrent_declarations_of_one_number_make_one_entry(app):
+    """Eight members declare the same new number at once (in varied spellings): one entry, the same
+    for all, and no error; each worker has its own app context, session and connection."""
+    spellings = ["RSK-2015-0421", "rsk 2015 0421", "RSK/2015/0421", "rsk.2015.0421"] * 2
+    barrier = threading.Barrier(len(spellings))
+    lock = threading.Lock()
+    found, errors = [], []
+
+    def declare(number):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                entry = assoc_ops.find_or_declare(
+                    name_fr="Association Al Amal", registration_number=number, field=AssociationField.SOCIAL
+                )
+                entry_id = entry.id
+                db.session.commit()
+                with lock:
+                    found.append(entry_id)
+            except Exception as error:  # noqa: BLE001 - any error fails the test
+                db.session.rollback()
+                with lock:
+                    errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    db.session.remove()  # the main thread holds nothing while the workers run
+    workers = [threading.Thread(target=declare, args=(number,)) for number in spellings]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "a worker hung"
+    assert errors == []
+    assert len(found) == len(spellings) and len(set(found)) == 1
+    assert db.session.scalar(select(func.count(Association.id))) == 1
