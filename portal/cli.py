@@ -55,6 +55,7 @@ def _seed_demo_accounts():
     """Demo admin, reviewer (assigned to the Rabat offerings) and applicant."""
     from datetime import date
 
+    from portal.associations.operations import find_or_declare
     from portal.auth.models import ApplicantProfile, User
     from portal.auth.operations import create_confirmed_user
     from portal.catalog.models import City, Offering
@@ -86,6 +87,13 @@ def _seed_demo_accounts():
                 association_field=AssociationField.EDUCATION,
                 association_role="Trésorière",
                 association_years=5,
+            )
+            # In the register too, as a registration through the pages would have put it.
+            user.profile.association = find_or_declare(
+                name_fr=user.profile.association_name,
+                registration_number=user.profile.association_registration,
+                field=user.profile.association_field,
+                city_id=rabat.id if rabat else None,
             )
         if role == Role.REVIEWER:
             rabat_offerings = db.session.scalars(

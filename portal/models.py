@@ -1,6 +1,7 @@
 """Import every model so that metadata (Alembic, tests) sees all tables."""
 
 from portal.applications.models import Application, Document, Interest, StatusChange
+from portal.associations.models import Association
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Region, Track
@@ -10,6 +11,7 @@ from portal.review.models import Review
 __all__ = [
     "ApplicantProfile",
     "Application",
+    "Association",
     "AuditEvent",
     "City",
     "Document",

@@ -192,6 +192,13 @@ class AssociationField(Vocabulary):
     OTHER = "other", _l("Autre")
 
 
+class AssociationState(Vocabulary):
+    """Whether an administrator has checked a register entry (a declared one waits)."""
+
+    TO_VERIFY = "to_verify", _l("À vérifier")
+    VERIFIED = "verified", _l("Vérifiée")
+
+
 class DocumentKind(Vocabulary):
     """What an uploaded file of an application is (the membership attestation is required)."""
 
@@ -220,5 +227,6 @@ ALL = (
     EducationLevel,
     Domain,
     AssociationField,
+    AssociationState,
     DocumentKind,
 )

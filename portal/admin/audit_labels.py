@@ -12,7 +12,15 @@ from flask_babel import lazy_gettext as _l
 
 from portal.i18n import isolate_text
 from portal.templating import format_day, format_day_time, listing, status_label
-from portal.vocabulary import Domain, EducationLevel, OfferingStatus, OutboxStatus, Role
+from portal.vocabulary import (
+    AssociationField,
+    AssociationState,
+    Domain,
+    EducationLevel,
+    OfferingStatus,
+    OutboxStatus,
+    Role,
+)
 
 ACTION_LABELS = {
     "city_created": _l("Ville ajoutée"),
@@ -40,6 +48,9 @@ ACTION_LABELS = {
     "application_withdrawn": _l("Candidature retirée par le système"),
     "application_moved": _l("Statut de candidature modifié par le système"),
     "view_personal_data": _l("Consultation de données personnelles"),
+    "association_changed": _l("Association modifiée"),
+    "association_verified": _l("Association vérifiée"),
+    "associations_merged": _l("Associations fusionnées"),
 }
 
 # "%(id)s" is the object's number (or the application's reference).
@@ -51,6 +62,7 @@ OBJECT_LABELS = {
     "application": _l("Candidature n° %(id)s"),
     "document": _l("Document n° %(id)s"),
     "outbox_email": _l("Courriel n° %(id)s"),
+    "association": _l("Association n° %(id)s"),
 }
 
 # Object types as filter choices, and for the events that have no object number.
@@ -63,6 +75,7 @@ OBJECT_TYPE_LABELS = {
     "applications": _l("Candidatures"),
     "document": _l("Document"),
     "outbox_email": _l("Courriel"),
+    "association": _l("Association"),
 }
 
 FIELD_LABELS = {
@@ -101,11 +114,27 @@ FIELD_LABELS = {
     "city": _l("Ville (n°)"),
     "track": _l("Formation (n°)"),
     "year": _l("Année de formation"),
+    # An association of the register (name_fr and name_ar: see OBJECT_FIELD_LABELS).
+    "registration_number": _l("Numéro du récépissé de dépôt"),
+    "field": _l("Domaine d'action"),
+    "founded_year": _l("Année de création"),
+    "contact_email": _l("Email de contact"),
+    "state": _l("État"),
+    "merged": _l("Association fusionnée (n°)"),
+    "members": _l("Membres déplacés (n° de profil)"),
+}
+
+# Fields whose name means something else on one kind of object (name_fr is a city's by default).
+OBJECT_FIELD_LABELS = {
+    "association": {
+        "name_fr": _l("Nom de l'association (français)"),
+        "name_ar": _l("Nom de l'association (arabe)"),
+    },
 }
 
 _DATE_FIELDS = frozenset({"opens_at", "closes_at"})
 _DAY_FIELDS = frozenset({"course_starts_on"})
-_ISOLATED_FIELDS = frozenset({"code", "academic_year", "year", "application"})
+_ISOLATED_FIELDS = frozenset({"code", "academic_year", "year", "application", "registration_number"})
 
 
 def label(labels, code):
@@ -167,6 +196,10 @@ def value_label(event, field, value):
         return str(Domain.label_of(value))
     if field == "min_education":
         return str(EducationLevel.label_of(value))
+    if field == "state" and event.object_type == "association":
+        return str(AssociationState.label_of(value))
+    if field == "field" and event.object_type == "association":
+        return str(AssociationField.label_of(value))
     if field in _DATE_FIELDS or field in _DAY_FIELDS:
         return _moment(value, field in _DAY_FIELDS)
     if field == "format":
@@ -187,4 +220,5 @@ def value_label(event, field, value):
 
 def values_of(event, values):
     """The (label, value) pairs of an event's before or after values, in the reader's language."""
-    return [(label(FIELD_LABELS, k), value_label(event, k, v)) for k, v in (values or {}).items()]
+    labels = {**FIELD_LABELS, **OBJECT_FIELD_LABELS.get(event.object_type, {})}
+    return [(label(labels, k), value_label(event, k, v)) for k, v in (values or {}).items()]

@@ -1,4 +1,4 @@
-"""Administration forms: cities, tracks, offerings, staff and the set-password page."""
+"""Administration forms: cities, tracks, offerings, associations, staff and the set-password page."""
 
 import re
 import unicodedata
@@ -111,6 +111,24 @@ class CityForm(FlaskForm):
     name_ar = StringField(_l("Nom en arabe"), filters=[strip], validators=_text(120))
     name_en = StringField(_l("Nom en anglais"), filters=[strip], validators=_text(120))
     region_id = ChoiceField(_l("Région"), coerce=optional_int, validators=[_required()])
+
+
+class AssociationForm(FlaskForm):
+    """An association of the register as an administrator corrects it (the operation checks the rules)."""
+
+    name_fr = StringField(_l("Nom de l'association (français)"), filters=[strip], validators=_text(200))
+    name_ar = StringField(
+        _l("Nom de l'association (arabe)"), filters=[strip], validators=_text(200, required=False)
+    )
+    registration_number = StringField(
+        _l("Numéro du récépissé de dépôt"), filters=[strip], validators=_text(64)
+    )
+    city_id = ChoiceField(_l("Ville de l'association"), coerce=optional_int, validators=[Optional()])
+    field = ChoiceField(_l("Domaine d'action"), validators=[_required()])
+    founded_year = WholeNumberField(_l("Année de création"), validators=[Optional()])
+    contact_email = StringField(
+        _l("Email de contact"), filters=[strip], validators=_text(254, required=False)
+    )
 
 
 class TrackForm(FlaskForm):

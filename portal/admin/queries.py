@@ -10,9 +10,11 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import to_utc
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
 from portal.applications.models import Application, Interest
+from portal.associations.models import Association
+from portal.associations.operations import normalise_registration
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Region, Track, open_not_over
@@ -366,6 +368,42 @@ def users_page(q, role, page, per_page):
         )
     if role:
         stmt = stmt.where(User.role == role)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def associations_page(q, state, page, per_page):
+    """Register entries matching a search on name, number or city and a state, paginated by name.
+
+    Each entry comes with its city and its count of members (``member_count``), in one query.
+    """
+    members = (
+        select(func.count(ApplicantProfile.id))
+        .where(ApplicantProfile.association_id == Association.id)
+        .correlate(Association)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Association)
+        .outerjoin(City, City.id == Association.city_id)
+        .options(contains_eager(Association.city), with_expression(Association.member_count, members))
+        .order_by(Association.name_fr, Association.id)
+    )
+    if q:
+        pattern = _like(q.lower())
+        key = normalise_registration(q)
+        conditions = [
+            func.lower(column).like(pattern, escape="\\")
+            for column in (Association.name_fr, Association.name_ar, Association.registration_number)
+        ]
+        conditions += [
+            func.lower(column).like(pattern, escape="\\")
+            for column in (City.name_fr, City.name_ar, City.name_en)
+        ]
+        if key:
+            conditions.append(Association.registration_key.like(_like(key), escape="\\"))
+        stmt = stmt.where(or_(*conditions))
+    if state:
+        stmt = stmt.where(Association.state == state)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 

@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.associations.models import Association
 from portal.auth import totp_secrets
 from portal.catalog.models import City, Offering, offering_reviewers
 from portal.extensions import db
@@ -124,10 +125,13 @@ class ApplicantProfile(db.Model):
     association_role: Mapped[str] = mapped_column(String(120))
     association_years: Mapped[int] = mapped_column(default=0)
     association_description: Mapped[str | None] = mapped_column(Text)
+    # The register entry of the association named above (the free-text fields stay, as typed).
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="profile")
     city: Mapped[City | None] = relationship(foreign_keys=[city_id])
     association_city: Mapped[City | None] = relationship(foreign_keys=[association_city_id])
+    association: Mapped[Association | None] = relationship(back_populates="members")
 
     @property
     def full_name(self):

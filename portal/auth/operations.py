@@ -12,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.associations import operations as associations
+from portal.associations.operations import AssociationError, normalise_registration
 from portal.auth import passwords, sessions, throttle, tokens, two_factor
 from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
@@ -57,6 +59,39 @@ WRONG_CURRENT_PASSWORD = _l(
 
 class AccountError(UserError):
     """A rule refused the operation; ``field`` names the form field the message belongs to."""
+
+
+# The register's fields and the profile form's fields that hold them.
+ASSOCIATION_FIELDS = {
+    "name_fr": "association_name",
+    "registration_number": "association_registration",
+    "field": "association_field",
+}
+
+
+def _declared(profile):
+    """The register's arguments for what an applicant typed about their association."""
+    return {
+        "name_fr": profile["association_name"],
+        "registration_number": profile["association_registration"],
+        "field": profile["association_field"],
+    }
+
+
+def _check_association(profile):
+    """Refuse an association the register could not hold, on the profile form's field."""
+    try:
+        associations.check_declaration(**_declared(profile))
+    except AssociationError as refused:
+        raise AccountError(refused.message, field=ASSOCIATION_FIELDS.get(refused.field)) from refused
+
+
+def _link_association(applicant_profile):
+    """Point the profile to its register entry: the same number in any spelling, or a new one."""
+    values = {name: getattr(applicant_profile, name) for name in ASSOCIATION_FIELDS.values()}
+    applicant_profile.association = associations.find_or_declare(
+        **_declared(values), city_id=applicant_profile.association_city_id
+    )
 
 
 def check_new_password(password, user_inputs, field="password"):
@@ -133,6 +168,7 @@ def register_applicant(email, password, profile, locale):
     """
     # The policy depends only on what was typed: refusing here tells nothing about accounts.
     check_registration_password(email, password, profile)
+    _check_association(profile)
     # Hash first on every path, so the time taken does not tell whether the email exists.
     password_hash = passwords.hash_password(password)
     if _notify_if_taken(email, profile["cin"]):
@@ -147,8 +183,10 @@ def register_applicant(email, password, profile, locale):
     )
     user.profile = ApplicantProfile(**{name: profile[name] for name in PROFILE_FIELDS})
     try:
-        # A savepoint, so a concurrent registration that won the race leaves the session usable.
+        # A savepoint, so a concurrent registration that won the race leaves the session usable
+        # (and declares no association for an account that is not made).
         with db.session.begin_nested():
+            _link_association(user.profile)
             db.session.add(user)
             db.session.flush()
     except IntegrityError:
@@ -334,6 +372,18 @@ def sensitive_changes(user, email=None, phone=None, cin=None, new_password=None)
     return changed
 
 
+def _association_changed(applicant_profile, profile):
+    """Whether the profile form names another association (a new number), or none was linked.
+
+    The same number in another spelling keeps the link, and so does an unchanged one whose entry
+    an administrator merged into another (the member followed the merge).
+    """
+    if applicant_profile.association_id is None:
+        return True
+    typed = profile.get("association_registration", applicant_profile.association_registration)
+    return normalise_registration(typed) != normalise_registration(applicant_profile.association_registration)
+
+
 def update_account(user, current_password, locale, profile=None, email=None, new_password=None):
     """Apply a profile form: profile fields, language, and guarded email/phone/CIN/password.
 
@@ -349,6 +399,11 @@ def update_account(user, current_password, locale, profile=None, email=None, new
     )
     if changed and not passwords.verify_password(user.password_hash, current_password or ""):
         raise AccountError(WRONG_CURRENT_PASSWORD, field="current_password")
+    relink = user.profile is not None and _association_changed(user.profile, profile)
+    if relink:
+        _check_association(
+            {name: profile.get(name, getattr(user.profile, name)) for name in ASSOCIATION_FIELDS.values()}
+        )
     if "cin" in changed and _cin_taken(profile["cin"], except_user_id=user.id):
         raise AccountError(CIN_TAKEN, field="cin")
     if "password" in changed:
@@ -364,6 +419,8 @@ def update_account(user, current_password, locale, profile=None, email=None, new
         for name in PROFILE_FIELDS:
             if name in profile:
                 setattr(user.profile, name, profile[name])
+        if relink:
+            _link_association(user.profile)
     user.locale = locale
     if "email" in changed:
         owner = find_user_by_email(email)

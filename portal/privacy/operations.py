@@ -356,6 +356,8 @@ def anonymise_user(user):
         profile.association_registration = ANONYMISED
         profile.association_role = ANONYMISED
         profile.association_description = None
+        # No longer a member the register counts (the entry itself stays: others may belong).
+        profile.association = None
     user.email = ANONYMOUS_EMAIL.format(id=user.id)
     user.password_hash = None
     user.active = False

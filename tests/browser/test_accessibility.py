@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications.models import Interest
+from portal.associations.operations import find_or_declare
 from portal.audit import record
 from portal.auth.models import User
 from portal.extensions import db
+from portal.vocabulary import AssociationField
 from tests.browser.helpers import (
     city,
     offering_of,
@@ -100,6 +102,12 @@ def test_admin_pages_have_no_serious_violation(browser_page, people, language):
     admin = db.session.scalar(select(User).where(User.email == people["admin"]))
     record(admin, "offering.update", "offering", offering.id, before={"seats": 25}, after={"seats": 30})
     offering_id = offering.id
+    keep, drop = (
+        find_or_declare(name_fr=name, registration_number=number, field=AssociationField.SOCIAL)
+        for name, number in (("Association Al Amal", "RSK-2015-0421"), ("Al Amal (doublon)", "RSK-2015-0412"))
+    )
+    keep_id, drop_id = keep.id, drop.id
+    db.session.commit()
     release_database()
     journey = start_journey(browser_page, language, people["admin"])
     pages = [
@@ -108,6 +116,10 @@ def test_admin_pages_have_no_serious_violation(browser_page, people, language):
         ("admin offering", f"/admin/offerings/{offering_id}"),
         ("admin users", "/admin/users"),
         ("audit log", "/admin/audit"),
+        ("register", "/admin/associations"),
+        ("register entry form", f"/admin/associations/{keep_id}/edit"),
+        ("register merge search", f"/admin/associations/{drop_id}/merge"),
+        ("register merge confirmation", f"/admin/associations/{drop_id}/merge?keep={keep_id}"),
     ]
     assert audit_pages(journey, pages) == {}
 

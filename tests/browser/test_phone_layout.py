@@ -107,6 +107,7 @@ def test_the_queue_filters_line_up(browser_page, busy, language):
         ("/admin/users", "layout-admin-users"),
         ("/admin/cities", "layout-admin-cities"),
         ("/admin/tracks", "layout-admin-tracks"),
+        ("/admin/associations", "layout-admin-associations"),
         ("/admin/outbox", "layout-admin-outbox"),
         ("/admin/audit", "layout-admin-audit"),
     ],

@@ -7,12 +7,14 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.applications.models import Interest
+from portal.associations.operations import find_or_declare
 from portal.audit import AuditEvent
 from portal.catalog.models import City, Offering, Region, Track
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import enqueue_to_user
 from portal.timeutil import utcnow
+from portal.vocabulary import AssociationField
 from tests import factories
 from tests.helpers import admin_client
 
@@ -24,6 +26,9 @@ ADMIN_GETS = [
     "/admin/tracks",
     "/admin/tracks/new",
     "/admin/tracks/{track}/edit",
+    "/admin/associations",
+    "/admin/associations/{association}/edit",
+    "/admin/associations/{association}/merge",
     "/admin/offerings",
     "/admin/offerings/new",
     "/admin/offerings/{offering}",
@@ -39,6 +44,9 @@ ADMIN_POSTS = [
     "/admin/cities/{city}/edit",
     "/admin/tracks/new",
     "/admin/tracks/{track}/edit",
+    "/admin/associations/{association}/edit",
+    "/admin/associations/{association}/verify",
+    "/admin/associations/{association}/merge",
     "/admin/offerings/new",
     "/admin/offerings/{offering}",
     "/admin/offerings/{offering}/close",
@@ -58,8 +66,12 @@ def objects(app):
     applicant = factories.user()
     email = enqueue_to_user(applicant, "interest_opened", offering=offering)
     email.status = "failed"
+    association = find_or_declare(
+        name_fr="Association Al Amal", registration_number="RSK-2015-0421", field=AssociationField.SOCIAL
+    )
     db.session.commit()
     return {
+        "association": association.id,
         "city": offering.city_id,
         "track": offering.track_id,
         "offering": offering.id,

@@ -60,6 +60,7 @@ def test_seed_goes_through_the_operations_and_leaves_their_audit_trail(runner):
     from portal.auth.models import User
     from portal.auth.passwords import verify_password
     from portal.cli import DEMO_PASSWORD
+    from portal.vocabulary import AssociationState
 
     assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
     actions = db.session.execute(
@@ -76,6 +77,10 @@ def test_seed_goes_through_the_operations_and_leaves_their_audit_trail(runner):
     reviewer = db.session.scalar(select(User).where(User.email == "reviewer@demo.ma"))
     assert sorted(o.city.slug for o in reviewer.reviewed_offerings) == ["rabat"] * 3
     assert reviewer.email_confirmed_at is not None and verify_password(reviewer.password_hash, DEMO_PASSWORD)
+    # The demo applicant's association is in the register, to verify.
+    applicant = db.session.scalar(select(User).where(User.email == "applicant@demo.ma"))
+    assert applicant.profile.association.registration_key == "RSK20150421"
+    assert applicant.profile.association.state == AssociationState.TO_VERIFY
 
 
 def home_groups(page):

@@ -124,6 +124,26 @@ EVENTS = [
     ("decision", "application", "APP-2026-000001", {"status": "under_review"}, {"status": "accepted"}),
     ("view_personal_data", "application", 1, None, None),
     ("view_personal_data", "document", 2, None, {"application": "APP-2026-000001"}),
+    (
+        "association_changed",
+        "association",
+        8,
+        {"name_fr": "Amal", "registration_number": "RSK-2015-0421", "field": "social", "founded_year": None},
+        {
+            "name_fr": "Al Amal",
+            "registration_number": "RSK-2015-0422",
+            "field": "health",
+            "founded_year": 2015,
+        },
+    ),
+    ("association_verified", "association", 8, {"state": "to_verify"}, {"state": "verified"}),
+    (
+        "associations_merged",
+        "association",
+        8,
+        {"merged": 9, "name_fr": "Amal", "registration_number": "RSK 2015 0421"},
+        {"members": [5, 6]},
+    ),
 ]
 
 # Codes that must not reach the reader: actions, fields, object types, coded values.
@@ -132,7 +152,8 @@ RAW = sorted(
     | {k for e in EVENTS for values in (e[3], e[4]) for k in (values or {})}
     | {"status", "year", "application #", "offering #", "user #", "outbox_email", "applications"}
     | {"draft", "closed", "management", "digital", "bac2", "reviewer", "admin", "applicant"}
-    | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"},
+    | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"}
+    | {"to_verify", "verified", "social", "health", "association #"},
     key=len,
     reverse=True,
 )

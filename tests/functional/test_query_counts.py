@@ -64,3 +64,27 @@ def test_admin_lists(app, query_counter, path):
     small = count(client, query_counter, path)
     grow(9)
     assert count(client, query_counter, path) == small
+
+
+def test_the_register_list(app, query_counter):
+    """Each entry's city and count of members come with the entries, not one query each."""
+    from portal.associations.operations import find_or_declare
+    from portal.vocabulary import AssociationField
+
+    def grow_register(times):
+        for _ in range(times):
+            city = factories.city()
+            entry = find_or_declare(
+                name_fr="Association",
+                registration_number=f"RSK-{city.id}",
+                field=AssociationField.SOCIAL,
+                city_id=city.id,
+            )
+            factories.user().profile.association = entry
+        db.session.commit()
+
+    client, _admin = admin_client(app)
+    grow_register(2)
+    small = count(client, query_counter, "/admin/associations")
+    grow_register(20)
+    assert count(client, query_counter, "/admin/associations") == small

@@ -80,6 +80,14 @@ MATRIX = {
     # Administration: administrators only.
     ("GET", "/admin"): (LOGIN, 404, 404, 404, 404, 200),
     ("GET", "/admin/audit"): (LOGIN, 404, 404, 404, 404, 200),
+    ("GET", "/admin/associations"): (LOGIN, 404, 404, 404, 404, 200),
+    ("GET", "/admin/associations/<int:association_id>/edit"): (LOGIN, 404, 404, 404, 404, 200),
+    ("POST", "/admin/associations/<int:association_id>/edit"): (LOGIN, 404, 404, 404, 404, 302),
+    # Verifying twice is refused with a message: a redirect either way.
+    ("POST", "/admin/associations/<int:association_id>/verify"): (LOGIN, 404, 404, 404, 404, 302),
+    # Without the entry to keep, the search for it (GET) or back to it (POST).
+    ("GET", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 200),
+    ("POST", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 302),
     ("GET", "/admin/cities"): (LOGIN, 404, 404, 404, 404, 200),
     ("GET", "/admin/cities/new"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/cities/new"): (LOGIN, 404, 404, 404, 404, 200),
@@ -122,6 +130,7 @@ def url_parameters(world):
     base = {
         "offering_id": world.offering.id,
         "city_id": world.city.id,
+        "association_id": world.association.id,
         "track_id": world.track.id,
         "code": world.track.code,
         "user_id": world.target_user.id,

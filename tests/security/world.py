@@ -15,8 +15,10 @@ from pathlib import Path
 from flask import current_app
 
 from portal.applications.models import Document, Interest
+from portal.associations.operations import find_or_declare
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
+from portal.vocabulary import AssociationField
 from tests import factories
 from tests.samples import PDF
 
@@ -29,6 +31,7 @@ _VALUE = re.compile(r'value="([^"]+)"')
 class World:
     """Every object the tests fill URL parameters with."""
 
+    association: object
     offering: object
     other_offering: object
     spare_offering: object
@@ -100,7 +103,15 @@ def build_world():
         user_id=owner.id,
     )
     db.session.add(email)
+    association = find_or_declare(
+        name_fr="Association Al Amal",
+        registration_number="RSK-2015-0421",
+        field=AssociationField.SOCIAL,
+        city_id=city.id,
+    )
+    owner.profile.association = association
     world = World(
+        association=association,
         offering=offering,
         other_offering=other_offering,
         spare_offering=spare_offering,

@@ -3,6 +3,7 @@
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -202,6 +203,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
     from portal.vocabulary import (
         ApplicationStatus,
         AssociationField,
+        AssociationState,
         DocumentKind,
         Domain,
         EducationLevel,
@@ -224,6 +226,8 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         ("review", "recommendation"): Recommendation,
         ("outbox_email", "status"): OutboxStatus,
         ("document", "kind"): DocumentKind,
+        ("association", "field"): AssociationField,
+        ("association", "state"): AssociationState,
     }
     assert {key: vocabulary for key, (_name, vocabulary) in _vocabulary_columns().items()} == expected
 
@@ -270,10 +274,43 @@ def _seed_every_vocabulary_table():
     db.session.commit()
 
 
+@contextmanager
+def _newer_columns_for_seeding():
+    """Columns the models have and the database (an older revision) lacks, present meanwhile.
+
+    The seed goes through the models, which read and write every column they map; the
+    columns added by later revisions exist while it runs (nullable, no constraint) and are
+    dropped before the upgrade under test adds them for real.
+    """
+    added = []
+    with db.engine.begin() as connection:
+        inspector = inspect(connection)
+        present = set(inspector.get_table_names())
+        for table in db.metadata.sorted_tables:
+            if table.name not in present:
+                continue
+            existing = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in existing:
+                    kind = column.type.compile(dialect=connection.dialect)
+                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+                    added.append((table.name, column.name))
+    try:
+        yield
+    finally:
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table_name, column_name in added:
+                connection.execute(text(f'ALTER TABLE "{table_name}" DROP COLUMN "{column_name}"'))
+
+
 def _row_counts(connection):
+    """Rows per table, for the tables the database has at its revision (newer ones are absent)."""
+    present = set(inspect(connection).get_table_names())
     return {
         table.name: connection.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar()
         for table in db.metadata.sorted_tables
+        if table.name in present
     }
 
 
@@ -289,14 +326,16 @@ def test_the_migration_checks_every_vocabulary_column_and_keeps_the_rows(empty_d
     columns = _vocabulary_columns()
     with app.app_context():
         upgrade(revision=_revision_before(VOCABULARY_REVISION))
-        _seed_every_vocabulary_table()
+        with _newer_columns_for_seeding():
+            _seed_every_vocabulary_table()
         with db.engine.connect() as connection:
             before = _row_counts(connection)
-        db.session.remove()
         upgrade()
         with db.engine.connect() as connection:
-            assert _row_counts(connection) == before
-            assert all(before[table] for table, _column in columns)
+            after = _row_counts(connection)
+            # Tables created since (the register of associations) are filled from the rows kept.
+            assert {table: after[table] for table in before} == before
+            assert all(after[table] for table, _column in columns)
             inspector = inspect(connection)
             for (table, column), (name, vocabulary) in columns.items():
                 checks = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table)}
@@ -308,3 +347,105 @@ def test_the_migration_checks_every_vocabulary_column_and_keeps_the_rows(empty_d
             with pytest.raises(IntegrityError), db.engine.begin() as connection:
                 connection.execute(update(db.metadata.tables[table]).values({column: "bogus"}))
         db.engine.dispose()
+
+
+REGISTER_REVISION = "b9e4f2a6c318"
+
+
+def test_free_text_associations_become_register_entries_merged_by_number(empty_database_url):
+    """Issue 14: one entry per normalised registration number, named after its earliest
+    member; a profile with no number has an entry of its own; an anonymised one has none."""
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    # (name, number, city, field, account created on day): profiles 1-3 are one association.
+    profiles = [
+        ("Association Al Amal", "RSK-2015-0421", 1, "social", 2),
+        ("Al Amal Rabat", "rsk 2015 0421", 2, "health", 3),
+        ("Amal", "RSK/2015/0421", None, "youth", 1),
+        ("Association Nour", "RSK-2016-0001", 2, "education", 4),
+        ("Association sans numéro", " - ", 1, "culture", 5),
+        ("Association sans numéro", "", 1, "culture", 6),
+        ("—", "—", None, "other", 7),
+    ]
+    with app.app_context():
+        upgrade(revision=_revision_before(REGISTER_REVISION))
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO region (id, code, name_fr, name_ar, name_en) VALUES (1, 'R', 'R', 'R', 'R')"
+                )
+            )
+            for city_id in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO city (id, slug, region_id, name_fr, name_ar, name_en)"
+                        " VALUES (:id, :slug, 1, 'C', 'C', 'C')"
+                    ),
+                    {"id": city_id, "slug": f"c{city_id}"},
+                )
+            for number, (name, registration, city_id, field, day) in enumerate(profiles, start=1):
+                connection.execute(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at)'
+                        " VALUES (:id, :email, 'applicant', 'fr', :active, 1, :created)"
+                    ),
+                    {
+                        "id": number,
+                        "email": f"m{number}@example.ma",
+                        "active": True,
+                        "created": datetime(2026, 1, day),
+                    },
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO applicant_profile (id, user_id, first_name, last_name, education_level,"
+                        " association_name, association_registration, association_city_id, association_field,"
+                        " association_role, association_years)"
+                        " VALUES (:id, :id, 'A', 'B', 'licence', :name, :number, :city, :field, 'Membre', 1)"
+                    ),
+                    {"id": number, "name": name, "number": registration, "city": city_id, "field": field},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            entries = {
+                row.id: row
+                for row in connection.execute(
+                    text(
+                        "SELECT id, name_fr, registration_number, registration_key, city_id, field, state"
+                        " FROM association"
+                    )
+                )
+            }
+            links = dict(connection.execute(text("SELECT id, association_id FROM applicant_profile")).all())
+            kept = connection.execute(
+                text("SELECT association_registration FROM applicant_profile ORDER BY id")
+            ).scalars()
+            kept = list(kept)
+        db.engine.dispose()
+    # The three spellings are one entry, with all three profiles, named after the earliest (3).
+    assert links[1] == links[2] == links[3]
+    amal = entries[links[1]]
+    assert (amal.name_fr, amal.registration_number, amal.registration_key) == (
+        "Amal",
+        "RSK/2015/0421",
+        "RSK20150421",
+    )
+    assert (amal.city_id, amal.field, amal.state) == (None, "youth", "to_verify")
+    # Another number stays separate.
+    nour = entries[links[4]]
+    assert links[4] != links[1]
+    assert (nour.name_fr, nour.registration_key, nour.city_id, nour.field) == (
+        "Association Nour",
+        "RSK20160001",
+        2,
+        "education",
+    )
+    # No number: an entry each, with no key (a shared name is no proof of one association).
+    assert links[5] != links[6]
+    assert entries[links[5]].registration_key is None and entries[links[6]].registration_key is None
+    # An anonymised profile names no association.
+    assert links[7] is None
+    assert len(entries) == 4
+    # The free text stays as typed.
+    assert kept == [p[1] for p in profiles]

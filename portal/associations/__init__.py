@@ -1,0 +1,1 @@
+"""The register of associations: the programme's unit, shared by the applicants who belong to it."""
