@@ -67,6 +67,8 @@ class Config:
     # Programme rules.
     MAX_ACTIVE_APPLICATIONS = 2
     CONFIRMATION_DAYS = 7
+    # Default, for new offerings, of the seats the members of one association may hold.
+    MAX_SEATS_PER_ASSOCIATION = 2
     MIN_AGE_YEARS = 18
     PRIVACY_NOTICE_VERSION = "2026-09"
     # Number of the declaration to the CNDP, on /privacy; required in production.

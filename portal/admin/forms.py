@@ -184,6 +184,12 @@ class OfferingFields(FlaskForm):
         validators=[_input_required()],
         render_kw={"min": MIN_SEATS, "max": MAX_SEATS},
     )
+    max_seats_per_association = WholeNumberField(
+        _l("Places au plus par association"),
+        validators=[Optional()],
+        render_kw={"min": 1, "max": MAX_SEATS},
+        description=_l("Vide : pas de limite."),
+    )
     opens_on = LocalDateField(
         _l("Premier jour des candidatures"),
         validators=[_input_required()],

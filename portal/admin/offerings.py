@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -47,6 +47,7 @@ def _new_offering_form():
         form.city_id.data = request.args.get("city", type=int)
         form.academic_year.data = academic_year(now)
         form.seats.data = 25
+        form.max_seats_per_association.data = current_app.config["MAX_SEATS_PER_ASSOCIATION"]
         form.opens_on.data = today
         form.closes_on.data = today + timedelta(days=60)
     return form
@@ -64,6 +65,7 @@ def new_offering():
             city_id=form.city_id.data,
             academic_year=form.academic_year.data,
             seats=form.seats.data,
+            max_seats_per_association=form.max_seats_per_association.data,
             opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
             course_starts_on=form.course_starts_on.data,
@@ -109,6 +111,7 @@ def offering(offering_id):
             current_user,
             offering,
             seats=form.seats.data,
+            max_seats_per_association=form.max_seats_per_association.data,
             opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
             course_starts_on=form.course_starts_on.data,

@@ -29,6 +29,9 @@ class Application(db.Model):
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id"))
+    # The association whose counter this application's seat is counted in, while it holds
+    # one: released from that counter even if the profile changed association meanwhile.
+    seat_association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"), index=True)
     academic_year: Mapped[str] = mapped_column(String(9))
     status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED.value, index=True)
     motivation: Mapped[str] = mapped_column(Text)

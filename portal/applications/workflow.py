@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import permissions
 from portal.audit import record
@@ -45,6 +47,10 @@ class NotAllowed(WorkflowError):
 
 class SeatsFull(WorkflowError):
     """Accepting would exceed the offering's seats."""
+
+
+class AssociationFull(WorkflowError):
+    """Accepting would exceed the seats one association may hold in the offering."""
 
 
 class StaleStatus(WorkflowError):
@@ -92,7 +98,14 @@ def transition(application, to, actor, note=None, *, promoted=False):
                         "Toutes les places de cette session sont attribuées. Vous pouvez placer la candidature sur liste d'attente."
                     )
                 )
+            seat_association_id = _take_association_seat(application)
+        if frees_seat:
+            _release_association_seat(application)
         values = {"status": to.value, "updated_at": now, "version": Application.version + 1}
+        if takes_seat:
+            values["seat_association_id"] = seat_association_id
+        elif frees_seat:
+            values["seat_association_id"] = None
         if to in S.DECIDED:
             values["decided_at"] = now
         if to == S.ACCEPTED:
@@ -128,6 +141,75 @@ def transition(application, to, actor, note=None, *, promoted=False):
     if frees_seat:
         promote_waitlist(application.offering)
     return change
+
+
+def _take_association_seat(application):
+    """Count the seat in the applicant's association, within the offering's cap; its id or None.
+
+    Like the seat count: one conditional UPDATE against the cap as stored, so concurrent
+    accepts cannot pass it. The counter row is inserted first when missing (a concurrent
+    insert of the same row is ignored). Raises AssociationFull at the cap.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    from portal.auth.models import ApplicantProfile
+    from portal.catalog.models import Offering, OfferingAssociationSeat
+
+    association_id = db.session.scalar(
+        select(ApplicantProfile.association_id).where(ApplicantProfile.user_id == application.applicant_id)
+    )
+    if association_id is None:
+        return None  # no association: no limit
+    key = {"offering_id": application.offering_id, "association_id": association_id}
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(dialect_insert(OfferingAssociationSeat).values(**key, held=0).on_conflict_do_nothing())
+    cap = (
+        select(Offering.max_seats_per_association)
+        .where(Offering.id == application.offering_id)
+        .scalar_subquery()
+    )
+    taken = db.session.execute(
+        update(OfferingAssociationSeat)
+        .where(
+            OfferingAssociationSeat.offering_id == application.offering_id,
+            OfferingAssociationSeat.association_id == association_id,
+            or_(cap.is_(None), OfferingAssociationSeat.held < cap),
+        )
+        .values(held=OfferingAssociationSeat.held + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        limit = db.session.scalar(
+            select(Offering.max_seats_per_association).where(Offering.id == application.offering_id)
+        )
+        raise AssociationFull(
+            _l(
+                "L'association de ce candidat a atteint la limite de places par association dans "
+                "cette session (%(limit)s). Vous pouvez placer la candidature sur liste d'attente.",
+                limit=limit,
+            )
+        )
+    return association_id
+
+
+def _release_association_seat(application):
+    """Give back the seat counted in the association recorded on the application, if any."""
+    from portal.applications.models import Application
+    from portal.catalog.models import OfferingAssociationSeat
+
+    # Read from the row, not the object: the counter is the one the seat was taken in.
+    counted_in = (
+        select(Application.seat_association_id).where(Application.id == application.id).scalar_subquery()
+    )
+    db.session.execute(
+        update(OfferingAssociationSeat)
+        .where(
+            OfferingAssociationSeat.offering_id == application.offering_id,
+            OfferingAssociationSeat.association_id == counted_in,
+        )
+        .values(held=OfferingAssociationSeat.held - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def start(application, actor):
@@ -248,8 +330,13 @@ def waitlist_rank(application):
 
 
 def promote_waitlist(offering):
-    """Accept wait-listed candidates, best first, while the offering has free seats."""
+    """Accept wait-listed candidates, best first, while the offering has free seats.
+
+    A candidate whose association already holds the offering's cap is passed over.
+    """
     from portal.applications.models import BEST_CANDIDATE_FIRST, Application
+    from portal.auth.models import ApplicantProfile
+    from portal.catalog.models import OfferingAssociationSeat
 
     promoted = []
     # A caller may just have raised ``offering.seats``: refresh() below would discard it.
@@ -258,17 +345,28 @@ def promote_waitlist(offering):
         db.session.refresh(offering)
         if offering.seats_held >= offering.seats:
             break
-        candidate = db.session.scalars(
-            select(Application)
-            .where(Application.offering_id == offering.id, Application.status == S.WAITLISTED)
-            .order_by(*BEST_CANDIDATE_FIRST)
-            .limit(1)
-        ).first()
+        query = select(Application).where(
+            Application.offering_id == offering.id, Application.status == S.WAITLISTED
+        )
+        cap = offering.max_seats_per_association
+        if cap is not None:
+            query = (
+                query.outerjoin(ApplicantProfile, ApplicantProfile.user_id == Application.applicant_id)
+                .outerjoin(
+                    OfferingAssociationSeat,
+                    and_(
+                        OfferingAssociationSeat.offering_id == offering.id,
+                        OfferingAssociationSeat.association_id == ApplicantProfile.association_id,
+                    ),
+                )
+                .where(or_(OfferingAssociationSeat.held.is_(None), OfferingAssociationSeat.held < cap))
+            )
+        candidate = db.session.scalars(query.order_by(*BEST_CANDIDATE_FIRST).limit(1)).first()
         if candidate is None:
             break
         try:
             transition(candidate, S.ACCEPTED, None, promoted=True)
-        except (SeatsFull, StaleStatus):
+        except (SeatsFull, AssociationFull, StaleStatus):
             # Another request took the seat or the candidate first; look again.
             continue
         promoted.append(candidate)

@@ -7,7 +7,7 @@ writes its audit events; the request commits.
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.associations.models import Association
@@ -166,7 +166,8 @@ def verify_association(actor, association):
 def merge_associations(actor, keep, drop):
     """Make ``drop`` part of ``keep``: its members move to ``keep``, then it is deleted; flush.
 
-    Applications follow their applicant's profile, so they follow the move too.
+    Applications follow their applicant's profile, so they follow the move too, and so
+    do the seats ``drop``'s members hold (counted from now on in ``keep``'s counters).
     """
     if keep is None or drop is None or keep.id == drop.id:
         raise AssociationError(_l("Choisissez deux associations différentes."), field="keep")
@@ -186,6 +187,35 @@ def merge_associations(actor, keep, drop):
         after={"members": moved},
     )
     db.session.flush()
+    _move_seat_counters(keep, drop)
     db.session.delete(drop)
     db.session.flush()
     return keep
+
+
+def _move_seat_counters(keep, drop):
+    """Add ``drop``'s seat counters (per offering) to ``keep``'s and point its seats to ``keep``."""
+    from portal.applications.models import Application
+    from portal.catalog.models import OfferingAssociationSeat as Seat
+
+    # The merged association may then hold more than an offering's cap: the seats were
+    # given before; the cap applies to the next accept.
+    rows = db.session.scalars(select(Seat).where(Seat.association_id == drop.id).with_for_update()).all()
+    for row in rows:
+        kept = db.session.scalar(
+            select(Seat)
+            .where(Seat.offering_id == row.offering_id, Seat.association_id == keep.id)
+            .with_for_update()
+        )
+        if kept is None:
+            db.session.add(Seat(offering_id=row.offering_id, association_id=keep.id, held=row.held))
+        else:
+            kept.held += row.held
+        db.session.delete(row)
+    db.session.flush()
+    db.session.execute(
+        update(Application)
+        .where(Application.seat_association_id == drop.id)
+        .values(seat_association_id=keep.id)
+        .execution_options(synchronize_session=False)
+    )

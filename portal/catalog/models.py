@@ -95,13 +95,19 @@ class Offering(db.Model):
 
     ``seats_held`` counts the applications that hold a seat (accepted or confirmed). It is
     changed only by the workflow, with a conditional UPDATE, and a CHECK constraint keeps
-    it within ``seats`` whatever the concurrency.
+    it within ``seats`` whatever the concurrency. ``max_seats_per_association`` caps the
+    seats the members of one association may hold (None: no cap); the workflow keeps it
+    with the counters of ``OfferingAssociationSeat``.
     """
 
     __table_args__ = (
         UniqueConstraint("track_id", "city_id", "academic_year"),
         CheckConstraint("seats_held >= 0 AND seats_held <= seats", name="seats_within_capacity"),
         CheckConstraint("seats >= 0", name="seats_not_negative"),
+        CheckConstraint(
+            "max_seats_per_association IS NULL OR max_seats_per_association >= 1",
+            name="association_cap_positive",
+        ),
         check_in("status", OfferingStatus, "status_known"),
     )
 
@@ -111,6 +117,7 @@ class Offering(db.Model):
     academic_year: Mapped[str] = mapped_column(String(9), index=True)
     seats: Mapped[int] = mapped_column(default=25)
     seats_held: Mapped[int] = mapped_column(default=0)
+    max_seats_per_association: Mapped[int | None]
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     course_starts_on: Mapped[datetime | None]
@@ -128,6 +135,20 @@ class Offering(db.Model):
     def seats_left(self):
         """Seats not yet held by an accepted or confirmed applicant."""
         return max(self.seats - self.seats_held, 0)
+
+
+class OfferingAssociationSeat(db.Model):
+    """The seats the members of one association hold in one offering.
+
+    Changed only by the workflow, with a conditional UPDATE (``held`` below the offering's
+    cap), as ``Offering.seats_held`` is: concurrent accepts cannot exceed the cap.
+    """
+
+    __table_args__ = (CheckConstraint("held >= 0", name="association_seats_not_negative"),)
+
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id"), primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("association.id"), primary_key=True, index=True)
+    held: Mapped[int] = mapped_column(default=0)
 
 
 def is_open():

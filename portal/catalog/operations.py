@@ -7,6 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -19,6 +20,9 @@ from portal.extensions import db
 from portal.refusals import AdminError
 from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
 from portal.vocabulary import Domain, EducationLevel, OfferingStatus, Role
+
+# Marks a parameter not given (None is a value: no limit).
+FROM_SETTINGS = object()
 
 
 def academic_year(day=None):
@@ -267,18 +271,23 @@ def create_offering(
     course_starts_on,
     status,
     reviewer_ids=(),
+    max_seats_per_association=FROM_SETTINGS,
 ):
     """Offer a track in a city for an academic year; flush.
 
     Applications are accepted from the start of ``opens_on`` to the end of ``closes_on``
     (days in Moroccan time). Every offering starts as a draft; one created open is then
     opened through the workflow, which emails the applicants who asked for this track in
-    this city.
+    this city. ``max_seats_per_association`` defaults to the MAX_SEATS_PER_ASSOCIATION
+    setting; None means no limit.
     """
+    if max_seats_per_association is FROM_SETTINGS:
+        max_seats_per_association = current_app.config["MAX_SEATS_PER_ASSOCIATION"]
     if status not in OfferingStatus.INITIAL:
         raise AdminError(_l("Choisissez une valeur dans la liste."), field="action")
     check_academic_year(academic_year)
     check_seats(seats)
+    check_association_cap(max_seats_per_association)
     check_days(opens_on, closes_on, course_starts_on)
     opens_at, closes_at = _window(opens_on, closes_on)
     exists = db.session.scalar(
@@ -299,6 +308,7 @@ def create_offering(
         academic_year=academic_year,
         seats=seats,
         seats_held=0,
+        max_seats_per_association=max_seats_per_association,
         opens_at=opens_at,
         closes_at=closes_at,
         course_starts_on=_course_start(course_starts_on),
@@ -318,6 +328,7 @@ def create_offering(
                 "city_id",
                 "academic_year",
                 "seats",
+                "max_seats_per_association",
                 "opens_at",
                 "closes_at",
                 "course_starts_on",
@@ -392,6 +403,17 @@ def check_academic_year(value):
         )
 
 
+def check_association_cap(cap):
+    """Refuse a number of seats per association below 1 (None: no limit)."""
+    if cap is None:
+        return
+    if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= MAX_SEATS:
+        raise AdminError(
+            _l("Entre %(min)s et %(max)s places, ou vide pour ne pas limiter.", min=1, max=MAX_SEATS),
+            field="max_seats_per_association",
+        )
+
+
 def check_seats(seats):
     """Refuse a number of seats outside MIN_SEATS..MAX_SEATS."""
     if not isinstance(seats, int) or isinstance(seats, bool) or not MIN_SEATS <= seats <= MAX_SEATS:
@@ -440,10 +462,23 @@ def _keep_if_same_day(old, new, day):
 
 
 def update_offering(
-    actor, offering, *, seats, opens_on, closes_on, course_starts_on, status, reviewer_ids=None
+    actor,
+    offering,
+    *,
+    seats,
+    opens_on,
+    closes_on,
+    course_starts_on,
+    status,
+    reviewer_ids=None,
+    max_seats_per_association=FROM_SETTINGS,
 ):
-    """Change an offering: seats, window (days in Moroccan time), course start, status, reviewers; flush."""
+    """Change an offering: seats, seats per association, window, course start, status, reviewers; flush."""
     check_seats(seats)
+    if max_seats_per_association is FROM_SETTINGS:
+        # Not given: kept as it is.
+        max_seats_per_association = offering.max_seats_per_association
+    check_association_cap(max_seats_per_association)
     check_days(opens_on, closes_on, course_starts_on)
     opens_at, closes_at = _window(opens_on, closes_on)
     # Seats first: it refreshes the row, which would drop changes made before it.
@@ -452,7 +487,13 @@ def update_offering(
     closes_at = _keep_if_same_day(offering.closes_at, closes_at, closes_on)
     course_starts_on = _course_start(course_starts_on, offering.course_starts_on)
     before, after = _apply(
-        offering, {"opens_at": opens_at, "closes_at": closes_at, "course_starts_on": course_starts_on}
+        offering,
+        {
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "course_starts_on": course_starts_on,
+            "max_seats_per_association": max_seats_per_association,
+        },
     )
     if after:
         record(actor, "offering_changed", "offering", offering.id, before=before, after=after)
