@@ -16,7 +16,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from portal import permissions
 from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import Offering, offering_reviewers
+from portal.catalog.models import Offering, OfferingAssociationSeat, offering_reviewers
 from portal.extensions import db
 from portal.review.models import Review
 from portal.vocabulary import ApplicationStatus
@@ -32,6 +32,7 @@ class QueueFilters:
     status: str | None = None
     q: str | None = None
     cin: str | None = None
+    association_id: int | None = None
     sort: str = "submitted_asc"
     page: int = 1
 
@@ -44,6 +45,8 @@ class Queue:
     offerings: list = field(default_factory=list)
     status_counts: dict = field(default_factory=dict)
     waitlist_counts: dict = field(default_factory=dict)
+    # Seats held per (offering id, association id) of the page's rows.
+    association_seats: dict = field(default_factory=dict)
 
 
 def scoped_offering_ids(user):
@@ -174,11 +177,16 @@ def queue(user, filters):
         ids = ids.where(Application.offering_id == filters.offering_id)
     if filters.status:
         ids = ids.where(Application.status == filters.status)
+    if filters.association_id:
+        members = select(ApplicantProfile.user_id).where(
+            ApplicantProfile.association_id == filters.association_id
+        )
+        ids = ids.where(Application.applicant_id.in_(members))
     ids = _order(_search(ids, filters), filters.sort if filters.sort in SORTS else SORTS[0])
     # The page's offerings (track, city, reviewers) are those offerings_for() loaded: the
     # rows find them in the session instead of joining them again fifty times.
     rows = select(Application).options(
-        joinedload(Application.applicant).joinedload(User.profile),
+        joinedload(Application.applicant).joinedload(User.profile).joinedload(ApplicantProfile.association),
         defer(Application.motivation),
         defer(Application.expected_benefit),
     )
@@ -196,7 +204,29 @@ def queue(user, filters):
         offerings=offerings,
         status_counts=status_counts(user, filters.offering_id),
         waitlist_counts=waitlist_counts(user),
+        association_seats=association_seats(page.items),
     )
+
+
+def association_seats(applications):
+    """Seats held per (offering id, association id) for these applications' pairs; one query."""
+    pairs = {
+        (a.offering_id, a.applicant.profile.association_id)
+        for a in applications
+        if a.applicant.profile is not None and a.applicant.profile.association_id is not None
+    }
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(
+            OfferingAssociationSeat.offering_id,
+            OfferingAssociationSeat.association_id,
+            OfferingAssociationSeat.held,
+        )
+        .where(OfferingAssociationSeat.offering_id.in_({o for o, _ in pairs}))
+        .where(OfferingAssociationSeat.association_id.in_({a for _, a in pairs}))
+    ).all()
+    return {(o, a): held for o, a, held in rows if (o, a) in pairs}
 
 
 def application_by_reference(reference):

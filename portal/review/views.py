@@ -52,6 +52,7 @@ def _render_queue(filters, filter_form, cin_form, status=200):
             "offering": filters.offering_id,
             "status": filters.status,
             "q": filters.q,
+            "association": filters.association_id,
             "sort": filters.sort,
         }.items()
         if v
@@ -86,6 +87,7 @@ def queue():
         offering_id=form.offering.data,
         status=status,
         q=q,
+        association_id=query_int("association"),
         sort=sort,
         page=max(query_int("page", 1) or 1, 1),
     )
@@ -251,7 +253,7 @@ def _expand(report):
 def _safe_queue_args(values):
     """The queue filters to go back to after a bulk decision (whitelisted keys only)."""
     keep = {}
-    for key in ("offering", "status", "q", "sort", "page"):
+    for key in ("offering", "status", "q", "association", "sort", "page"):
         value = values.get(f"back_{key}")
         if value:
             keep[key] = value[:100]

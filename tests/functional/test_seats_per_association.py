@@ -282,3 +282,50 @@ def test_eight_reviewer_sessions_over_http_accept_exactly_the_limit(app):
     race = Race(app, THREADS).run(chunks, post)
     assert statuses == Counter({302: 2 * THREADS}), statuses  # no 500: every answer a redirect
     _assert_exactly_the_cap(offering_id, association_id, race, "HTTP")
+
+
+def test_the_queue_shows_each_row_s_association_and_filters_by_it(capped, client):
+    offering, reviewer, association = capped
+    other = _association("CAS-2020-0007")
+    held = factories.application(_member(association), offering, status="accepted")
+    waiting = factories.application(_member(association), offering, status="under_review")
+    outsider = factories.application(_member(other), offering, status="under_review")
+    loner = factories.application(offering_=offering, status="under_review")
+    db.session.commit()
+    factories.login(client, reviewer)
+    page = client.get("/review").text
+    rows = {
+        r: next(t for t in page.split("<tr") if f'value="{r}"' in t)
+        for r in (waiting.reference, loner.reference)
+    }
+    row = rows[waiting.reference]
+    assert association.name_fr in row
+    assert "places détenues dans la session : 1" in row
+    assert f"/review?association={association.id}" in row
+    assert "association-cell" not in rows[loner.reference]
+    filtered = client.get(f"/review?association={association.id}").text
+    assert held.reference in filtered and waiting.reference in filtered
+    assert outsider.reference not in filtered and loner.reference not in filtered
+    assert 'id="association-filter"' in filtered
+    # A junk value is ignored: the whole queue.
+    assert loner.reference in client.get("/review?association=abc").text
+
+
+def test_the_queue_query_count_does_not_grow_with_associations(capped, client, query_counter):
+    offering, reviewer, association = capped
+    offering.max_seats_per_association = None  # many seats held by one association
+    for _ in range(2):
+        factories.application(_member(association), offering, status="under_review")
+    db.session.commit()
+    factories.login(client, reviewer)
+    client.get("/review")  # warm up (session, caches)
+    with query_counter() as small:
+        assert client.get("/review").status_code == 200
+    for n in range(6):
+        factories.application(_member(_association(f"NEW-{n}")), offering, status="under_review")
+        factories.application(_member(association), offering, status="accepted")
+    db.session.commit()
+    with query_counter() as big:
+        page = client.get("/review").text
+    assert page.count("association-cell") == 14
+    assert big.count == small.count, big.statements
