@@ -2,8 +2,9 @@
 
 Adds ``offering.max_seats_per_association`` (NULL: no limit; existing offerings keep none),
 the counters ``offering_association_seat`` (seats held per offering and association) and
-``application.seat_association_id`` (the counter a held seat is counted in). Seats held
-before this revision are counted in no association.
+``application.seat_association_id`` (the counter a held seat is counted in). The seats
+held at upgrade time are counted in their applicant's association, so that a cap set
+later on an existing offering counts them.
 
 Revision ID: d4a8c2e6f913
 Revises: b9e4f2a6c318
@@ -19,6 +20,10 @@ revision = "d4a8c2e6f913"
 down_revision = "b9e4f2a6c318"
 branch_labels = None
 depends_on = None
+
+
+# Written out: a migration must not change when the vocabulary does.
+SEAT_HOLDING = ("accepted", "confirmed")
 
 
 def upgrade():
@@ -57,6 +62,17 @@ def upgrade():
             ["seat_association_id"],
             ["id"],
         )
+    holding = ", ".join(f"'{status}'" for status in SEAT_HOLDING)
+    op.execute(
+        "UPDATE application SET seat_association_id = (SELECT p.association_id FROM applicant_profile p"
+        f" WHERE p.user_id = application.applicant_id) WHERE status IN ({holding})"
+    )
+    op.execute(
+        "INSERT INTO offering_association_seat (offering_id, association_id, held)"
+        " SELECT offering_id, seat_association_id, COUNT(*) FROM application"
+        f" WHERE status IN ({holding}) AND seat_association_id IS NOT NULL"
+        " GROUP BY offering_id, seat_association_id"
+    )
 
 
 def downgrade():

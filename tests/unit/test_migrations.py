@@ -449,3 +449,90 @@ def test_free_text_associations_become_register_entries_merged_by_number(empty_d
     assert len(entries) == 4
     # The free text stays as typed.
     assert kept == [p[1] for p in profiles]
+
+
+SEATS_PER_ASSOCIATION_REVISION = "d4a8c2e6f913"
+
+
+def test_seats_held_at_upgrade_are_counted_in_their_association(empty_database_url):
+    """Issue 14, item 3: seats already held count in the applicant's association; no cap is set."""
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    now = datetime(2026, 5, 1)
+    with app.app_context():
+        upgrade(revision=_revision_before(SEATS_PER_ASSOCIATION_REVISION))
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(
+                text(
+                    "INSERT INTO region (id, code, name_fr, name_ar, name_en) VALUES (1, 'R', 'R', 'R', 'R')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO city (id, slug, region_id, name_fr, name_ar, name_en) VALUES (1, 'c', 1, 'C', 'C', 'C')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO track (id, code, domain, min_education, title_fr, title_ar, title_en,"
+                    " description_fr, description_ar, description_en)"
+                    " VALUES (1, 'T', 'digital', 'none', 'T', 'T', 'T', 'D', 'D', 'D')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO offering (id, track_id, city_id, academic_year, seats, seats_held, opens_at,"
+                    " closes_at, status, created_at) VALUES (1, 1, 1, '2025-2026', 10, 3, :t, :t, 'open', :t)"
+                ),
+                {"t": now},
+            )
+            run(
+                text(
+                    "INSERT INTO association (id, name_fr, registration_number, registration_key, field, state,"
+                    " created_at) VALUES (1, 'A', 'N1', 'N1', 'social', 'to_verify', :t)"
+                ),
+                {"t": now},
+            )
+            # Members 1 and 2 hold seats, 3 waits; 4 holds one with no association.
+            for n, (association, status) in enumerate(
+                [(1, "accepted"), (1, "confirmed"), (1, "waitlisted"), (None, "accepted")], start=1
+            ):
+                run(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at)'
+                        " VALUES (:id, :email, 'applicant', 'fr', :active, 1, :t)"
+                    ),
+                    {"id": n, "email": f"m{n}@example.ma", "active": True, "t": now},
+                )
+                run(
+                    text(
+                        "INSERT INTO applicant_profile (id, user_id, first_name, last_name, education_level,"
+                        " association_name, association_registration, association_field, association_role,"
+                        " association_years, association_id)"
+                        " VALUES (:id, :id, 'A', 'B', 'licence', 'A', 'N1', 'social', 'Membre', 1, :association)"
+                    ),
+                    {"id": n, "association": association},
+                )
+                run(
+                    text(
+                        "INSERT INTO application (id, reference, applicant_id, offering_id, academic_year, status,"
+                        " motivation, expected_benefit, submitted_at, updated_at, version)"
+                        " VALUES (:id, :ref, :id, 1, '2025-2026', :status, 'm', 'b', :t, :t, 1)"
+                    ),
+                    {"id": n, "ref": f"APP-{n}", "status": status, "t": now},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            counters = connection.execute(
+                text("SELECT offering_id, association_id, held FROM offering_association_seat")
+            ).all()
+            counted_in = dict(
+                connection.execute(text("SELECT id, seat_association_id FROM application")).all()
+            )
+            cap = connection.execute(text("SELECT max_seats_per_association FROM offering")).scalar()
+        db.engine.dispose()
+    assert [tuple(row) for row in counters] == [(1, 1, 2)]
+    assert counted_in == {1: 1, 2: 1, 3: None, 4: None}
+    assert cap is None
