@@ -45,7 +45,7 @@ assets: node_modules/.package-lock.json
 
 ## Re-extract the messages and update the catalogues.
 extract: $(VENV)/.runtime
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --add-location=file --sort-output -o translations/messages.pot .
 	$(BIN)/pybabel -q update -N --no-fuzzy-matching -i translations/messages.pot -d translations
 	$(BIN)/python scripts/i18n_fill_source.py
 

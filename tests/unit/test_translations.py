@@ -28,6 +28,9 @@ def extracted(tmp_path_factory):
             "_l",
             "-k",
             "lazy_gettext",
+            # The Makefile's keywords (make extract): plural messages built lazily too.
+            "-k",
+            "lazy_ngettext:1,2",
             "-o",
             str(pot),
             ".",
