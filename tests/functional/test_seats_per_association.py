@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.refusals import AdminError
 from portal.vocabulary import AssociationField
 from tests import factories
-from tests.functional.test_seats_race import THREADS, Race
+from tests.helpers import THREADS, Race
 
 CAP = 2
 

@@ -12,69 +12,17 @@ from sqlalchemy import func, select
 
 from portal import database
 from portal.applications.models import Application, StatusChange
-from portal.applications.workflow import SeatsFull, WorkflowError, transition
+from portal.applications.workflow import transition
 from portal.auth.models import User
 from portal.catalog.models import Offering
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.vocabulary import ApplicationStatus
 from tests import factories
+from tests.helpers import THREADS, Race
 
-THREADS = 8
 SEATS = 10
 APPLICATIONS = 30
-
-
-class Race:
-    """Run ``work(item)`` for each item, spread over threads that start together."""
-
-    def __init__(self, app, threads):
-        self.app = app
-        self.threads = threads
-        self.barrier = threading.Barrier(threads)
-        self.lock = threading.Lock()
-        self.outcomes = Counter()
-        self.errors = []
-
-    def _note(self, outcome, error=None):
-        with self.lock:
-            self.outcomes[outcome] += 1
-            if error is not None:
-                self.errors.append(error)
-
-    def _run(self, chunk, work):
-        with self.app.app_context():
-            try:
-                self.barrier.wait(timeout=30)
-                for item in chunk:
-                    try:
-                        work(item)
-                        db.session.commit()
-                    except SeatsFull:
-                        db.session.rollback()
-                        self._note("full")
-                    except WorkflowError as error:
-                        db.session.rollback()
-                        self._note(type(error).__name__)
-                    except Exception as error:  # noqa: BLE001 - any other error fails the test
-                        db.session.rollback()
-                        self._note("error", repr(error))
-                    else:
-                        self._note("ok")
-            finally:
-                db.session.remove()
-
-    def run(self, chunks, work):
-        """Start one thread per chunk (all at once) and wait for them."""
-        assert len(chunks) == self.threads
-        db.session.remove()  # the main thread holds nothing while the race runs
-        threads = [threading.Thread(target=self._run, args=(chunk, work)) for chunk in chunks]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-            assert not thread.is_alive(), "a worker thread hung"
-        return self
 
 
 class SeatWatcher:
