@@ -64,7 +64,9 @@ def can_review(user, application):
 
 # Who may trigger each target status; None (the system) may trigger any allowed pair.
 _APPLICANT_TARGETS = frozenset({ApplicationStatus.CONFIRMED, ApplicationStatus.WITHDRAWN})
-_STAFF_TARGETS = frozenset({ApplicationStatus.UNDER_REVIEW, *ApplicationStatus.DECISIONS})
+_STAFF_TARGETS = frozenset(
+    {ApplicationStatus.UNDER_REVIEW, *ApplicationStatus.DECISIONS, *ApplicationStatus.OUTCOMES}
+)
 
 
 def can_transition(user, application, to):

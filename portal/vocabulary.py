@@ -61,6 +61,8 @@ class ApplicationStatus(Vocabulary):
     CONFIRMED = "confirmed", _l("Place confirmée"), "success", "✔"
     WITHDRAWN = "withdrawn", _l("Retirée"), "dark", "↩"
     EXPIRED = "expired", _l("Expirée"), "dark", "⊘"
+    COMPLETED = "completed", _l("Formation achevée"), "primary", "★"
+    NOT_COMPLETED = "not_completed", _l("Formation non achevée"), "dark", "○"
 
     def __init__(self, value, label, badge, symbol):
         super().__init__(value, label)
@@ -70,11 +72,14 @@ class ApplicationStatus(Vocabulary):
 
 _A = ApplicationStatus
 # No next status (the workflow's table agrees: tests/unit/test_vocabulary.py).
-_A.FINAL = frozenset({_A.REJECTED, _A.WITHDRAWN, _A.EXPIRED})
+_A.FINAL = frozenset({_A.REJECTED, _A.WITHDRAWN, _A.EXPIRED, _A.COMPLETED, _A.NOT_COMPLETED})
 # Counted against MAX_ACTIVE_APPLICATIONS; released when the applicant leaves.
 _A.ACTIVE = frozenset(_A) - _A.FINAL
-# Hold one of the offering's seats.
-_A.SEAT_HOLDING = frozenset({_A.ACCEPTED, _A.CONFIRMED})
+# Hold one of the offering's seats. The cohort's outcome keeps the seat it used: recording
+# completion frees nothing, so no one is promoted into a course that has already started.
+_A.SEAT_HOLDING = frozenset({_A.ACCEPTED, _A.CONFIRMED, _A.COMPLETED, _A.NOT_COMPLETED})
+# The outcome of a participant of the cohort (recorded after the course starts).
+_A.OUTCOMES = (_A.COMPLETED, _A.NOT_COMPLETED)
 # The decisions a reviewer takes on an application, in the order of the buttons.
 _A.DECISIONS = (_A.ACCEPTED, _A.WAITLISTED, _A.REJECTED)
 # Still waiting for a reviewer's decision.
@@ -85,6 +90,14 @@ _A.DECIDED = frozenset(_A.DECISIONS)
 _A.ACCEPTED.action_label, _A.ACCEPTED.button = _l("Accepter"), "btn-success"
 _A.WAITLISTED.action_label, _A.WAITLISTED.button = _l("Mettre sur liste d'attente"), "btn-warning"
 _A.REJECTED.action_label, _A.REJECTED.button = _l("Ne pas retenir"), "btn-outline-danger"
+
+
+class CompletionReason(Vocabulary):
+    """Why a participant of the cohort did not complete the training."""
+
+    NEVER_CAME = "never_came", _l("Ne s'est jamais présenté(e)")
+    DROPPED_OUT = "dropped_out", _l("A abandonné en cours de formation")
+    EXCLUDED = "excluded", _l("Exclu(e) de la formation")
 
 
 class OfferingStatus(Vocabulary):
@@ -220,6 +233,7 @@ def check_in(column_name, vocabulary, name):
 # Every vocabulary, for the templates (Jinja globals) and the tests.
 ALL = (
     ApplicationStatus,
+    CompletionReason,
     OfferingStatus,
     OutboxStatus,
     Role,

@@ -164,6 +164,16 @@ _PATHS = {
     ),
     ApplicationStatus.WITHDRAWN: ((ApplicationStatus.WITHDRAWN, "applicant"),),
     ApplicationStatus.EXPIRED: ((ApplicationStatus.ACCEPTED, "staff"), (ApplicationStatus.EXPIRED, "system")),
+    ApplicationStatus.COMPLETED: (
+        (ApplicationStatus.ACCEPTED, "staff"),
+        (ApplicationStatus.CONFIRMED, "applicant"),
+        (ApplicationStatus.COMPLETED, "staff"),
+    ),
+    ApplicationStatus.NOT_COMPLETED: (
+        (ApplicationStatus.ACCEPTED, "staff"),
+        (ApplicationStatus.CONFIRMED, "applicant"),
+        (ApplicationStatus.NOT_COMPLETED, "staff"),
+    ),
 }
 # Columns the workflow writes on the way; a value given to the factory replaces its own.
 _WORKFLOW_COLUMNS = ("confirmation_deadline", "decided_at", "updated_at")

@@ -9,7 +9,7 @@ from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.timeutil import utcnow
-from portal.vocabulary import ApplicationStatus, DocumentKind, check_in
+from portal.vocabulary import ApplicationStatus, CompletionReason, DocumentKind, check_in
 
 
 class Application(db.Model):
@@ -23,6 +23,7 @@ class Application(db.Model):
         # the offering's rows of one status after the index has narrowed them).
         Index("ix_application_offering_status_submitted", "offering_id", "status", "submitted_at", "id"),
         check_in("status", ApplicationStatus, "status_known"),
+        check_in("completion_reason", CompletionReason, "completion_reason_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +42,8 @@ class Application(db.Model):
     decided_at: Mapped[datetime | None]
     confirmation_deadline: Mapped[datetime | None]
     mean_score: Mapped[float | None]
+    # Why a participant did not complete the training (set with the not_completed status).
+    completion_reason: Mapped[str | None] = mapped_column(String(16))
     # Compare-and-set counter: every status change bumps it in the same conditional UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -13,10 +13,12 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     S.UNDER_REVIEW: frozenset({S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
     S.WAITLISTED: frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN}),
     S.ACCEPTED: frozenset({S.CONFIRMED, S.EXPIRED, S.WITHDRAWN}),
-    S.CONFIRMED: frozenset({S.WITHDRAWN}),
+    S.CONFIRMED: frozenset({S.WITHDRAWN, S.COMPLETED, S.NOT_COMPLETED}),
     S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset(),
     S.EXPIRED: frozenset(),
+    S.COMPLETED: frozenset(),
+    S.NOT_COMPLETED: frozenset(),
 }
 
 

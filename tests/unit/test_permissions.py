@@ -19,10 +19,12 @@ EXPECTED_TABLE = {
     "under_review": {"accepted", "waitlisted", "rejected", "withdrawn"},
     "waitlisted": {"accepted", "rejected", "withdrawn"},
     "accepted": {"confirmed", "expired", "withdrawn"},
-    "confirmed": {"withdrawn"},
+    "confirmed": {"withdrawn", "completed", "not_completed"},
     "rejected": set(),
     "withdrawn": set(),
     "expired": set(),
+    "completed": set(),
+    "not_completed": set(),
 }
 
 

@@ -31,9 +31,10 @@ def test_final_statuses_are_those_with_no_next_status():
     assert set(A) - A.FINAL == A.ACTIVE
 
 
-def test_seat_holding_statuses_are_active_and_reached_only_through_a_decision_or_a_confirmation():
-    assert A.SEAT_HOLDING <= A.ACTIVE
-    assert {A.ACCEPTED, A.CONFIRMED} == A.SEAT_HOLDING
+def test_seat_holding_statuses_are_a_decision_a_confirmation_or_the_outcome_of_a_confirmed_seat():
+    # Active ones, and the cohort's outcomes, reached only from a confirmed seat.
+    assert A.SEAT_HOLDING - set(A.OUTCOMES) == {A.ACCEPTED, A.CONFIRMED} <= A.ACTIVE
+    assert {A.CONFIRMED} == {source for source, nexts in TRANSITIONS.items() if nexts & set(A.OUTCOMES)}
 
 
 def test_decisions_are_the_moves_out_of_an_undecided_status():

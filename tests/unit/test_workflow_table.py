@@ -22,6 +22,8 @@ STATUSES = (
     "confirmed",
     "withdrawn",
     "expired",
+    "completed",
+    "not_completed",
 )
 
 # DESIGN.md §3, written out literally.
@@ -42,8 +44,11 @@ ALLOWED = {
     ("waitlisted", "withdrawn"),
     ("accepted", "withdrawn"),
     ("confirmed", "withdrawn"),
+    ("confirmed", "completed"),
+    ("confirmed", "not_completed"),
 }
-FINAL = {"rejected", "withdrawn", "expired"}
+FINAL = {"rejected", "withdrawn", "expired", "completed", "not_completed"}
+SEAT_HOLDING = {"accepted", "confirmed", "completed", "not_completed"}
 # Who triggers each target status: the applicant, a reviewer of the offering, the system.
 ACTOR_FOR = {
     "under_review": "reviewer",
@@ -54,11 +59,13 @@ ACTOR_FOR = {
     "withdrawn": "applicant",
     "expired": "system",
     "submitted": "applicant",
+    "completed": "reviewer",
+    "not_completed": "reviewer",
 }
 PAIRS = list(itertools.product(STATUSES, STATUSES))
 
 
-def test_the_statuses_are_the_eight_of_the_design():
+def test_the_statuses_are_the_ten_of_the_design():
     assert {s.value for s in ApplicationStatus} == set(STATUSES)
     assert set(TRANSITIONS) == set(ApplicationStatus)
 
@@ -74,7 +81,8 @@ def test_final_states_have_no_exit():
     for status in FINAL:
         assert TRANSITIONS[ApplicationStatus(status)] == frozenset()
     assert {s.value for s in ApplicationStatus.ACTIVE} == set(STATUSES) - FINAL
-    assert {s.value for s in ApplicationStatus.SEAT_HOLDING} == {"accepted", "confirmed"}
+    # The cohort's outcomes keep the seat they used: recording them promotes no one.
+    assert {s.value for s in ApplicationStatus.SEAT_HOLDING} == SEAT_HOLDING
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
@@ -122,8 +130,8 @@ def test_transition_applies_exactly_the_table(app, source, target):
     assert change.actor_id == (actor.id if actor else None)
     assert _history_count(application) == history_before + 1
     db.session.refresh(offering)
-    held_before = source in ("accepted", "confirmed")
-    held_after = target in ("accepted", "confirmed")
+    held_before = source in SEAT_HOLDING
+    held_after = target in SEAT_HOLDING
     assert offering.seats_held == seats_before + int(held_after) - int(held_before)
 
 
