@@ -1,7 +1,7 @@
 """Factories: valid objects in one call, with overrides for what a test cares about."""
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import delete, func, select
@@ -14,8 +14,8 @@ from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
-from portal.timeutil import utcnow
-from portal.vocabulary import ApplicationStatus
+from portal.timeutil import local_day, utcnow
+from portal.vocabulary import ApplicationStatus, CompletionReason
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -195,11 +195,18 @@ def application(applicant=None, offering_=None, status="submitted", **kw):
     its own actions queue. ``confirmation_deadline``, ``decided_at`` and ``updated_at``,
     when given, replace what the workflow wrote; ``decided_by`` names the staff member
     who decided (default: an administrator who is not in the database).
+
+    An outcome (completed, not completed) is recorded after the course start: when the
+    offering's course has not started, the factory starts it today. ``reason`` is the
+    ``CompletionReason`` of a not completed one (default: never came).
     """
     applicant = applicant or user()
     offering_ = offering_ or offering()
     decided_by = kw.pop("decided_by", None) or _factory_staff()
     given = {column: kw.pop(column) for column in _WORKFLOW_COLUMNS if column in kw}
+    reason = kw.pop("reason", CompletionReason.NEVER_CAME)
+    if status in ApplicationStatus.OUTCOMES and not workflow.course_started(offering_):
+        offering_.course_starts_on = datetime.combine(local_day(utcnow()), time())
     n = next(_counter)
     obj = Application(
         reference=kw.pop("reference", f"APP-{utcnow().year}-{900000 + n:06d}"),
@@ -225,7 +232,9 @@ def application(applicant=None, offering_=None, status="submitted", **kw):
     last_email = db.session.scalar(select(func.max(OutboxEmail.id))) or 0
     actors = {"system": None, "staff": decided_by, "applicant": applicant}
     for to, actor in _PATHS[ApplicationStatus(status)]:
-        workflow.transition(obj, to, actors[actor])
+        workflow.transition(
+            obj, to, actors[actor], reason=reason if to == ApplicationStatus.NOT_COMPLETED else None
+        )
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.id > last_email))
     for column, value in given.items():
         setattr(obj, column, value)

@@ -15,6 +15,7 @@ from portal.templating import format_day, format_day_time, listing, status_label
 from portal.vocabulary import (
     AssociationField,
     AssociationState,
+    CompletionReason,
     Domain,
     EducationLevel,
     OfferingStatus,
@@ -43,6 +44,7 @@ ACTION_LABELS = {
     "email_retried": _l("Courriel renvoyé"),
     "export": _l("Export des candidatures"),
     "decision": _l("Décision sur une candidature"),
+    "outcome_recorded": _l("Résultat de la formation enregistré"),
     "application_promoted": _l("Candidature acceptée depuis la liste d'attente"),
     "application_expired": _l("Place non confirmée à temps"),
     "application_withdrawn": _l("Candidature retirée par le système"),
@@ -122,6 +124,7 @@ FIELD_LABELS = {
     "state": _l("État"),
     "merged": _l("Association fusionnée (n°)"),
     "members": _l("Membres déplacés (n° de profil)"),
+    "completion_reason": _l("Motif de non-achèvement"),
 }
 
 # Fields whose name means something else on one kind of object (name_fr is a city's by default).
@@ -190,6 +193,8 @@ def value_label(event, field, value):
         if event.object_type == "outbox_email":
             return str(OutboxStatus.label_of(value))
         return status_label(value)
+    if field == "completion_reason":
+        return str(CompletionReason.label_of(value))
     if field == "role":
         return str(Role.label_of(value))
     if field == "domain":

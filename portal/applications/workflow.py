@@ -19,9 +19,10 @@ from portal import permissions
 from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
-from portal.timeutil import utcnow
+from portal.templating import format_day
+from portal.timeutil import local_day, utcnow
 from portal.usererror import UserError
-from portal.vocabulary import ApplicationStatus
+from portal.vocabulary import ApplicationStatus, CompletionReason
 
 S = ApplicationStatus
 
@@ -34,6 +35,8 @@ EMAIL_FOR_STATUS = {
     S.CONFIRMED: "status_confirmed",
     S.WITHDRAWN: "status_withdrawn",
     S.EXPIRED: "status_expired",
+    S.COMPLETED: "status_completed",
+    S.NOT_COMPLETED: "status_not_completed",
 }
 
 
@@ -61,11 +64,63 @@ class DeadlinePassed(WorkflowError):
     """The seat confirmation deadline has passed."""
 
 
-def transition(application, to, actor, note=None, *, promoted=False):
+class CourseNotStarted(WorkflowError):
+    """A cohort's outcome is recorded only once the offering's course has started."""
+
+
+class ReasonRequired(WorkflowError):
+    """Not completing needs one of the reasons of ``CompletionReason``."""
+
+
+def course_started(offering, now=None):
+    """Whether ``offering``'s course has started: its start day (Moroccan time) has come.
+
+    An offering without a start date has not started: nothing can be recorded for it, and
+    a seat it frees still promotes the waitlist.
+    """
+    if offering.course_starts_on is None:
+        return False
+    return local_day(now or utcnow()) >= offering.course_starts_on.date()
+
+
+def _check_outcome(application, to, reason, now):
+    """The rules of a cohort's outcome: after the course start; a known reason for not completing.
+
+    Returns the reason to store (None for completed: recording completion clears it).
+    """
+    from flask_babel import lazy_gettext as _l
+
+    if not course_started(application.offering, now):
+        start = application.offering.course_starts_on
+        if start is None:
+            raise CourseNotStarted(
+                _l(
+                    "La date de début de cette session n'est pas fixée : le résultat de la formation ne peut pas encore être enregistré."
+                )
+            )
+        raise CourseNotStarted(
+            _l(
+                "La formation commence le %(day)s : son résultat ne peut être enregistré qu'à partir de ce jour.",
+                day=format_day(start.date()),
+            )
+        )
+    if to == S.COMPLETED:
+        return None
+    try:
+        return CompletionReason(reason)
+    except ValueError:
+        raise ReasonRequired(
+            _l("Choisissez pourquoi la formation n'a pas été achevée."), field="reason"
+        ) from None
+
+
+def transition(application, to, actor, note=None, *, promoted=False, reason=None):
     """Move ``application`` to ``to`` on behalf of ``actor`` (None: the system); flush.
 
     Raises a WorkflowError subclass when the move is not possible; the database then holds
-    nothing of it, because every write here is conditional and happens in order.
+    nothing of it, because every write here is conditional and happens in order. A cohort's
+    outcome (completed, not completed) comes after the course start; not completed needs
+    ``reason`` (a ``CompletionReason``), which becomes the note in the participant's language.
     """
     from flask_babel import lazy_gettext as _l
 
@@ -79,6 +134,11 @@ def transition(application, to, actor, note=None, *, promoted=False):
     now = utcnow()
     if to == S.CONFIRMED and application.confirmation_deadline and now > application.confirmation_deadline:
         raise DeadlinePassed(_l("Le délai de confirmation de la place est dépassé."))
+    if to in S.OUTCOMES:
+        reason = _check_outcome(application, to, reason, now)
+        if reason is not None:
+            with force_locale(application.applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                note = str(reason.label)
 
     takes_seat = to in S.SEAT_HOLDING and current not in S.SEAT_HOLDING
     frees_seat = current in S.SEAT_HOLDING and to not in S.SEAT_HOLDING
@@ -108,6 +168,8 @@ def transition(application, to, actor, note=None, *, promoted=False):
             values["seat_association_id"] = None
         if to in S.DECIDED:
             values["decided_at"] = now
+        if to in S.OUTCOMES:
+            values["completion_reason"] = None if reason is None else reason.value
         if to == S.ACCEPTED:
             days = current_app.config["CONFIRMATION_DAYS"]
             values["confirmation_deadline"] = now + timedelta(days=days)
@@ -133,6 +195,18 @@ def transition(application, to, actor, note=None, *, promoted=False):
         change = _record_change(application, current, to, actor, note, now)
         if actor is None:
             _audit_system(application, current, to, promoted)
+        elif to in S.OUTCOMES:
+            after = {"status": to.value}
+            if reason is not None:
+                after["completion_reason"] = reason.value
+            record(
+                actor,
+                "outcome_recorded",
+                "application",
+                application.reference,
+                before={"status": current.value},
+                after=after,
+            )
         db.session.flush()
 
     db.session.refresh(application)
@@ -332,7 +406,8 @@ def waitlist_rank(application):
 def promote_waitlist(offering):
     """Accept wait-listed candidates, best first, while the offering has free seats.
 
-    A candidate whose association already holds the offering's cap is passed over.
+    A candidate whose association already holds the offering's cap is passed over. Once
+    the course has started nobody is promoted: the cohort is the one that started.
     """
     from portal.applications.models import BEST_CANDIDATE_FIRST, Application
     from portal.auth.models import ApplicantProfile
@@ -341,6 +416,9 @@ def promote_waitlist(offering):
     promoted = []
     # A caller may just have raised ``offering.seats``: refresh() below would discard it.
     db.session.flush()
+    if course_started(offering):
+        # The cohort is formed: a seat freed now stays empty, nobody joins a running course.
+        return promoted
     while True:
         db.session.refresh(offering)
         if offering.seats_held >= offering.seats:

@@ -38,6 +38,8 @@ def test_every_status_has_its_templates():
         "status_expired",
         "status_withdrawn",
         "status_promoted",
+        "status_completed",
+        "status_not_completed",
     }
 
 

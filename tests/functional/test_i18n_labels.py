@@ -122,6 +122,13 @@ EVENTS = [
         {"format": "csv", "filters": {"status": "waitlisted", "year": "2026-2027"}, "rows": 12},
     ),
     ("decision", "application", "APP-2026-000001", {"status": "under_review"}, {"status": "accepted"}),
+    (
+        "outcome_recorded",
+        "application",
+        "APP-2026-000001",
+        {"status": "confirmed"},
+        {"status": "not_completed", "completion_reason": "never_came"},
+    ),
     ("view_personal_data", "application", 1, None, None),
     ("view_personal_data", "document", 2, None, {"application": "APP-2026-000001"}),
     (
@@ -153,7 +160,8 @@ RAW = sorted(
     | {"status", "year", "application #", "offering #", "user #", "outbox_email", "applications"}
     | {"draft", "closed", "management", "digital", "bac2", "reviewer", "admin", "applicant"}
     | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"}
-    | {"to_verify", "verified", "social", "health", "association #"},
+    | {"to_verify", "verified", "social", "health", "association #"}
+    | {"confirmed", "not_completed", "never_came"},
     key=len,
     reverse=True,
 )
