@@ -99,6 +99,22 @@ def decisions_for(user, application):
     return [s for s in ApplicationStatus.DECISIONS if s in allowed]
 
 
+def can_see_cohort(user, offering):
+    """Reviewers of the offering and administrators open its cohort page (others get 404)."""
+    return _is_staff_of(user, offering)
+
+
+def outcomes_for(user, application):
+    """The outcomes a staff member may record now for a participant (drives the cohort's buttons).
+
+    The course start, which also gates them, is the workflow's rule (``course_started``).
+    """
+    if not _examines(user, application):
+        return []
+    allowed = TRANSITIONS[ApplicationStatus(application.status)]
+    return [s for s in ApplicationStatus.OUTCOMES if s in allowed]
+
+
 def can_withdraw(user, application):
     """The applicant may withdraw while the application is active."""
     return can_transition(user, application, ApplicationStatus.WITHDRAWN)

@@ -11,10 +11,11 @@ from portal.forms import max_length
 from portal.i18n import isolate_text
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
-from portal.vocabulary import ApplicationStatus, Recommendation
+from portal.vocabulary import ApplicationStatus, CompletionReason, Recommendation
 
 SCORE_CHOICES = [(n, str(n)) for n in range(6)]
 DECISION_VALUES = tuple(s.value for s in ApplicationStatus.DECISIONS)
+OUTCOME_VALUES = tuple(s.value for s in ApplicationStatus.OUTCOMES)
 SORT_LABELS = {
     "submitted_asc": _l("Dépôt : plus anciennes d'abord"),
     "submitted_desc": _l("Dépôt : plus récentes d'abord"),
@@ -126,3 +127,23 @@ class BulkDecisionForm(FlaskForm):
         _l("Message aux candidats (facultatif, joint à l'email)"),
         validators=[max_length(2000, _l("2000 caractères au plus.")), Optional(), MultilineText()],
     )
+
+
+class OutcomeForm(FlaskForm):
+    """An outcome for one or several participants of a cohort (``references`` is read as a list).
+
+    The reason is only parsed here: whether one is needed is the workflow's rule.
+    """
+
+    outcome = HiddenField(validators=[max_length(32), AnyOf(OUTCOME_VALUES, message=_l("Résultat inconnu."))])
+    reason = SelectField(
+        _l("Motif (si la formation n'est pas achevée)"),
+        choices=[("", _l("— Choisir un motif —")), *CompletionReason.choices()],
+        validate_choice=False,
+        validators=[
+            max_length(32),
+            Optional(),
+            AnyOf(CompletionReason.values(), message=_l("Motif inconnu.")),
+        ],
+    )
+    page = IntegerField(validators=[Optional()])

@@ -1,4 +1,4 @@
-"""Reviewer operations: saving a review, deciding on one or several applications.
+"""Reviewer operations: saving a review, deciding on applications, recording the cohort's outcomes.
 
 Operations flush, never commit: the request commits once they return. Every status
 change goes through ``workflow.transition``; nothing here assigns ``Application.status``.
@@ -201,4 +201,47 @@ def decide_many(actor, references, decision, message=None):
             result.failed.append((application.reference, str(error.message)))
         else:
             result.decided.append(application.reference)
+    return result
+
+
+def record_outcome(actor, application, outcome, reason=None):
+    """Record that a participant completed the training or not (with ``reason``); flush.
+
+    The workflow checks the rest (the course has started, a known reason for not
+    completing, the actor examines the offering), writes the history and the audit
+    event and emails the participant.
+    """
+    outcome = ApplicationStatus(outcome)
+    if outcome not in ApplicationStatus.OUTCOMES:
+        raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
+    return workflow.transition(application, outcome, actor, reason=reason)
+
+
+def record_outcomes(actor, offering, references, outcome, reason=None):
+    """Record one outcome for several participants of ``offering``, each on its own; flush.
+
+    As ``decide_many``: at most MAX_BULK references; those outside the offering's cohort
+    in the actor's scope are reported as not found; a refusal of one is reported with its
+    reason and leaves the others recorded. Returns a ``BulkResult``.
+    """
+    outcome = ApplicationStatus(outcome)
+    seen = []
+    for reference in references:
+        reference = (reference or "").strip().upper()
+        if reference and reference not in seen:
+            seen.append(reference)
+    seen = seen[:MAX_BULK]
+    result = BulkResult(decision=outcome.value)
+    applications = {a.reference: a for a in queries.cohort_applications(actor, offering, seen)}
+    for reference in seen:
+        application = applications.get(reference)
+        if application is None:
+            result.failed.append((reference, str(_l("Candidature introuvable."))))
+            continue
+        try:
+            record_outcome(actor, application, outcome, reason)
+        except WorkflowError as error:
+            result.failed.append((reference, str(error.message)))
+        else:
+            result.decided.append(reference)
     return result

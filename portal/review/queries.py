@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 
 from portal import permissions
 from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
@@ -267,3 +267,79 @@ def applications_in_scope(user, references):
         .options(joinedload(Application.offering).selectinload(Offering.reviewers))
     )
     return db.session.scalars(_examined(stmt, user)).unique().all()
+
+
+# The cohort of an offering: its confirmed participants and those whose outcome is recorded.
+COHORT_STATUSES = (ApplicationStatus.CONFIRMED, *ApplicationStatus.OUTCOMES)
+
+
+@dataclass
+class Cohort:
+    """A page of an offering's cohort and the count of participants per status."""
+
+    page: object
+    status_counts: dict = field(default_factory=dict)
+
+
+def offering_for_cohort(offering_id):
+    """The offering with its track, city and reviewers (for the permission), or None."""
+    return db.session.scalar(
+        select(Offering)
+        .where(Offering.id == offering_id)
+        .options(
+            joinedload(Offering.track),
+            joinedload(Offering.city),
+            selectinload(Offering.reviewers).load_only(User.id),
+        )
+    )
+
+
+def cohort(user, offering, page):
+    """A page of ``offering``'s cohort, by name, with its counts; a constant number of queries.
+
+    The participants come with their profile and association in the page's query; their
+    offering is the one given (already in the session), never loaded again per row.
+    """
+    in_cohort = _examined(
+        select(Application).where(
+            Application.offering_id == offering.id,
+            Application.status.in_([s.value for s in COHORT_STATUSES]),
+        ),
+        user,
+    )
+    rows = (
+        in_cohort.join(Application.applicant)
+        .outerjoin(User.profile)
+        .options(
+            contains_eager(Application.applicant)
+            .contains_eager(User.profile)
+            .joinedload(ApplicantProfile.association),
+            defer(Application.motivation),
+            defer(Application.expected_benefit),
+        )
+        .order_by(ApplicantProfile.last_name, ApplicantProfile.first_name, Application.id)
+    )
+    per_page = current_app.config["PAGE_SIZE"]
+    result = db.paginate(rows, page=max(page, 1), per_page=per_page, max_per_page=per_page, error_out=False)
+    counts = db.session.execute(
+        _examined(
+            select(Application.status, func.count())
+            .where(
+                Application.offering_id == offering.id,
+                Application.status.in_([s.value for s in COHORT_STATUSES]),
+            )
+            .group_by(Application.status),
+            user,
+        )
+    ).all()
+    return Cohort(page=result, status_counts=dict(counts))
+
+
+def cohort_applications(user, offering, references):
+    """The applications of ``offering`` among ``references`` that ``user`` examines (others absent)."""
+    if not references:
+        return []
+    stmt = select(Application).where(
+        Application.offering_id == offering.id, Application.reference.in_(references)
+    )
+    return db.session.scalars(_examined(stmt, user)).all()

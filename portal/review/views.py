@@ -1,4 +1,4 @@
-"""Reviewer pages: the queue, an application's review page, reviews and decisions.
+"""Reviewer pages: the queue, an application's review page, reviews, decisions and cohorts.
 
 Thin views: form → permission check → one operation → redirect; the request commits. Applications
 outside the user's offerings answer 404, whatever the method. Search terms are never
@@ -14,11 +14,18 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.applications.models import Document
-from portal.applications.workflow import SeatsFull
+from portal.applications.workflow import SeatsFull, course_started
 from portal.audit import personal_data_viewed
 from portal.extensions import db
 from portal.review import bp, operations, queries
-from portal.review.forms import BulkDecisionForm, CinSearchForm, DecisionForm, QueueFilterForm, ReviewForm
+from portal.review.forms import (
+    BulkDecisionForm,
+    CinSearchForm,
+    DecisionForm,
+    OutcomeForm,
+    QueueFilterForm,
+    ReviewForm,
+)
 from portal.safety import query_int
 from portal.templating import status_label
 from portal.timeutil import utcnow
@@ -26,6 +33,7 @@ from portal.transaction import attempt
 from portal.vocabulary import ApplicationStatus
 
 _BULK_RESULT_KEY = "review_bulk_result"
+_COHORT_RESULT_KEY = "review_cohort_result"
 
 
 def _require_staff():
@@ -148,6 +156,7 @@ def _render_detail(application, review_form, existing, status=200):
             own_review=existing,
             decision_form=decision_form,
             decisions=permissions.decisions_for(current_user, application),
+            cohort_statuses=queries.COHORT_STATUSES,
             offer_waitlist=request.args.get("full") == "1"
             and ApplicationStatus.WAITLISTED in permissions.decisions_for(current_user, application),
         ),
@@ -258,6 +267,74 @@ def _safe_queue_args(values):
         if value:
             keep[key] = value[:100]
     return keep
+
+
+def _cohort_offering_or_404(offering_id):
+    """The offering if the current user may see its cohort, else 404."""
+    offering = queries.offering_for_cohort(offering_id)
+    if offering is None or not permissions.can_see_cohort(current_user, offering):
+        abort(404)
+    return offering
+
+
+@bp.get("/offerings/<int:offering_id>/cohort")
+@login_required
+def cohort(offering_id):
+    """An offering's cohort: its participants, and their outcome once the course has started."""
+    _require_staff()
+    offering = _cohort_offering_or_404(offering_id)
+    page = max(query_int("page", 1) or 1, 1)
+    return render_template(
+        "review/cohort.html",
+        offering=offering,
+        cohort=queries.cohort(current_user, offering, page),
+        cohort_statuses=queries.COHORT_STATUSES,
+        recording_open=course_started(offering),
+        form=OutcomeForm(formdata=None),
+        result=_expand(session.pop(_COHORT_RESULT_KEY, None)),
+    )
+
+
+@bp.post("/offerings/<int:offering_id>/cohort")
+@login_required
+def record_outcomes(offering_id):
+    """Record one outcome for the participants sent (one row's form, or the rows checked)."""
+    _require_staff()
+    offering = _cohort_offering_or_404(offering_id)
+    form = OutcomeForm()
+    references = request.form.getlist("references")
+    page = form.page.data if form.page.data and form.page.data > 1 else None
+    back = url_for("review.cohort", offering_id=offering.id, page=page)
+    if not form.validate():
+        flash(_("Résultat invalide. Veuillez réessayer."), "danger")
+        return redirect(back)
+    if not references:
+        flash(_("Sélectionnez au moins un participant."), "warning")
+        return redirect(back)
+    if len(references) > operations.MAX_BULK:
+        flash(
+            ngettext(
+                "Sélectionnez au plus %(num)d participant à la fois.",
+                "Sélectionnez au plus %(num)d participants à la fois.",
+                operations.MAX_BULK,
+            ),
+            "warning",
+        )
+        return redirect(back)
+    result = operations.record_outcomes(
+        current_user, offering, references, form.outcome.data, form.reason.data or None
+    )
+    session[_COHORT_RESULT_KEY] = _compact(result)
+    if result.decided:
+        flash(
+            ngettext(
+                "%(num)d résultat enregistré. Le participant est informé par email.",
+                "%(num)d résultats enregistrés. Les participants sont informés par email.",
+                len(result.decided),
+            ),
+            "success",
+        )
+    return redirect(back)
 
 
 @bp.get("/applications/<reference>/documents/<int:document_id>")

@@ -16,6 +16,7 @@ from portal.audit import record
 from portal.auth.models import User
 from portal.extensions import db
 from portal.vocabulary import AssociationField
+from tests import factories
 from tests.browser.helpers import (
     city,
     offering_of,
@@ -93,6 +94,28 @@ def test_applicant_pages_have_no_serious_violation(app, browser_page, people, la
 def test_reviewer_pages_have_no_serious_violation(browser_page, people, language):
     journey = start_journey(browser_page, language, people["reviewer"])
     pages = [("review queue", "/review"), ("review page", f"/review/applications/{people['reference']}")]
+    assert audit_pages(journey, pages) == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_cohort_page_has_no_serious_violation(browser_page, people, language):
+    rabat = offering_of("NUM-TRANS", "rabat")
+    before_id = rabat.id
+    started = offering_of("COM-DIG", "rabat")
+    started.course_starts_on = started.course_starts_on.replace(year=2000)
+    for status in ("confirmed", "completed", "not_completed"):
+        factories.application(offering_=started, status=status)
+    factories.application(offering_=rabat, status="confirmed")
+    reviewer = db.session.scalar(select(User).where(User.email == people["reviewer"]))
+    reviewer.reviewed_offerings.append(started)
+    started_id = started.id
+    db.session.commit()
+    release_database()
+    journey = start_journey(browser_page, language, people["reviewer"])
+    pages = [
+        ("cohort before the start", f"/review/offerings/{before_id}/cohort"),
+        ("cohort", f"/review/offerings/{started_id}/cohort"),
+    ]
     assert audit_pages(journey, pages) == {}
 
 

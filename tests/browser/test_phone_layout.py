@@ -73,6 +73,28 @@ def test_the_review_queue_fits_a_phone(browser_page, busy, language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_the_cohort_fits_a_phone(browser_page, busy, language):
+    """The cohort page once the course has started: each participant a card, with its buttons."""
+    rabat = offering_of("COM-DIG", "rabat")
+    rabat.course_starts_on = rabat.course_starts_on.replace(year=2000)
+    for status in ("confirmed", "confirmed", "completed", "not_completed"):
+        factories.application(
+            factories.user(profile={"first_name": "Fatima-Zahra", "last_name": "El Ouazzani"}),
+            rabat,
+            status=status,
+        )
+    offering_id = rabat.id
+    db.session.commit()
+    journey = start_journey(browser_page, language, busy["reviewer"])
+    journey.goto(f"/review/offerings/{offering_id}/cohort")
+    assert journey.page.locator("#cohort .row-outcome").count() == 2
+    assert_fits(journey, "layout-cohort")
+    if browser_page.viewport == "phone":
+        row = journey.page.locator("#cohort tbody tr").first
+        assert row.evaluate("e => getComputedStyle(e).display") == "block"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_queue_filters_line_up(browser_page, busy, language):
     journey = start_journey(browser_page, language, busy["reviewer"])
     page = journey.page

@@ -77,6 +77,9 @@ MATRIX = {
     ("POST", "/review/applications/<reference>"): (LOGIN, 404, 404, 422, 404, 422),
     ("POST", "/review/applications/<reference>/decide"): (LOGIN, 404, 404, 302, 404, 302),
     ("GET", "/review/applications/<reference>/documents/<int:document_id>"): (LOGIN, 404, 404, 200, 404, 200),
+    # An offering's cohort: its reviewers and administrators; an empty POST is refused (back to the page).
+    ("GET", "/review/offerings/<int:offering_id>/cohort"): (LOGIN, 404, 404, 200, 404, 200),
+    ("POST", "/review/offerings/<int:offering_id>/cohort"): (LOGIN, 404, 404, 302, 404, 302),
     # Administration: administrators only.
     ("GET", "/admin"): (LOGIN, 404, 404, 404, 404, 200),
     ("GET", "/admin/audit"): (LOGIN, 404, 404, 404, 404, 200),
