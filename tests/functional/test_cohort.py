@@ -340,6 +340,8 @@ def test_the_cohort_page_pages_by_fifty_with_a_constant_number_of_queries(app, q
 
     grow(2)
     small = count()
+    # The session, the offering and its reviewers, the page, its count and the counters.
+    assert small <= 8
     grow(18)
     assert count() == small
     page = page_text(client.get(path))
@@ -347,6 +349,19 @@ def test_the_cohort_page_pages_by_fifty_with_a_constant_number_of_queries(app, q
     assert page.count("<tr data-reference=") == 50
     second = page_text(client.get(path + "?page=2"))
     assert second.count("<tr data-reference=") == 30
+
+
+def test_administrators_reach_the_cohort_from_the_offering_and_export_the_outcomes(app):
+    offering = _started()
+    factories.application(offering_=offering, status="completed")
+    factories.application(offering_=offering, status="not_completed", reason="excluded")
+    client, _ = admin_client(app)
+    page = client.get(f"/admin/offerings/{offering.id}").get_data(as_text=True)
+    assert f'href="/review/offerings/{offering.id}/cohort"' in page
+    for path in ("/admin/export.csv", "/admin/export.xlsx"):
+        assert client.get(path).status_code == 200
+    csv = client.get("/admin/export.csv").get_data(as_text=True)
+    assert "Formation achevée" in csv and "Formation non achevée" in csv
 
 
 # The participant's pages ---------------------------------------------------------------
