@@ -430,3 +430,68 @@ def test_registration_claims_the_association_and_tells_its_referents(app, client
         select(OutboxEmail).where(OutboxEmail.template == "membership_claimed")
     ).all()
     assert email.to_address == referent.email and "Amina El Idrissi" in email.body_text
+
+
+def test_the_admin_offering_form_saves_the_requirement_and_audits_it(app, client):
+    from portal.catalog.models import Offering
+
+    admin = factories.user("admin")
+    offering = factories.offering(seats=10)
+    db.session.commit()
+    factories.login(client, admin)
+    assert 'name="endorsement_required"' in client.get(f"/admin/offerings/{offering.id}").text
+    form = {
+        "seats": "10",
+        "max_seats_per_association": "",
+        "opens_on": offering.opens_at.date().isoformat(),
+        "closes_on": offering.closes_at.date().isoformat(),
+        "status": offering.status,
+        "endorsement_required": "y",
+    }
+    assert client.post(f"/admin/offerings/{offering.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Offering, offering.id).endorsement_required is True
+    [event] = audit_events("offering_changed")
+    assert event.after == {"endorsement_required": True}
+    del form["endorsement_required"]
+    assert client.post(f"/admin/offerings/{offering.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Offering, offering.id).endorsement_required is False
+
+
+def test_the_bulk_form_refuses_members_not_endorsed_and_accepts_the_others(app, amal, client):
+    association, referent, first, second = amal
+    offering = factories.offering(endorsement_required=True)
+    reviewer = factories.reviewer(offering)
+    endorsed = factories.application(first, offering)
+    declined = factories.application(second, offering)
+    membership.decide(referent, _claim(first), Endorsement.ENDORSED)
+    membership.decide(referent, _claim(second), Endorsement.DECLINED)
+    db.session.commit()
+    factories.login(client, reviewer)
+    response = client.post(
+        "/review/decide",
+        data={"references": [endorsed.reference, declined.reference], "decision": A.ACCEPTED.value},
+    )
+    report = page_text(client.get(response.headers["Location"]))
+    assert "n'est pas confirmée par un référent de son association" in report
+    assert (_status(endorsed), _status(declined)) == (A.ACCEPTED, A.SUBMITTED)
+
+
+def test_the_command_line_tick_promotes_past_members_not_endorsed(app, amal, runner):
+    from datetime import timedelta
+
+    from portal.timeutil import utcnow
+
+    association, referent, first, second = amal
+    offering = factories.offering(seats=1)
+    holder = factories.application(factories.user(), offering, status=A.ACCEPTED)
+    holder.confirmation_deadline = utcnow() - timedelta(days=1)
+    ahead = factories.application(second, offering, status=A.WAITLISTED, mean_score=5)
+    behind = factories.application(first, offering, status=A.WAITLISTED, mean_score=2)
+    membership.decide(referent, _claim(first), Endorsement.ENDORSED)
+    offering.endorsement_required = True
+    db.session.commit()
+    result = runner.invoke(args=["workflow", "tick"])
+    assert result.exit_code == 0, result.output
+    assert (_status(holder), _status(ahead), _status(behind)) == (A.EXPIRED, A.WAITLISTED, A.ACCEPTED)
