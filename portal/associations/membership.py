@@ -8,7 +8,7 @@ writes its audit event; the request commits.
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import contains_eager
 
 from portal import permissions
@@ -102,9 +102,23 @@ def decide(actor, membership, state):
     before = membership.state
     if before == state:
         return membership
-    membership.state = state
-    membership.decided_by_id = actor.id
-    membership.decided_at = utcnow()
+    # Conditional on the claim being the one the referent saw: a member who moved to another
+    # association meanwhile (pending there) is not decided on by this association's referent.
+    changed = db.session.execute(
+        update(Membership)
+        .where(
+            Membership.id == membership.id,
+            Membership.association_id == membership.association_id,
+            Membership.state == before,
+        )
+        .values(state=state.value, decided_by_id=actor.id, decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise MembershipError(
+            _l("Cette adhésion vient d'être modifiée. Rechargez la page pour voir son nouvel état.")
+        )
+    db.session.refresh(membership)
     record(
         actor,
         "membership_decided",

@@ -495,3 +495,23 @@ def test_the_command_line_tick_promotes_past_members_not_endorsed(app, amal, run
     result = runner.invoke(args=["workflow", "tick"])
     assert result.exit_code == 0, result.output
     assert (_status(holder), _status(ahead), _status(behind)) == (A.EXPIRED, A.WAITLISTED, A.ACCEPTED)
+
+
+def test_a_claim_that_moved_meanwhile_is_not_decided_on(app, amal):
+    """The referent saw the claim in their association; the member moved before the click."""
+    from sqlalchemy import update
+
+    association, referent, first, _second = amal
+    other = _association("OTHER-2", "Autre association")
+    seen = _claim(first)
+    # Another request moves the claim (the referent's copy still says it is theirs).
+    db.session.execute(
+        update(Membership)
+        .where(Membership.id == seen.id)
+        .values(association_id=other.id)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(MembershipError) as refused:
+        membership.decide(referent, seen, Endorsement.ENDORSED)
+    assert "vient d'être modifiée" in str(refused.value)
+    assert _claim(first).state == Endorsement.PENDING
