@@ -515,3 +515,14 @@ def test_a_claim_that_moved_meanwhile_is_not_decided_on(app, amal):
         membership.decide(referent, seen, Endorsement.ENDORSED)
     assert "vient d'être modifiée" in str(refused.value)
     assert _claim(first).state == Endorsement.PENDING
+
+
+def test_the_dashboard_shows_the_member_their_state_and_the_referent_their_page(app, amal):
+    association, referent, first, _second = amal
+    membership.decide(referent, _claim(first), Endorsement.DECLINED)
+    db.session.commit()
+    page = page_text(_logged_in(app, first).get("/me"))
+    assert "Votre association : Association Al Amal" in page
+    assert f'data-endorsement="{Endorsement.DECLINED.value}"' in page
+    assert 'href="/me/association"' not in page
+    assert 'href="/me/association"' in page_text(_logged_in(app, referent).get("/me"))
