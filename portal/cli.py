@@ -55,6 +55,7 @@ def _seed_demo_accounts():
     """Demo admin, reviewer (assigned to the Rabat offerings) and applicant."""
     from datetime import date
 
+    from portal.associations.membership import claim
     from portal.associations.operations import find_or_declare
     from portal.auth.models import ApplicantProfile, User
     from portal.auth.operations import create_confirmed_user
@@ -95,6 +96,8 @@ def _seed_demo_accounts():
                 field=user.profile.association_field,
                 city_id=rabat.id if rabat else None,
             )
+            # And a claim to belong to it, pending until a referent endorses it.
+            claim(user, user.profile.association)
         if role == Role.REVIEWER:
             rabat_offerings = db.session.scalars(
                 select(Offering).join(Offering.city).where(City.slug == "rabat")

@@ -143,3 +143,15 @@ def can_examine(user, application):
 def can_download_as_staff(user, document):
     """Staff download an application's documents only when they may examine the application."""
     return can_examine(user, document.application)
+
+
+def is_referent_of(user, association):
+    """Whether ``user`` is an active account named referent of ``association``."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return any(r.id == user.id for r in association.referents)
+
+
+def can_decide_membership(user, membership):
+    """A referent of the claim's association endorses or declines it (not their own claim)."""
+    return is_referent_of(user, membership.association) and membership.user_id != user.id

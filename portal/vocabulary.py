@@ -212,6 +212,28 @@ class AssociationState(Vocabulary):
     VERIFIED = "verified", _l("Vérifiée")
 
 
+class Endorsement(Vocabulary):
+    """Whether one of an association's referents vouches that an applicant is a member."""
+
+    PENDING = "pending", _l("Adhésion en attente de confirmation"), "warning", "⋯"
+    ENDORSED = "endorsed", _l("Adhésion confirmée par l'association"), "success", "✓"
+    DECLINED = "declined", _l("Adhésion non confirmée par l'association"), "danger", "✕"
+
+    def __init__(self, value, label, badge, symbol):
+        super().__init__(value, label)
+        self.badge = badge
+        self.symbol = symbol
+
+
+# The decisions a referent takes, in the order of the buttons, with what taking them is called.
+Endorsement.DECISIONS = (Endorsement.ENDORSED, Endorsement.DECLINED)
+Endorsement.ENDORSED.action_label, Endorsement.ENDORSED.button = _l("Confirmer l'adhésion"), "btn-success"
+Endorsement.DECLINED.action_label, Endorsement.DECLINED.button = (
+    _l("Ne pas confirmer"),
+    "btn-outline-danger",
+)
+
+
 class DocumentKind(Vocabulary):
     """What an uploaded file of an application is (the membership attestation is required)."""
 
@@ -242,5 +264,6 @@ ALL = (
     Domain,
     AssociationField,
     AssociationState,
+    Endorsement,
     DocumentKind,
 )

@@ -5,9 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp, get_or_404, page_number, page_size, queries
-from portal.admin.forms import AssociationForm
+from portal.admin.forms import AssociationForm, ReferentForm
+from portal.associations import membership
 from portal.associations import operations as register
 from portal.associations.models import Association
+from portal.auth.models import User
 from portal.extensions import db
 from portal.safety import MAX_ID, query_int
 from portal.transaction import attempt
@@ -49,7 +51,38 @@ def edit_association(association_id):
         if outcome.ok:
             flash(_("L'association %(name)s a été modifiée.", name=association.name_fr), "success")
             return redirect(url_for("admin.associations"))
-    return render_template("admin/association_form.html", form=form, association=association)
+    return render_template(
+        "admin/association_form.html", form=form, association=association, referent_form=ReferentForm()
+    )
+
+
+@bp.post("/associations/<int:association_id>/referents")
+def add_referent(association_id):
+    """Name an account (by its email) referent of the association; back to its edit page."""
+    association = get_or_404(Association, association_id)
+    form = ReferentForm()
+    if form.validate_on_submit():
+        outcome = attempt(
+            membership.add_referent, current_user, association, form.email.data, category="error"
+        )
+        if outcome.ok:
+            flash(
+                _("%(name)s est maintenant référent de l'association.", name=outcome.value.display_name),
+                "success",
+            )
+    else:
+        flash(" ".join(str(m) for m in form.email.errors) or _("Adresse email invalide."), "error")
+    return redirect(url_for("admin.edit_association", association_id=association.id, _anchor="referents"))
+
+
+@bp.post("/associations/<int:association_id>/referents/<int:user_id>/remove")
+def remove_referent(association_id, user_id):
+    """Stop an account being a referent of the association; back to its edit page."""
+    association = get_or_404(Association, association_id)
+    user = get_or_404(User, user_id)
+    if attempt(membership.remove_referent, current_user, association, user, category="error").ok:
+        flash(_("%(name)s n'est plus référent de l'association.", name=user.display_name), "success")
+    return redirect(url_for("admin.edit_association", association_id=association.id, _anchor="referents"))
 
 
 @bp.post("/associations/<int:association_id>/verify")

@@ -18,6 +18,7 @@ from portal.vocabulary import (
     CompletionReason,
     Domain,
     EducationLevel,
+    Endorsement,
     OfferingStatus,
     OutboxStatus,
     Role,
@@ -53,6 +54,9 @@ ACTION_LABELS = {
     "association_changed": _l("Association modifiée"),
     "association_verified": _l("Association vérifiée"),
     "associations_merged": _l("Associations fusionnées"),
+    "referent_added": _l("Référent d'association nommé"),
+    "referent_removed": _l("Référent d'association retiré"),
+    "membership_decided": _l("Adhésion confirmée ou non par un référent"),
 }
 
 # "%(id)s" is the object's number (or the application's reference).
@@ -65,6 +69,7 @@ OBJECT_LABELS = {
     "document": _l("Document n° %(id)s"),
     "outbox_email": _l("Courriel n° %(id)s"),
     "association": _l("Association n° %(id)s"),
+    "association_membership": _l("Adhésion n° %(id)s"),
 }
 
 # Object types as filter choices, and for the events that have no object number.
@@ -78,6 +83,7 @@ OBJECT_TYPE_LABELS = {
     "document": _l("Document"),
     "outbox_email": _l("Courriel"),
     "association": _l("Association"),
+    "association_membership": _l("Adhésion"),
 }
 
 FIELD_LABELS = {
@@ -125,6 +131,10 @@ FIELD_LABELS = {
     "merged": _l("Association fusionnée (n°)"),
     "members": _l("Membres déplacés (n° de profil)"),
     "completion_reason": _l("Motif de non-achèvement"),
+    "referent": _l("Référent (n° de compte)"),
+    "association": _l("Association (n°)"),
+    "max_seats_per_association": _l("Places au plus par association"),
+    "endorsement_required": _l("Adhésion confirmée exigée"),
 }
 
 # Fields whose name means something else on one kind of object (name_fr is a city's by default).
@@ -203,6 +213,8 @@ def value_label(event, field, value):
         return str(EducationLevel.label_of(value))
     if field == "state" and event.object_type == "association":
         return str(AssociationState.label_of(value))
+    if field == "state" and event.object_type == "association_membership":
+        return str(Endorsement.label_of(value))
     if field == "field" and event.object_type == "association":
         return str(AssociationField.label_of(value))
     if field in _DATE_FIELDS or field in _DAY_FIELDS:

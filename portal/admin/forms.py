@@ -6,6 +6,7 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     SelectMultipleField,
     StringField,
@@ -190,6 +191,13 @@ class OfferingFields(FlaskForm):
         render_kw={"min": 1, "max": MAX_SEATS},
         description=_l("Vide : pas de limite."),
     )
+    endorsement_required = BooleanField(
+        _l("Adhésion confirmée par l'association exigée"),
+        description=_l(
+            "Cochée : une candidature ne peut être acceptée que si un référent de l'association "
+            "du candidat a confirmé son adhésion."
+        ),
+    )
     opens_on = LocalDateField(
         _l("Premier jour des candidatures"),
         validators=[_input_required()],
@@ -209,6 +217,16 @@ class OfferingFields(FlaskForm):
     def __init__(self, *args, reviewer_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.reviewers.choices = list(reviewer_choices)
+
+
+class ReferentForm(FlaskForm):
+    """Name an account referent of an association, by its email address."""
+
+    email = EmailField(
+        _l("Email du compte à nommer référent"),
+        filters=[strip],
+        validators=[max_length(254), _required()],
+    )
 
 
 class OfferingEditForm(OfferingFields):

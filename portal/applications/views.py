@@ -20,6 +20,7 @@ from portal.applications.operations import (
     submit_application,
 )
 from portal.applications.workflow import transition, waitlist_rank
+from portal.associations import membership
 from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
@@ -138,6 +139,8 @@ def dashboard():
         offerings=offerings,
         outlooks=apply_outlooks(applicant, offerings),
         my_interests=my_interests(applicant),
+        own_claim=membership.membership_of(applicant),
+        referent_of=membership.referred_associations(applicant),
     )
 
 

@@ -22,7 +22,7 @@ from portal.i18n import force_locale
 from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
 from portal.usererror import UserError
-from portal.vocabulary import ApplicationStatus, CompletionReason
+from portal.vocabulary import ApplicationStatus, CompletionReason, Endorsement
 
 S = ApplicationStatus
 
@@ -54,6 +54,10 @@ class SeatsFull(WorkflowError):
 
 class AssociationFull(WorkflowError):
     """Accepting would exceed the seats one association may hold in the offering."""
+
+
+class NotEndorsed(WorkflowError):
+    """The offering requires an endorsed membership and the applicant's is not endorsed."""
 
 
 class StaleStatus(WorkflowError):
@@ -145,6 +149,8 @@ def transition(application, to, actor, note=None, *, promoted=False, reason=None
 
     # A savepoint, so that a refused compare-and-set leaves no seat taken behind it.
     with db.session.begin_nested():
+        if to == S.ACCEPTED:
+            _check_endorsement(application)
         if takes_seat:
             taken = db.session.execute(
                 update(Offering)
@@ -264,6 +270,46 @@ def _take_association_seat(application):
             )
         )
     return association_id
+
+
+def _check_endorsement(application):
+    """Refuse accepting when the offering requires an endorsed membership and it is not.
+
+    The claim must be for the association the profile names now, endorsed by a referent.
+    Read with a shared lock (PostgreSQL): a referent's concurrent decision waits for the
+    accept to commit, so the accept never rests on a decision being withdrawn.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    from portal.associations.models import Membership
+    from portal.auth.models import ApplicantProfile
+    from portal.catalog.models import Offering
+
+    required = db.session.scalar(
+        select(Offering.endorsement_required).where(Offering.id == application.offering_id)
+    )
+    if not required:
+        return
+    state = db.session.scalar(
+        select(Membership.state)
+        .join(
+            ApplicantProfile,
+            and_(
+                ApplicantProfile.user_id == Membership.user_id,
+                ApplicantProfile.association_id == Membership.association_id,
+            ),
+        )
+        .where(Membership.user_id == application.applicant_id)
+        .with_for_update(read=True, of=Membership)
+    )
+    if state != Endorsement.ENDORSED:
+        raise NotEndorsed(
+            _l(
+                "Cette session exige une adhésion confirmée par l'association : l'adhésion de ce "
+                "candidat n'est pas confirmée par un référent de son association (%(state)s).",
+                state=Endorsement.label_of(state) if state else _l("aucune association"),
+            )
+        )
 
 
 def _release_association_seat(application):
@@ -410,6 +456,7 @@ def promote_waitlist(offering):
     the course has started nobody is promoted: the cohort is the one that started.
     """
     from portal.applications.models import BEST_CANDIDATE_FIRST, Application
+    from portal.associations.models import Membership
     from portal.auth.models import ApplicantProfile
     from portal.catalog.models import OfferingAssociationSeat
 
@@ -439,12 +486,29 @@ def promote_waitlist(offering):
                 )
                 .where(or_(OfferingAssociationSeat.held.is_(None), OfferingAssociationSeat.held < cap))
             )
+        if offering.endorsement_required:
+            # Only members endorsed by their association may be accepted: the others wait.
+            query = query.where(
+                select(Membership.id)
+                .join(
+                    ApplicantProfile,
+                    and_(
+                        ApplicantProfile.user_id == Membership.user_id,
+                        ApplicantProfile.association_id == Membership.association_id,
+                    ),
+                )
+                .where(
+                    Membership.user_id == Application.applicant_id, Membership.state == Endorsement.ENDORSED
+                )
+                .correlate(Application)
+                .exists()
+            )
         candidate = db.session.scalars(query.order_by(*BEST_CANDIDATE_FIRST).limit(1)).first()
         if candidate is None:
             break
         try:
             transition(candidate, S.ACCEPTED, None, promoted=True)
-        except (SeatsFull, AssociationFull, StaleStatus):
+        except (SeatsFull, AssociationFull, NotEndorsed, StaleStatus):
             # Another request took the seat or the candidate first; look again.
             continue
         promoted.append(candidate)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.associations import membership
 from portal.associations.models import Association
 from portal.audit import record
 from portal.auth.validators import normalize_email
@@ -187,6 +188,7 @@ def merge_associations(actor, keep, drop):
         after={"members": moved},
     )
     db.session.flush()
+    membership.merge_into(keep, drop)
     _move_seat_counters(keep, drop)
     db.session.delete(drop)
     db.session.flush()

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.associations import membership
 from portal.associations import operations as associations
 from portal.associations.operations import AssociationError, normalise_registration
 from portal.auth import passwords, sessions, throttle, tokens, two_factor
@@ -92,6 +93,8 @@ def _link_association(applicant_profile):
     applicant_profile.association = associations.find_or_declare(
         **_declared(values), city_id=applicant_profile.association_city_id
     )
+    # The member's claim follows (pending again for another association; referents told).
+    membership.claim(applicant_profile.user, applicant_profile.association)
 
 
 def check_new_password(password, user_inputs, field="password"):

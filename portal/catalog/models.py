@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint, and_
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint, and_, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -118,6 +118,8 @@ class Offering(db.Model):
     seats: Mapped[int] = mapped_column(default=25)
     seats_held: Mapped[int] = mapped_column(default=0)
     max_seats_per_association: Mapped[int | None]
+    # Only applicants whose membership an association referent endorsed may be accepted.
+    endorsement_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     course_starts_on: Mapped[datetime | None]

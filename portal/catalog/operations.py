@@ -272,6 +272,7 @@ def create_offering(
     status,
     reviewer_ids=(),
     max_seats_per_association=FROM_SETTINGS,
+    endorsement_required=False,
 ):
     """Offer a track in a city for an academic year; flush.
 
@@ -309,6 +310,7 @@ def create_offering(
         seats=seats,
         seats_held=0,
         max_seats_per_association=max_seats_per_association,
+        endorsement_required=bool(endorsement_required),
         opens_at=opens_at,
         closes_at=closes_at,
         course_starts_on=_course_start(course_starts_on),
@@ -329,6 +331,7 @@ def create_offering(
                 "academic_year",
                 "seats",
                 "max_seats_per_association",
+                "endorsement_required",
                 "opens_at",
                 "closes_at",
                 "course_starts_on",
@@ -472,8 +475,12 @@ def update_offering(
     status,
     reviewer_ids=None,
     max_seats_per_association=FROM_SETTINGS,
+    endorsement_required=None,
 ):
-    """Change an offering: seats, seats per association, window, course start, status, reviewers; flush."""
+    """Change an offering: seats, seats per association, endorsement, window, course start, status, reviewers; flush.
+
+    ``endorsement_required`` None keeps it as it is.
+    """
     check_seats(seats)
     if max_seats_per_association is FROM_SETTINGS:
         # Not given: kept as it is.
@@ -493,6 +500,9 @@ def update_offering(
             "closes_at": closes_at,
             "course_starts_on": course_starts_on,
             "max_seats_per_association": max_seats_per_association,
+            "endorsement_required": offering.endorsement_required
+            if endorsement_required is None
+            else bool(endorsement_required),
         },
     )
     if after:

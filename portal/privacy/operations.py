@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.applications.models import Application, Interest, StatusChange
 from portal.applications.workflow import transition
+from portal.associations import membership
 from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.auth.operations import WRONG_PASSWORD
@@ -116,6 +117,8 @@ def personal_data(user):
             "consent": {"given_at": _when(user.consent_at), "notice_version": user.consent_version},
         },
         "profile": None if profile is None else _profile_data(profile),
+        "association_membership": _membership_data(membership.membership_of(user)),
+        "referent_of": [a.name_fr for a in membership.referred_associations(user)],
         "applications": [_application_data(a, reviews.get(a.id, ())) for a in applications],
         "staff_actions": _staff_actions_data(events, applications),
         "interests": [
@@ -224,6 +227,18 @@ def _secret_link_pattern():
     if not prefixes:
         return re.compile(r"(?!)")
     return re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[A-Za-z0-9_.\-]+")
+
+
+def _membership_data(claim):
+    """The applicant's claim to belong to their association and whether it is endorsed."""
+    if claim is None:
+        return None
+    return {
+        "association": claim.association.name_fr,
+        "endorsement": claim.state,
+        "claimed_at": _when(claim.claimed_at),
+        "decided_at": _when(claim.decided_at),
+    }
 
 
 def _profile_data(profile):
@@ -358,6 +373,8 @@ def anonymise_user(user):
         profile.association_description = None
         # No longer a member the register counts (the entry itself stays: others may belong).
         profile.association = None
+    # Nobody vouches for, or is vouched by, an erased account.
+    membership.forget(user)
     user.email = ANONYMOUS_EMAIL.format(id=user.id)
     user.password_hash = None
     user.active = False

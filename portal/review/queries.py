@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 
 from portal import permissions
 from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
+from portal.associations.models import Membership
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import Offering, OfferingAssociationSeat, offering_reviewers
 from portal.extensions import db
@@ -47,6 +48,8 @@ class Queue:
     waitlist_counts: dict = field(default_factory=dict)
     # Seats held per (offering id, association id) of the page's rows.
     association_seats: dict = field(default_factory=dict)
+    # The endorsement of each row's applicant (user id → state), for their current association.
+    endorsements: dict = field(default_factory=dict)
 
 
 def scoped_offering_ids(user):
@@ -205,7 +208,28 @@ def queue(user, filters):
         status_counts=status_counts(user, filters.offering_id),
         waitlist_counts=waitlist_counts(user),
         association_seats=association_seats(page.items),
+        endorsements=endorsements(page.items),
     )
+
+
+def endorsements(applications):
+    """The endorsement state of these applications' applicants (user id → state); one query.
+
+    Only a claim for the association the profile names now counts.
+    """
+    members = {
+        a.applicant_id: a.applicant.profile.association_id
+        for a in applications
+        if a.applicant.profile is not None and a.applicant.profile.association_id is not None
+    }
+    if not members:
+        return {}
+    rows = db.session.execute(
+        select(Membership.user_id, Membership.association_id, Membership.state).where(
+            Membership.user_id.in_(members)
+        )
+    ).all()
+    return {user_id: state for user_id, association_id, state in rows if members[user_id] == association_id}
 
 
 def association_seats(applications):

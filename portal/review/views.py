@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from portal import permissions
 from portal.applications.models import Document
 from portal.applications.workflow import SeatsFull, course_started
+from portal.associations import membership
 from portal.audit import personal_data_viewed
 from portal.extensions import db
 from portal.review import bp, operations, queries
@@ -152,6 +153,7 @@ def _render_detail(application, review_form, existing, status=200):
             profile=profile,
             age=profile.age_on(today) if profile else None,
             reviews=queries.reviews_of(application),
+            endorsement=membership.membership_of(application.applicant),
             review_form=review_form,
             own_review=existing,
             decision_form=decision_form,

@@ -47,6 +47,8 @@ ADMIN_POSTS = [
     "/admin/associations/{association}/edit",
     "/admin/associations/{association}/verify",
     "/admin/associations/{association}/merge",
+    "/admin/associations/{association}/referents",
+    "/admin/associations/{association}/referents/{user}/remove",
     "/admin/offerings/new",
     "/admin/offerings/{offering}",
     "/admin/offerings/{offering}/close",

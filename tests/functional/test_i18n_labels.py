@@ -144,6 +144,15 @@ EVENTS = [
         },
     ),
     ("association_verified", "association", 8, {"state": "to_verify"}, {"state": "verified"}),
+    ("referent_added", "association", 8, None, {"referent": 12}),
+    ("referent_removed", "association", 8, {"referent": 12}, None),
+    (
+        "membership_decided",
+        "association_membership",
+        4,
+        {"state": "pending", "association": 8},
+        {"state": "endorsed"},
+    ),
     (
         "associations_merged",
         "association",
@@ -161,7 +170,7 @@ RAW = sorted(
     | {"draft", "closed", "management", "digital", "bac2", "reviewer", "admin", "applicant"}
     | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"}
     | {"to_verify", "verified", "social", "health", "association #"}
-    | {"confirmed", "not_completed", "never_came"},
+    | {"confirmed", "not_completed", "never_came", "endorsed", "declined", "association_membership #"},
     key=len,
     reverse=True,
 )

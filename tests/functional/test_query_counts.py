@@ -88,3 +88,61 @@ def test_the_register_list(app, query_counter):
     small = count(client, query_counter, "/admin/associations")
     grow_register(20)
     assert count(client, query_counter, "/admin/associations") == small
+
+
+def _association_with_members(count, association=None):
+    """A register entry (made when None) with ``count`` more members claiming it; the entry."""
+    from portal.associations import membership
+    from portal.associations.operations import find_or_declare
+    from portal.vocabulary import AssociationField
+
+    association = association or find_or_declare(
+        name_fr="Association Al Amal", registration_number="RSK-1", field=AssociationField.SOCIAL
+    )
+    for _ in range(count):
+        member = factories.user()
+        member.profile.association = association
+        membership.claim(member, association)
+    db.session.commit()
+    return association
+
+
+def test_the_referent_page(app, client, query_counter):
+    """Each member's name, role and state come with the claims, not one query each."""
+    from portal.associations import membership
+    from portal.associations.models import Membership
+    from portal.vocabulary import Endorsement
+
+    association = _association_with_members(2)
+    referent = factories.user()
+    association.referents.append(referent)
+    db.session.commit()
+    factories.login(client, referent)
+    small = count(client, query_counter, "/me/association")
+    _association_with_members(20, association)
+    for claim in db.session.scalars(db.select(Membership).limit(10)):
+        membership.decide(referent, claim, Endorsement.ENDORSED)
+    db.session.commit()
+    assert count(client, query_counter, "/me/association") == small
+
+
+def test_the_review_page_and_queue_with_endorsements(app, client, query_counter):
+    """The endorsement beside the attestation, and in each row of the queue, cost one query."""
+    offering = factories.offering()
+    reviewer = factories.reviewer(offering)
+    association = _association_with_members(2)
+    first, second = sorted(association.members, key=lambda p: p.id)
+    application = factories.application(first.user, offering)
+    factories.application(second.user, offering)
+    applied = {first.id, second.id}
+    db.session.commit()
+    factories.login(client, reviewer)
+    page = f"/review/applications/{application.reference}"
+    small_page, small_queue = count(client, query_counter, page), count(client, query_counter, "/review")
+    _association_with_members(10, association)
+    for member in association.members:
+        if member.id not in applied:
+            factories.application(member.user, offering)
+    db.session.commit()
+    assert count(client, query_counter, page) == small_page
+    assert count(client, query_counter, "/review") == small_queue

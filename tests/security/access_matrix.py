@@ -65,6 +65,10 @@ MATRIX = {
     ("GET", "/me/applications/<reference>/documents/<int:document_id>"): (LOGIN, 200, 404, 200, 404, 200),
     ("POST", "/me/interests"): (LOGIN, 302, 302, 404, 404, 404),
     ("POST", "/me/interests/<int:interest_id>/delete"): (LOGIN, 302, 404, 404, 404, 404),
+    # A referent's page: the other applicant is the referent of the owner's association. An
+    # empty decision is refused with a message (back to the page).
+    ("GET", "/me/association"): (LOGIN, 404, 200, 404, 404, 404),
+    ("POST", "/me/association/members/<int:membership_id>"): (LOGIN, 404, 302, 404, 404, 404),
     ("GET", "/me/data.json"): (LOGIN, 200, 200, 404, 404, 404),
     ("GET", "/me/delete"): (LOGIN, 200, 200, 404, 404, 404),
     ("POST", "/me/delete"): (LOGIN, 422, 422, 404, 404, 404),
@@ -89,6 +93,16 @@ MATRIX = {
     # Verifying twice is refused with a message: a redirect either way.
     ("POST", "/admin/associations/<int:association_id>/verify"): (LOGIN, 404, 404, 404, 404, 302),
     # Without the entry to keep, the search for it (GET) or back to it (POST).
+    # Naming without an address, or removing an account that is not a referent: refused, back.
+    ("POST", "/admin/associations/<int:association_id>/referents"): (LOGIN, 404, 404, 404, 404, 302),
+    ("POST", "/admin/associations/<int:association_id>/referents/<int:user_id>/remove"): (
+        LOGIN,
+        404,
+        404,
+        404,
+        404,
+        302,
+    ),
     ("GET", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 302),
     ("GET", "/admin/cities"): (LOGIN, 404, 404, 404, 404, 200),
@@ -134,6 +148,7 @@ def url_parameters(world):
         "offering_id": world.offering.id,
         "city_id": world.city.id,
         "association_id": world.association.id,
+        "membership_id": world.membership.id,
         "track_id": world.track.id,
         "code": world.track.code,
         "user_id": world.target_user.id,

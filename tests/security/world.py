@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import current_app
 
 from portal.applications.models import Document, Interest
+from portal.associations.membership import claim
 from portal.associations.operations import find_or_declare
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
@@ -32,6 +33,7 @@ class World:
     """Every object the tests fill URL parameters with."""
 
     association: object
+    membership: object
     offering: object
     other_offering: object
     spare_offering: object
@@ -110,8 +112,11 @@ def build_world():
         city_id=city.id,
     )
     owner.profile.association = association
+    # The other applicant is the association's referent: they decide on the owner's claim.
+    association.referents.append(other_applicant)
     world = World(
         association=association,
+        membership=claim(owner, association),
         offering=offering,
         other_offering=other_offering,
         spare_offering=spare_offering,

@@ -208,6 +208,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         DocumentKind,
         Domain,
         EducationLevel,
+        Endorsement,
         OfferingStatus,
         OutboxStatus,
         Recommendation,
@@ -230,6 +231,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         ("document", "kind"): DocumentKind,
         ("association", "field"): AssociationField,
         ("association", "state"): AssociationState,
+        ("membership", "state"): Endorsement,
     }
     assert {key: vocabulary for key, (_name, vocabulary) in _vocabulary_columns().items()} == expected
 
@@ -538,3 +540,86 @@ def test_seats_held_at_upgrade_are_counted_in_their_association(empty_database_u
     assert [tuple(row) for row in counters] == [(1, 1, 2)]
     assert counted_in == {1: 1, 2: 1, 3: None, 4: None}
     assert cap is None
+
+
+ENDORSEMENT_REVISION = "e7c3f1a9b254"
+
+
+def test_each_linked_profile_gets_a_pending_claim_at_upgrade(empty_database_url):
+    """Issue 14, item 2: a profile that names a register entry claims it, pending; none else."""
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    now = datetime(2026, 5, 1)
+    with app.app_context():
+        upgrade(revision=_revision_before(ENDORSEMENT_REVISION))
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(
+                text(
+                    "INSERT INTO region (id, code, name_fr, name_ar, name_en) VALUES (1, 'R', 'R', 'R', 'R')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO city (id, slug, region_id, name_fr, name_ar, name_en) VALUES (1, 'c', 1, 'C', 'C', 'C')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO track (id, code, domain, min_education, title_fr, title_ar, title_en,"
+                    " description_fr, description_ar, description_en)"
+                    " VALUES (1, 'T', 'digital', 'none', 'T', 'T', 'T', 'D', 'D', 'D')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO offering (id, track_id, city_id, academic_year, seats, seats_held, opens_at,"
+                    " closes_at, status, created_at) VALUES (1, 1, 1, '2025-2026', 10, 0, :t, :t, 'open', :t)"
+                ),
+                {"t": now},
+            )
+            for n in (1, 2):
+                run(
+                    text(
+                        "INSERT INTO association (id, name_fr, registration_number, registration_key, field,"
+                        " state, created_at) VALUES (:id, 'A', :number, :number, 'social', 'to_verify', :t)"
+                    ),
+                    {"id": n, "number": f"N{n}", "t": now},
+                )
+            # Members 1 and 2 of association 1, 3 of association 2, 4 of none (anonymised).
+            for n, association in enumerate([1, 1, 2, None], start=1):
+                run(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at)'
+                        " VALUES (:id, :email, 'applicant', 'fr', :active, 1, :t)"
+                    ),
+                    {"id": n, "email": f"m{n}@example.ma", "active": True, "t": now},
+                )
+                run(
+                    text(
+                        "INSERT INTO applicant_profile (id, user_id, first_name, last_name, education_level,"
+                        " association_name, association_registration, association_field, association_role,"
+                        " association_years, association_id)"
+                        " VALUES (:id, :id, 'A', 'B', 'licence', 'A', 'N1', 'social', 'Membre', 1, :association)"
+                    ),
+                    {"id": n, "association": association},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            claims = connection.execute(
+                text(
+                    "SELECT user_id, association_id, state, decided_by_id, decided_at FROM membership"
+                    " ORDER BY user_id"
+                )
+            ).all()
+            required = connection.execute(text("SELECT endorsement_required FROM offering")).scalar()
+            referents = connection.execute(text("SELECT COUNT(*) FROM association_referent")).scalar()
+        db.engine.dispose()
+    assert [tuple(row) for row in claims] == [
+        (1, 1, "pending", None, None),
+        (2, 1, "pending", None, None),
+        (3, 2, "pending", None, None),
+    ]
+    assert not required
+    assert referents == 0
