@@ -138,6 +138,7 @@ def offering(offering_id):
         offering=offering,
         form=form,
         applications=queries.applications_count_for([offering.id]).get(offering.id, 0),
+        assignment_conflicts=queries.assignment_conflicts(offering.id),
     )
 
 

@@ -12,6 +12,7 @@ from flask_babel import to_utc
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
+from portal import permissions
 from portal.applications.models import Application, Interest
 from portal.associations.models import Association
 from portal.associations.operations import normalise_registration
@@ -301,6 +302,42 @@ def reviewer_choices():
         .order_by(User.email)
     ).all()
     return [(i, email) for i, email in rows]
+
+
+def assignment_conflicts(offering_id):
+    """Reviewers with a conflict of interest in an offering: {reviewer id: {"own", "association"}}.
+
+    "own": the reviewer has an active application in the offering; "association": a member of
+    an association the reviewer is tied to does. Two queries, whatever the number of reviewers.
+    """
+    active = [s.value for s in ApplicationStatus.ACTIVE]
+    reviewers = select(User.id).where(User.role == Role.REVIEWER, User.active.is_(True))
+    own = db.session.scalars(
+        select(Application.applicant_id).where(
+            Application.offering_id == offering_id,
+            Application.status.in_(active),
+            Application.applicant_id.in_(reviewers),
+        )
+    ).all()
+    ties = permissions.association_ties().subquery()
+    tied = db.session.scalars(
+        select(ties.c.user_id)
+        .distinct()
+        .join(ApplicantProfile, ApplicantProfile.association_id == ties.c.association_id)
+        .join(Application, Application.applicant_id == ApplicantProfile.user_id)
+        .where(
+            Application.offering_id == offering_id,
+            Application.status.in_(active),
+            Application.applicant_id != ties.c.user_id,
+            ties.c.user_id.in_(reviewers),
+        )
+    ).all()
+    conflicts = {}
+    for reviewer_id in own:
+        conflicts.setdefault(reviewer_id, set()).add("own")
+    for reviewer_id in tied:
+        conflicts.setdefault(reviewer_id, set()).add("association")
+    return conflicts
 
 
 def offerings_page(args, page, per_page):
