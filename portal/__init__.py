@@ -183,6 +183,7 @@ def register_blueprints(app):
     """
     from portal.admin.views import bp as admin_bp
     from portal.applications.views import bp as applications_bp
+    from portal.associations.views import bp as associations_bp
     from portal.auth.views import account_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
@@ -198,6 +199,7 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(demand_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(associations_bp)
 
 
 def register_errorhandlers(app):

@@ -14,8 +14,8 @@ from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
 from portal import permissions
 from portal.applications.models import Application, Interest
+from portal.associations import queries as association_queries
 from portal.associations.models import Association
-from portal.associations.operations import normalise_registration
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Region, Track, open_not_over
@@ -426,19 +426,7 @@ def associations_page(q, state, page, per_page):
         .order_by(Association.name_fr, Association.id)
     )
     if q:
-        pattern = _like(q.lower())
-        key = normalise_registration(q)
-        conditions = [
-            func.lower(column).like(pattern, escape="\\")
-            for column in (Association.name_fr, Association.name_ar, Association.registration_number)
-        ]
-        conditions += [
-            func.lower(column).like(pattern, escape="\\")
-            for column in (City.name_fr, City.name_ar, City.name_en)
-        ]
-        if key:
-            conditions.append(Association.registration_key.like(_like(key), escape="\\"))
-        stmt = stmt.where(or_(*conditions))
+        stmt = stmt.where(association_queries.matching(q))
     if state:
         stmt = stmt.where(Association.state == state)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
