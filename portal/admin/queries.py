@@ -18,7 +18,7 @@ from portal.associations import queries as association_queries
 from portal.associations.models import Association
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import City, Offering, Region, Track, open_not_over
+from portal.catalog.models import City, Offering, OfferingAssociationSeat, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.i18n import current_language, isolate_text
@@ -338,6 +338,27 @@ def assignment_conflicts(offering_id):
     for reviewer_id in tied:
         conflicts.setdefault(reviewer_id, set()).add("association")
     return conflicts
+
+
+# The associations an offering's page lists by seats held (the others are counted).
+TOP_ASSOCIATIONS = 10
+
+
+def association_seat_holders(offering_id, limit=TOP_ASSOCIATIONS):
+    """(the associations holding most seats in an offering as (id, name, held), how many hold any).
+
+    Two queries, whatever the number of associations.
+    """
+    holding = (OfferingAssociationSeat.offering_id == offering_id, OfferingAssociationSeat.held > 0)
+    rows = db.session.execute(
+        select(Association.id, Association.name_fr, OfferingAssociationSeat.held)
+        .join(Association, Association.id == OfferingAssociationSeat.association_id)
+        .where(*holding)
+        .order_by(OfferingAssociationSeat.held.desc(), Association.name_fr, Association.id)
+        .limit(limit)
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(OfferingAssociationSeat).where(*holding))
+    return rows, total
 
 
 def offerings_page(args, page, per_page):
