@@ -210,3 +210,24 @@ def test_the_search_pages_and_the_form_with_results_are_valid_html(
     html_checker.assert_valid(client.post("/auth/register", data=data).text, "registration, nothing found")
     page = client.get(f"/auth/register?association={verified.id}").text
     html_checker.assert_valid(page, "registration with an entry chosen")
+
+
+def test_choosing_an_entry_on_the_profile_links_the_profile_to_it(client, register_entries):
+    verified, _, _ = register_entries
+    applicant = factories.user()
+    db.session.commit()
+    factories.login(client, applicant)
+    data = formdata.profile(applicant, last_name="Alaoui", association_pick=str(verified.id))
+    page = client.post("/me/profile", data=data).text
+    assert "Association choisie : Association Espoir Jeunesse" in page
+    sent = {
+        **formdata.profile(applicant, last_name="Alaoui"),
+        "association_name": verified.name_fr,
+        "association_registration": verified.registration_number,
+        "association_city_id": str(verified.city_id),
+        "association_field": verified.field,
+    }
+    response = client.post("/me/profile", data=sent)
+    assert response.status_code == 302, re.findall(r"invalid-feedback[^>]*>([^<]*)", response.text)
+    db.session.expire_all()
+    assert db.session.get(User, applicant.id).profile.association_id == verified.id
