@@ -139,6 +139,9 @@ class Config:
     FORGOT_ADDRESS_LIMIT = "10 per 15 minutes"
     CONFIRM_RESEND_ADDRESS_LIMIT = "10 per 15 minutes"
     INVITE_ADDRESS_LIMIT = "30 per hour"
+    # Searches of the register of associations per client address (a live list asks at each
+    # pause in typing; enough for that, too few to copy the register).
+    ASSOCIATION_SEARCH_ADDRESS_LIMIT = "60 per minute"
 
     # Second factor (TOTP): reviewers and administrators must enrol an authenticator app
     # and pass it at each login before any staff page opens (ASVS 4.3.1).

@@ -5,6 +5,9 @@ Views and templates only ask these functions. Anything a user may not even see a
 ids of other people's objects cannot be probed.
 """
 
+from flask import g, has_request_context
+from sqlalchemy import select
+
 from portal.applications.states import TRANSITIONS
 from portal.vocabulary import ApplicationStatus, Role
 
@@ -18,9 +21,67 @@ def _is_staff_of(user, offering):
     return user.role == Role.REVIEWER and any(r.id == user.id for r in offering.reviewers)
 
 
+def association_ties():
+    """SQL: the (user_id, association_id) pairs tying people to associations (conflicts of interest).
+
+    The one definition of "tied to an association": a staff member never examines an
+    application of a member of an association they are tied to. A person is tied to the
+    association of their applicant profile (reviewers promoted from applicants keep it) and
+    to the associations they refer for.
+    """
+    from portal.associations.models import association_referent
+    from portal.auth.models import ApplicantProfile
+
+    profiles = select(
+        ApplicantProfile.user_id.label("user_id"), ApplicantProfile.association_id.label("association_id")
+    ).where(ApplicantProfile.association_id.is_not(None))
+    referents = select(association_referent.c.user_id, association_referent.c.association_id)
+    return profiles.union(referents)
+
+
+def tied_association_ids(user_id):
+    """SQL: the ids of the associations the user ``user_id`` is tied to (see ``association_ties``)."""
+    ties = association_ties().subquery()
+    return select(ties.c.association_id).where(ties.c.user_id == user_id)
+
+
+def conflicted_applicant_ids(user_id):
+    """SQL: applicants whose association the user ``user_id`` is tied to (never examined by them)."""
+    from portal.auth.models import ApplicantProfile
+
+    return select(ApplicantProfile.user_id).where(
+        ApplicantProfile.association_id.in_(tied_association_ids(user_id))
+    )
+
+
+def _tied_ids(user):
+    """The association ids ``user`` is tied to, as a set; read once per request."""
+    from portal.extensions import db
+
+    if getattr(user, "id", None) is None:
+        return frozenset()
+    # The review queue asks for each of its rows: one query per request, not per row.
+    cache = g.setdefault("_tied_association_ids", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = frozenset(db.session.scalars(tied_association_ids(user.id)))
+    return cache[user.id]
+
+
+def has_conflict(user, application):
+    """Whether ``user`` is the applicant or tied to the applicant's association."""
+    if application.applicant_id == user.id:
+        return True
+    profile = application.applicant.profile
+    return (
+        profile is not None
+        and profile.association_id is not None
+        and profile.association_id in _tied_ids(user)
+    )
+
+
 def _examines(user, application):
-    """Staff of the application's offering, other than the applicant: nobody judges their own."""
-    return _is_staff_of(user, application.offering) and application.applicant_id != user.id
+    """Staff of the application's offering without a conflict of interest: nobody judges their own."""
+    return _is_staff_of(user, application.offering) and not has_conflict(user, application)
 
 
 def is_admin(user):
@@ -64,7 +125,7 @@ def can_review(user, application):
 
 # Who may trigger each target status; None (the system) may trigger any allowed pair.
 _APPLICANT_TARGETS = frozenset({ApplicationStatus.CONFIRMED, ApplicationStatus.WITHDRAWN})
-_STAFF_TARGETS = frozenset(
+STAFF_TARGETS = frozenset(
     {ApplicationStatus.UNDER_REVIEW, *ApplicationStatus.DECISIONS, *ApplicationStatus.OUTCOMES}
 )
 
@@ -84,7 +145,7 @@ def can_transition(user, application, to):
         )
     if to in _APPLICANT_TARGETS:
         return application.applicant_id == user.id and user.is_active
-    if to in _STAFF_TARGETS:
+    if to in STAFF_TARGETS:
         return _examines(user, application)
     return False
 

@@ -238,6 +238,10 @@ class OfferingEditForm(OfferingFields):
         super().__init__(*args, **kwargs)
         self.status.choices = OfferingStatus.choices()
 
+    def chosen_status(self):
+        """The status chosen in the list."""
+        return self.status.data
+
 
 class OfferingForm(OfferingFields):
     """A new offering: a track in a city for an academic year, opened now or kept as a draft."""
@@ -266,8 +270,7 @@ class OfferingForm(OfferingFields):
         self.city_id.choices = [("", CHOOSE), *city_choices]
         self.action.choices = [(s.value, s.value) for s in (OfferingStatus.OPEN, OfferingStatus.DRAFT)]
 
-    @property
-    def status(self):
+    def chosen_status(self):
         """The status the new offering gets from the button clicked."""
         return self.action.data
 

@@ -33,6 +33,26 @@ def offerings():
     )
 
 
+# The fields the creation and the edit forms share, as the operations name them.
+OFFERING_FIELDS = (
+    "seats",
+    "max_seats_per_association",
+    "endorsement_required",
+    "opens_on",
+    "closes_on",
+    "course_starts_on",
+)
+
+
+def _offering_values(form):
+    """The values both offering forms send to their operation (create or update)."""
+    return {
+        **{name: getattr(form, name).data for name in OFFERING_FIELDS},
+        "status": form.chosen_status(),
+        "reviewer_ids": form.reviewers.data,
+    }
+
+
 def _new_offering_form():
     form = OfferingForm(
         track_choices=[(t.id, f"{t.code} — {t.title}") for t in queries.all_tracks()],
@@ -64,14 +84,7 @@ def new_offering():
             track_id=form.track_id.data,
             city_id=form.city_id.data,
             academic_year=form.academic_year.data,
-            seats=form.seats.data,
-            max_seats_per_association=form.max_seats_per_association.data,
-            endorsement_required=form.endorsement_required.data,
-            opens_on=form.opens_on.data,
-            closes_on=form.closes_on.data,
-            course_starts_on=form.course_starts_on.data,
-            status=form.status,
-            reviewer_ids=form.reviewers.data,
+            **_offering_values(form),
             form=form,
             others="form",
         )
@@ -111,14 +124,7 @@ def offering(offering_id):
             catalog.update_offering,
             current_user,
             offering,
-            seats=form.seats.data,
-            max_seats_per_association=form.max_seats_per_association.data,
-            endorsement_required=form.endorsement_required.data,
-            opens_on=form.opens_on.data,
-            closes_on=form.closes_on.data,
-            course_starts_on=form.course_starts_on.data,
-            status=form.status.data,
-            reviewer_ids=form.reviewers.data,
+            **_offering_values(form),
             form=form,
             others="form",
         )
@@ -140,6 +146,8 @@ def offering(offering_id):
         offering=offering,
         form=form,
         applications=queries.applications_count_for([offering.id]).get(offering.id, 0),
+        assignment_conflicts=queries.assignment_conflicts(offering.id),
+        association_seats=queries.association_seat_holders(offering.id),
     )
 
 

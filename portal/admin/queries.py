@@ -12,12 +12,13 @@ from flask_babel import to_utc
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
+from portal import permissions
 from portal.applications.models import Application, Interest
+from portal.associations import queries as association_queries
 from portal.associations.models import Association
-from portal.associations.operations import normalise_registration
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import City, Offering, Region, Track, open_not_over
+from portal.catalog.models import City, Offering, OfferingAssociationSeat, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
 from portal.extensions import db
 from portal.i18n import current_language, isolate_text
@@ -303,6 +304,63 @@ def reviewer_choices():
     return [(i, email) for i, email in rows]
 
 
+def assignment_conflicts(offering_id):
+    """Reviewers with a conflict of interest in an offering: {reviewer id: {"own", "association"}}.
+
+    "own": the reviewer has an active application in the offering; "association": a member of
+    an association the reviewer is tied to does. Two queries, whatever the number of reviewers.
+    """
+    active = [s.value for s in ApplicationStatus.ACTIVE]
+    reviewers = select(User.id).where(User.role == Role.REVIEWER, User.active.is_(True))
+    own = db.session.scalars(
+        select(Application.applicant_id).where(
+            Application.offering_id == offering_id,
+            Application.status.in_(active),
+            Application.applicant_id.in_(reviewers),
+        )
+    ).all()
+    ties = permissions.association_ties().subquery()
+    tied = db.session.scalars(
+        select(ties.c.user_id)
+        .distinct()
+        .join(ApplicantProfile, ApplicantProfile.association_id == ties.c.association_id)
+        .join(Application, Application.applicant_id == ApplicantProfile.user_id)
+        .where(
+            Application.offering_id == offering_id,
+            Application.status.in_(active),
+            Application.applicant_id != ties.c.user_id,
+            ties.c.user_id.in_(reviewers),
+        )
+    ).all()
+    conflicts = {}
+    for reviewer_id in own:
+        conflicts.setdefault(reviewer_id, set()).add("own")
+    for reviewer_id in tied:
+        conflicts.setdefault(reviewer_id, set()).add("association")
+    return conflicts
+
+
+# The associations an offering's page lists by seats held (the others are counted).
+TOP_ASSOCIATIONS = 10
+
+
+def association_seat_holders(offering_id, limit=TOP_ASSOCIATIONS):
+    """(the associations holding most seats in an offering as (id, name, held), how many hold any).
+
+    Two queries, whatever the number of associations.
+    """
+    holding = (OfferingAssociationSeat.offering_id == offering_id, OfferingAssociationSeat.held > 0)
+    rows = db.session.execute(
+        select(Association.id, Association.name_fr, OfferingAssociationSeat.held)
+        .join(Association, Association.id == OfferingAssociationSeat.association_id)
+        .where(*holding)
+        .order_by(OfferingAssociationSeat.held.desc(), Association.name_fr, Association.id)
+        .limit(limit)
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(OfferingAssociationSeat).where(*holding))
+    return rows, total
+
+
 def offerings_page(args, page, per_page):
     """Offerings filtered by city, track, year and status, paginated, newest year first."""
     stmt = (
@@ -389,19 +447,7 @@ def associations_page(q, state, page, per_page):
         .order_by(Association.name_fr, Association.id)
     )
     if q:
-        pattern = _like(q.lower())
-        key = normalise_registration(q)
-        conditions = [
-            func.lower(column).like(pattern, escape="\\")
-            for column in (Association.name_fr, Association.name_ar, Association.registration_number)
-        ]
-        conditions += [
-            func.lower(column).like(pattern, escape="\\")
-            for column in (City.name_fr, City.name_ar, City.name_en)
-        ]
-        if key:
-            conditions.append(Association.registration_key.like(_like(key), escape="\\"))
-        stmt = stmt.where(or_(*conditions))
+        stmt = stmt.where(association_queries.matching(q))
     if state:
         stmt = stmt.where(Association.state == state)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

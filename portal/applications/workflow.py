@@ -60,6 +60,10 @@ class NotEndorsed(WorkflowError):
     """The offering requires an endorsed membership and the applicant's is not endorsed."""
 
 
+class ConflictOfInterest(NotAllowed):
+    """A staff member would judge their own application or one of their association's members."""
+
+
 class StaleStatus(WorkflowError):
     """Someone else changed the application first (compare-and-set failed)."""
 
@@ -118,6 +122,19 @@ def _check_outcome(application, to, reason, now):
         ) from None
 
 
+def refuse_conflict_of_interest(actor, application):
+    """Raise ConflictOfInterest when staff ``actor`` is the applicant or tied to their association."""
+    from flask_babel import lazy_gettext as _l
+
+    if actor is not None and permissions.is_staff(actor) and permissions.has_conflict(actor, application):
+        raise ConflictOfInterest(
+            _l(
+                "Conflit d'intérêts : vous ne pouvez pas décider d'une candidature qui est la vôtre ou "
+                "celle d'un membre d'une association à laquelle vous êtes lié."
+            )
+        )
+
+
 def transition(application, to, actor, note=None, *, promoted=False, reason=None):
     """Move ``application`` to ``to`` on behalf of ``actor`` (None: the system); flush.
 
@@ -133,6 +150,10 @@ def transition(application, to, actor, note=None, *, promoted=False, reason=None
 
     to = ApplicationStatus(to)
     current = ApplicationStatus(application.status)
+    if to in permissions.STAFF_TARGETS:
+        # Whatever the path (page, bulk, command line, code): the permission below says no
+        # too; this says why.
+        refuse_conflict_of_interest(actor, application)
     if not permissions.can_transition(actor, application, to):
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
     now = utcnow()

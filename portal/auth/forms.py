@@ -124,6 +124,16 @@ class ApplicantFieldsForm(FlaskForm):
     )
     city_id = ChoiceField(_l("Ville de résidence"), coerce=optional_int, validators=[_required()])
     education_level = ChoiceField(_l("Niveau d'études"), validators=[_required()])
+    # The search box of the register (its results fill the four fields below); never saved.
+    association_search = StringField(
+        _l("Rechercher votre association (facultatif)"),
+        filters=[v.strip],
+        validators=[max_length(100), Optional()],
+        description=_l(
+            "Son nom, le numéro de son récépissé ou sa ville. Si elle n'est pas encore inscrite, "
+            "remplissez les champs ci-dessous : elle sera ajoutée au registre."
+        ),
+    )
     association_name = StringField(_l("Nom de l'association"), filters=[v.strip], validators=_text(200))
     association_registration = StringField(
         _l("Numéro du récépissé de dépôt"), filters=[v.strip], validators=_text(64)
@@ -150,6 +160,21 @@ class ApplicantFieldsForm(FlaskForm):
         self.association_city_id.choices = cities
         self.education_level.choices = [("", CHOOSE), *EducationLevel.choices()]
         self.association_field.choices = [("", CHOOSE), *AssociationField.choices()]
+
+    # Set by the views for the search box's page without script: the entries found (None:
+    # no search made) and the entry chosen.
+    association_results = None
+    chosen_association = None
+
+    def choose_association(self, association):
+        """Fill the association fields with a register entry (the search box's choice)."""
+        if association is None:
+            return
+        self.association_name.data = association.name_fr
+        self.association_registration.data = association.registration_number
+        self.association_city_id.data = association.city_id
+        self.association_field.data = association.field
+        self.chosen_association = association
 
     def profile_data(self):
         """The cleaned profile values, keyed like ApplicantProfile's columns."""

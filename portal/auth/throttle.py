@@ -184,3 +184,24 @@ def spend_account_email(email):
     if not enabled():
         return True
     return _spend([_target_check(email)]) is None
+
+
+# Public reads that would list data if repeated -------------------------------------------
+
+
+class AddressRequests:
+    """The budget of a public read per client address, e.g. the register's search box."""
+
+    def __init__(self, name, address_setting):
+        self.name = name
+        self.address_setting = address_setting
+
+    def spend(self):
+        """Count one request from this client address; seconds to wait when over budget, else None."""
+        if not enabled():
+            return None
+        per_address = parse(current_app.config[self.address_setting])
+        return _spend([(per_address, (self.name, "address", address_key()))])
+
+
+association_search = AddressRequests("association-search", "ASSOCIATION_SEARCH_ADDRESS_LIMIT")

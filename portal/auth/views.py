@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import errors, permissions
+from portal.associations import queries as association_queries
 from portal.auth import account_bp, bp, operations, throttle, tokens, two_factor
 from portal.auth.forms import (
     ConfirmForm,
@@ -28,7 +29,7 @@ from portal.auth.sessions import (
     touch,
 )
 from portal.i18n import remember_language
-from portal.safety import safe_next
+from portal.safety import query_int, safe_next
 from portal.transaction import attempt
 
 CHECK_EMAIL_REASONS = ("register", "confirm", "reset")
@@ -99,12 +100,42 @@ def keepalive():
 # Registration and confirmation ---------------------------------------------------------
 
 
+def _association_search_step(form):
+    """The register's search box without script, on the registration and profile forms.
+
+    A GET with ``?association=<id>`` (from /associations/search) fills the association
+    fields with that entry. A POST by the "search" button lists the entries found, one by
+    a "choose" button fills the fields with its entry: the form comes back with everything
+    typed kept (passwords aside) and nothing saved. Returns the status of such a page
+    (nothing to save), else None.
+    """
+    if request.method == "GET":
+        chosen = query_int("association")
+        if chosen:
+            form.choose_association(association_queries.entry(chosen))
+        return None
+    if request.form.get("association_find"):
+        wait = throttle.association_search.spend()
+        if wait:
+            abort(errors.too_many_attempts(wait))
+        form.association_results = association_queries.search(form.association_search.data or "")
+        return 200
+    picked = request.form.get("association_pick", type=int)
+    if picked:
+        form.choose_association(association_queries.entry(picked))
+        return 200
+    return None
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create an applicant account; the answer never tells whether the email or CIN was known."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegistrationForm()
+    searched = _association_search_step(form)
+    if searched:
+        return render_template("auth/register.html", form=form), searched
     if form.validate_on_submit():
         # A refused password is not a registration: it counts against no address.
         checked = attempt(
@@ -267,6 +298,9 @@ def profile():
         form = StaffProfileForm(locale=user.locale)
     else:
         abort(404)
+    searched = _association_search_step(form) if isinstance(form, ProfileForm) else None
+    if searched:
+        return render_template("auth/profile.html", form=form, is_applicant=True), searched
     if form.validate_on_submit():
         is_applicant = isinstance(form, ProfileForm)
         wait = throttle.password_retry_after(user) if form.current_password.data else None

@@ -260,7 +260,21 @@ def _profile_data(profile):
             "role": profile.association_role,
             "years": profile.association_years,
             "description": profile.association_description,
+            "register_entry": _register_entry(profile.association),
         },
+    }
+
+
+def _register_entry(association):
+    """The register's entry the profile is linked to, as the register holds it (None: not linked)."""
+    if association is None:
+        return None
+    return {
+        "name": association.name_fr,
+        "name_ar": association.name_ar,
+        "registration_number": association.registration_number,
+        "city": _city(association.city),
+        "state": association.state,
     }
 
 

@@ -135,6 +135,7 @@ def decide(actor, application, decision, message=None, expected_version=None):
                 "Cette candidature a été modifiée entre-temps (par une autre personne ou un traitement automatique). Vérifiez son nouvel état avant de décider."
             )
         )
+    workflow.refuse_conflict_of_interest(actor, application)
     if decision not in permissions.decisions_for(actor, application):
         raise NotAllowed(_l("Cette décision n'est pas possible dans l'état actuel de la candidature."))
     before = application.status

@@ -66,8 +66,16 @@ def _scope(stmt, user, column):
 
 
 def _examined(stmt, user):
-    """Restrict applications to those ``user`` examines: their offerings', never their own."""
-    return _scope(stmt, user, Application.offering_id).where(Application.applicant_id != user.id)
+    """Restrict applications to those ``user`` examines: their offerings', never their own.
+
+    Nor any of a member of an association ``user`` is tied to (``permissions.association_ties``):
+    one NOT IN clause, whatever the number of rows.
+    """
+    return (
+        _scope(stmt, user, Application.offering_id)
+        .where(Application.applicant_id != user.id)
+        .where(Application.applicant_id.not_in(permissions.conflicted_applicant_ids(user.id)))
+    )
 
 
 def offerings_for(user):

@@ -146,12 +146,16 @@ def _render_detail(application, review_form, existing, status=200):
     decision_form = DecisionForm(formdata=None, version=application.version)
     profile = application.applicant.profile
     today = utcnow().date()
+    seats = queries.association_seats([application])
     return (
         render_template(
             "review/detail.html",
             application=application,
             profile=profile,
             age=profile.age_on(today) if profile else None,
+            association_seats=seats.get(
+                (application.offering_id, profile.association_id if profile else None), 0
+            ),
             reviews=queries.reviews_of(application),
             endorsement=membership.membership_of(application.applicant),
             review_form=review_form,

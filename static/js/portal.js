@@ -93,6 +93,135 @@
     toggler.click();
     toggler.focus();
   });
+  // The register's search box (templates/associations/_search_box.html): a live list of
+  // entries under the field, as an ARIA combobox with its listbox; choosing one fills the
+  // association fields. Without script the "Rechercher" button does the same in two steps.
+  document.querySelectorAll("[data-association-search]").forEach(function (box) {
+    var input = box.querySelector("input[type='search']");
+    var list = box.querySelector("[role='listbox']");
+    var status = box.querySelector("[data-search-status]");
+    var form = input && input.form;
+    if (!input || !list || !form || !window.fetch) { return; }
+    var url = box.getAttribute("data-association-search");
+    var entries = [], active = -1, timer = null, asked = 0;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    function say(text) { status.textContent = text; }
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function highlight(index) {
+      var options = list.querySelectorAll("[role='option']");
+      if (!options.length) { return; }
+      active = (index + options.length) % options.length;
+      options.forEach(function (option, i) {
+        option.setAttribute("aria-selected", i === active ? "true" : "false");
+        option.classList.toggle("is-active", i === active);
+      });
+      input.setAttribute("aria-activedescendant", options[active].id);
+      options[active].scrollIntoView({ block: "nearest" });
+    }
+    function setField(name, value) {
+      var field = form.elements[name];
+      if (field && value !== null && value !== undefined) { field.value = String(value); }
+    }
+    function choose(index) {
+      var entry = entries[index];
+      if (!entry) { return; }
+      setField("association_name", entry.name);
+      setField("association_registration", entry.number);
+      setField("association_city_id", entry.city_id);
+      setField("association_field", entry.field);
+      input.value = entry.name;
+      close();
+      say(box.getAttribute("data-chosen").replace("{name}", entry.name));
+    }
+    function show(found) {
+      entries = found;
+      list.textContent = "";
+      found.forEach(function (entry, i) {
+        var option = document.createElement("li");
+        option.id = list.id + "-" + i;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.className = "list-group-item association-option";
+        var name = document.createElement("span");
+        name.className = "fw-semibold";
+        name.textContent = entry.name;
+        option.appendChild(name);
+        if (entry.name_ar) {
+          var arabic = document.createElement("span");
+          arabic.lang = "ar";
+          arabic.dir = "rtl";
+          arabic.textContent = entry.name_ar;
+          option.appendChild(document.createTextNode(" · "));
+          option.appendChild(arabic);
+        }
+        var details = document.createElement("span");
+        details.className = "d-block small text-secondary";
+        var number = document.createElement("bdi");
+        number.textContent = entry.number;
+        details.appendChild(document.createTextNode(box.getAttribute("data-number") + " "));
+        details.appendChild(number);
+        if (entry.city) { details.appendChild(document.createTextNode(" · " + entry.city)); }
+        if (!entry.checked) {
+          var badge = document.createElement("span");
+          badge.className = "badge text-bg-warning";
+          badge.textContent = box.getAttribute("data-to-verify");
+          details.appendChild(document.createTextNode(" "));
+          details.appendChild(badge);
+        }
+        option.appendChild(details);
+        // mousedown, not click: the field keeps the focus (no blur closing the list first).
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(i); });
+        list.appendChild(option);
+      });
+      list.hidden = found.length === 0;
+      input.setAttribute("aria-expanded", found.length ? "true" : "false");
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+      say(found.length ? box.getAttribute("data-found").replace("{n}", found.length) : box.getAttribute("data-none"));
+    }
+    function ask() {
+      var q = input.value.trim();
+      if (q.length < 2) { close(); entries = []; return; }
+      var mine = ++asked;
+      fetch(url + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          // An older answer arriving after a newer question is dropped.
+          if (data && mine === asked) { show(data.results || []); }
+        })
+        .catch(function () { /* the "Rechercher" button still works */ });
+    }
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 250);
+    });
+    input.addEventListener("keydown", function (event) {
+      var open = !list.hidden;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (open) { highlight(active + 1); } else if (entries.length) { show(entries); highlight(0); } else { ask(); }
+      } else if (event.key === "ArrowUp" && open) {
+        event.preventDefault();
+        highlight(active - 1);
+      } else if (event.key === "Enter") {
+        // Enter in the search field never sends the whole form: it chooses or searches.
+        event.preventDefault();
+        if (open && active >= 0) { choose(active); } else { window.clearTimeout(timer); ask(); }
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+  });
   // Move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("form-errors");
   if (summary) {

@@ -27,6 +27,8 @@ MATRIX = {
     ("GET", "/privacy"): (200, 200, 200, 200, 200, 200),
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200),
     ("POST", "/lang/<code>"): (302, 302, 302, 302, 302, 302),
+    # The register's search (registration is anonymous): public, throttled per address.
+    ("GET", "/associations/search"): (200, 200, 200, 200, 200, 200),
     # Accounts: logged-in visitors are sent to their own area.
     ("GET", "/auth/register"): (200, 302, 302, 302, 302, 302),
     ("POST", "/auth/register"): (200, 302, 302, 302, 302, 302),

@@ -266,3 +266,29 @@ def test_the_privacy_notice_says_what_the_download_contains(app):
     rights = page.split('id="rights"')[1].split("</ul>")[0]
     for words in ("évaluations de vos candidatures", "ont consulté votre dossier", "courriels"):
         assert words in rights, words
+
+
+def test_the_register_entry_of_the_persons_association_is_given(app, files):
+    from portal.associations import operations as assoc_ops
+
+    owner, other = files["owner"], files["other"]
+    city = factories.city(name="Tiznit")
+    entry = assoc_ops.find_or_declare(
+        name_fr="Association Tifawin",
+        name_ar="جمعية تيفاوين",
+        registration_number="TZN-2011-0042",
+        field="culture",
+        city_id=city.id,
+    )
+    owner.profile.association = entry
+    db.session.commit()
+    data, _ = export(app, owner)
+    assert data["profile"]["association"]["register_entry"] == {
+        "name": "Association Tifawin",
+        "name_ar": "جمعية تيفاوين",
+        "registration_number": "TZN-2011-0042",
+        "city": "Tiznit",
+        "state": "to_verify",
+    }
+    data, _ = export(app, other)
+    assert data["profile"]["association"]["register_entry"] is None
