@@ -203,3 +203,25 @@ def test_the_queue_filter_is_one_clause_whatever_the_ties(app, client, query_cou
         select(Application.reference).where(Application.offering_id == offering.id)
     ).all()
     assert len(visible) == 20
+
+
+def test_a_referent_of_an_association_does_not_judge_its_members(app):
+    offering = factories.offering(seats=5)
+    association = _association("TNG-2015-0042")
+    # A reviewer with no profile of their own, named referent of the association.
+    staff = factories.reviewer(offering)
+    association.referents.append(staff)
+    member = factories.application(_member(association), offering)
+    unlinked = factories.application(factories.user(), offering)
+    db.session.commit()
+    member_ref, unlinked_ref = member.reference, unlinked.reference
+
+    client = app.test_client()
+    assert factories.login(client, staff).status_code == 302
+    queue = _queue_refs(client)
+    assert f"/review/applications/{member_ref}" not in queue and f"/review/applications/{unlinked_ref}" in queue
+    assert client.get(f"/review/applications/{member_ref}").status_code == 404
+    with pytest.raises(workflow.ConflictOfInterest):
+        workflow.transition(_fresh(member), "accepted", db.session.merge(staff))
+    db.session.rollback()
+    assert _fresh(member).status == "submitted"
