@@ -293,3 +293,18 @@ def test_the_public_page_is_served_from_the_visitor_cache(app, client):
     assert 'data-figure="demand">0<' in client.get("/programme").get_data(as_text=True)
     app.config["VISITOR_PAGE_CACHE_SECONDS"] = 0
     assert 'data-figure="demand">5<' in client.get("/programme").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_the_reach_pages_pass_the_nu_html_checker(app, html_checker, year_world, language):
+    from tests.html_checker import structure_problems
+
+    app.config["VISITOR_PAGE_CACHE_SECONDS"] = 0
+    client, _admin = admin_client(app, locale=language)
+    visitor = app.test_client()
+    visitor.post(f"/lang/{language}")
+    for name, response in (("reach", client.get("/admin/reach")), ("programme", visitor.get("/programme"))):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and f'lang="{language}"' in html, name
+        html_checker.assert_valid(html, f"{name} in {language}")
+        assert structure_problems(html) == [], name
