@@ -91,15 +91,16 @@ class RegionBars:
     bars: tuple  # of Bar, in the order of the chart's series
 
 
-def region_bars(rows, rtl=False, width=600, row_height=64, top=8, margin=8, bar_height=16):
+def region_bars(rows, rtl=False, width=400, row_height=60, top=8, margin=4, bar_height=15):
     """Geometry of the reach chart: per region, its name on a line, then one bar per series.
 
     ``rows`` is ``[(label, (value, value...))]``. Names get the whole width on their own
-    line (the twelve regions' names are long; a phone keeps them readable) and bars grow
+    line (the twelve regions' names are long; a phone keeps them readable: the chart is
+    drawn about as wide as a phone's screen, so its text keeps its size there) and bars grow
     from the start of the line: from the right in a right-to-left page. Each bar has room
     after it for its value.
     """
-    value_room = 48
+    value_room = 44
     plot_w = width - 2 * margin - value_room
     highest = max((v for _label, values in rows for v in values), default=0) or 1
     regions = []

@@ -18,9 +18,11 @@ Definitions (shown on the pages):
 - *unmet demand*: wishes of active applicants for a track in a city where that track has
   no offering that year.
 
-Each level (whole programme, region, city, region × track, track) is one GROUP BY query
-over the year's applications, and the demand one more: the number of queries never
-depends on the data.
+The counts that add up (applications, decisions, outcomes, wishes) are one GROUP BY query
+each at the finest grain (region, city, track), summed here for every level; the distinct
+counts (associations, actors) are one GROUP BY query per level (whole programme, region,
+city, region × track, track) over the confirmed and completed applications only. The
+number of queries never depends on the data.
 """
 
 from dataclasses import dataclass, field
@@ -105,42 +107,77 @@ def _counted(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _measures():
-    """The aggregated columns, in the order of Figures' fields (demand aside)."""
-    association = func.coalesce(Application.seat_association_id, ApplicantProfile.association_id)
+# The finest grain of the additive counts: every level is a sum of these cells.
+_CELL = (City.region_id, Offering.city_id, Offering.track_id)
+
+
+def _year_applications(year, *columns):
+    """SELECT ``columns`` FROM the year's applications joined with their offering and city."""
     return (
-        func.count(Application.id),
-        _counted(_in(ACCEPTANCE_BASE)),
-        _counted(_in(S.ACCEPTED_OR_LATER)),
-        _counted(_in(S.OUTCOMES)),
-        _counted(Application.status == S.COMPLETED),
-        func.count(func.distinct(case((_in(REACHING), association)))),
-        func.count(func.distinct(case((Application.status == S.COMPLETED, Application.applicant_id)))),
+        select(*columns)
+        .select_from(Offering)
+        .join(City, City.id == Offering.city_id)
+        .join(Application, Application.offering_id == Offering.id)
+        .where(Offering.academic_year == year)
     )
 
 
-def _level(year, columns):
-    """``{key: Figures}`` of the year's applications grouped by ``columns``; one query."""
+def _cells(year):
+    """``{(region_id, city_id, track_id): (applications, decided, accepted, outcomes, completed)}``.
+
+    One GROUP BY query that reads only the offering and status of each application (the
+    index on both answers it without reading the applications' rows).
+    """
+    rows = db.session.execute(
+        _year_applications(
+            year,
+            *_CELL,
+            func.count(Application.id),
+            _counted(_in(ACCEPTANCE_BASE)),
+            _counted(_in(S.ACCEPTED_OR_LATER)),
+            _counted(_in(S.OUTCOMES)),
+            _counted(Application.status == S.COMPLETED),
+        ).group_by(*_CELL)
+    )
+    return {tuple(row[:3]): tuple(int(v or 0) for v in row[3:]) for row in rows}
+
+
+def _distinct(year, columns):
+    """``{key: (associations, actors)}`` of the year grouped by ``columns``; one GROUP BY query.
+
+    Distinct counts do not add up across cities or tracks (one association may be reached
+    in two cities), so each level has its own; only the confirmed and completed
+    applications are read, at most as many as the year's seats.
+    """
+    association = func.coalesce(Application.seat_association_id, ApplicantProfile.association_id)
     keys = columns or (literal(0),)
     stmt = (
-        select(*keys, *_measures())
-        .select_from(Application)
-        .join(Offering, Offering.id == Application.offering_id)
-        .join(City, City.id == Offering.city_id)
+        _year_applications(
+            year,
+            *keys,
+            func.count(func.distinct(association)),
+            func.count(func.distinct(case((Application.status == S.COMPLETED, Application.applicant_id)))),
+        )
         .outerjoin(ApplicantProfile, ApplicantProfile.user_id == Application.applicant_id)
-        .where(Offering.academic_year == year)
+        .where(_in(REACHING))
     )
     if columns:
         stmt = stmt.group_by(*columns)
-    table = {}
-    for row in db.session.execute(stmt):
-        key, values = tuple(row[: len(keys)]), row[len(keys) :]
-        if not columns:
-            key = ()
-            if not values[0]:
-                continue  # no application at all: the aggregate row of nothing
-        table[key] = Figures(*(int(v or 0) for v in values))
-    return table
+    return {
+        (tuple(row[: len(columns)])): (int(row[-2] or 0), int(row[-1] or 0))
+        for row in db.session.execute(stmt)
+    }
+
+
+def _level_key(name, region_id, city_id, track_id):
+    """The key of a cell's group at level ``name``."""
+    return {
+        "total": (),
+        "region": (region_id,),
+        "city": (region_id, city_id),
+        "region_track": (region_id, track_id),
+        "track": (track_id,),
+    }[name]
 
 
 def _year_end(year):
@@ -172,18 +209,27 @@ def reach(year, levels=tuple(LEVELS)):
     """The figures of ``year`` at each of ``levels`` (names of LEVELS), demand included."""
     result = Reach(year=year)
     for name in levels:
-        result.levels[name] = _level(year, LEVELS[name])
-    # Wishes are counted once each, so the demand of a group is the sum of its cells.
-    for region_id, city_id, track_id, wishes in _demand(year):
-        keys = {
-            "total": (),
-            "region": (region_id,),
-            "city": (region_id, city_id),
-            "region_track": (region_id, track_id),
-            "track": (track_id,),
-        }
+        result.levels[name] = {}
+    # Applications, decisions and outcomes are counted once each: a group sums its cells.
+    for (region_id, city_id, track_id), counts in _cells(year).items():
         for name in levels:
-            result.levels[name].setdefault(keys[name], Figures()).demand += wishes
+            figures = result.levels[name].setdefault(
+                _level_key(name, region_id, city_id, track_id), Figures()
+            )
+            figures.applications += counts[0]
+            figures.decided += counts[1]
+            figures.accepted += counts[2]
+            figures.outcomes += counts[3]
+            figures.completed += counts[4]
+    for name in levels:
+        for key, (associations, actors) in _distinct(year, LEVELS[name]).items():
+            figures = result.levels[name].setdefault(key, Figures())
+            figures.associations, figures.actors = associations, actors
+    # So are wishes.
+    for region_id, city_id, track_id, wishes in _demand(year):
+        for name in levels:
+            key = _level_key(name, region_id, city_id, track_id)
+            result.levels[name].setdefault(key, Figures()).demand += wishes
     return result
 
 
