@@ -1,10 +1,13 @@
 """The public page of the programme's reach, ``/programme``: aggregates only, small counts withheld."""
 
+from functools import lru_cache
+
+from babel.numbers import format_decimal, format_percent
 from flask import render_template, request
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
 from portal.catalog.visitor_cache import visitor_page
+from portal.i18n import current_language
 from portal.reach import bp, disclosure, queries
 
 # The counts of the page, in the order of its columns.
@@ -17,6 +20,16 @@ def selected_year(args, known):
     return year if year in known else queries.current_year()
 
 
+@lru_cache(maxsize=4096)
+def _number(value, percent, language):
+    # Babel reads its locale data on every call: a page formats about a hundred figures.
+    return (
+        format_percent(value, "#,##0 %", locale=language)
+        if percent
+        else format_decimal(value, locale=language)
+    )
+
+
 def display(shown, percent=False):
     """The text of a figure as the public sees it (see portal.reach.disclosure)."""
     if shown.withheld == "small":
@@ -25,7 +38,7 @@ def display(shown, percent=False):
         return _("masqué")
     if shown.value is None:
         return "—"
-    return format_percent(shown.value, "#,##0 %") if percent else format_decimal(shown.value)
+    return _number(shown.value, percent, current_language())
 
 
 def _rates(figures):
