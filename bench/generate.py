@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # ``python bench/generate.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal.extensions import db  # noqa: E402
+from portal.vocabulary import ApplicationStatus, CompletionReason, Recommendation  # noqa: E402
 
 BENCH_PASSWORD = "bench-password-2026"  # noqa: S105 - throwaway accounts of a benchmark database
 # The staff accounts' TOTP authenticator (staff must pass a second factor): base 32.
@@ -44,30 +45,49 @@ BATCH = 10_000
 # Rows of a review queue page (the portal's PAGE_SIZE).
 QUEUE_PAGE = 50
 
+S = ApplicationStatus
+# This year's courses have mostly not started; some have, and record who completed them.
 CURRENT_STATUSES = {
-    "submitted": 35,
-    "under_review": 30,
-    "waitlisted": 10,
-    "rejected": 12,
-    "withdrawn": 5,
-    "accepted": 4,
-    "confirmed": 4,
+    S.SUBMITTED: 35,
+    S.UNDER_REVIEW: 30,
+    S.WAITLISTED: 10,
+    S.REJECTED: 12,
+    S.WITHDRAWN: 5,
+    S.ACCEPTED: 4,
+    S.CONFIRMED: 4,
+    S.COMPLETED: 3,
+    S.NOT_COMPLETED: 1,
 }
-PREVIOUS_STATUSES = {"confirmed": 20, "rejected": 45, "withdrawn": 10, "expired": 5, "waitlisted": 20}
+# Last year's courses are over: their participants completed them, or not.
+PREVIOUS_STATUSES = {
+    S.CONFIRMED: 2,
+    S.COMPLETED: 15,
+    S.NOT_COMPLETED: 3,
+    S.REJECTED: 45,
+    S.WITHDRAWN: 10,
+    S.EXPIRED: 5,
+    S.WAITLISTED: 20,
+}
 # The transitions leading to each status (the history rows an application gets).
+_TO_CONFIRMED = (S.SUBMITTED, S.UNDER_REVIEW, S.ACCEPTED, S.CONFIRMED)
 PATHS = {
-    "submitted": ("submitted",),
-    "under_review": ("submitted", "under_review"),
-    "waitlisted": ("submitted", "under_review", "waitlisted"),
-    "rejected": ("submitted", "under_review", "rejected"),
-    "accepted": ("submitted", "under_review", "accepted"),
-    "confirmed": ("submitted", "under_review", "accepted", "confirmed"),
-    "expired": ("submitted", "under_review", "accepted", "expired"),
-    "withdrawn": ("submitted", "withdrawn"),
+    S.SUBMITTED: (S.SUBMITTED,),
+    S.UNDER_REVIEW: (S.SUBMITTED, S.UNDER_REVIEW),
+    S.WAITLISTED: (S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED),
+    S.REJECTED: (S.SUBMITTED, S.UNDER_REVIEW, S.REJECTED),
+    S.ACCEPTED: (S.SUBMITTED, S.UNDER_REVIEW, S.ACCEPTED),
+    S.CONFIRMED: _TO_CONFIRMED,
+    S.COMPLETED: (*_TO_CONFIRMED, S.COMPLETED),
+    S.NOT_COMPLETED: (*_TO_CONFIRMED, S.NOT_COMPLETED),
+    S.EXPIRED: (S.SUBMITTED, S.UNDER_REVIEW, S.ACCEPTED, S.EXPIRED),
+    S.WITHDRAWN: (S.SUBMITTED, S.WITHDRAWN),
 }
-REVIEWED = {"under_review", "waitlisted", "rejected", "accepted", "confirmed", "expired"}
-RECOMMENDATION = {"accepted": "accept", "confirmed": "accept", "expired": "accept", "rejected": "reject"}
-SEAT_HOLDING = {"accepted", "confirmed"}
+REVIEWED = frozenset(S) - {S.SUBMITTED, S.WITHDRAWN}
+ACCEPTED_ONCE = S.ACCEPTED_OR_LATER
+SEAT_HOLDING = S.SEAT_HOLDING
+# Applicants per association of the register (members of one association apply together).
+MEMBERS_PER_ASSOCIATION = 3
+REASONS = CompletionReason.values()
 EDUCATION = ("baccalaureate", "bac2", "licence", "licence", "master")
 FIELDS = ("education", "social", "health", "environment", "culture", "youth", "women")
 FIRST_NAMES = ("Amina", "Youssef", "Salma", "Omar", "Khadija", "Mehdi", "Fatima", "Hamza", "Imane", "Rachid")
@@ -94,7 +114,7 @@ class Population:
     current_offering_ids: list = field(default_factory=list)
     previous_offering_ids: list = field(default_factory=list)
     queue_offering_id: int | None = None
-    queue_status: str = "under_review"
+    queue_status: str = ApplicationStatus.UNDER_REVIEW.value
     queue_count: int = 0
     burst_emails: list = field(default_factory=list)
     burst_offering_ids: list = field(default_factory=list)
@@ -178,8 +198,13 @@ def _previous_year_offerings(current, now, ids, counts):
     return result
 
 
-def _users(role, count, password_hash, now, ids, counts, prefix, rng, cities, with_profile):
-    """``count`` confirmed users of ``role`` (applicants with a full profile); return ids and emails."""
+def _users(
+    role, count, password_hash, now, ids, counts, prefix, rng, cities, with_profile, associations=None
+):
+    """``count`` confirmed users of ``role`` (applicants with a full profile); return ids and emails.
+
+    ``associations`` is ``(ids, chosen)``: each profile names one of the ids, written in ``chosen``.
+    """
     from portal.auth.models import ApplicantProfile, User
 
     if count <= 0:
@@ -230,6 +255,7 @@ def _users(role, count, password_hash, now, ids, counts, prefix, rng, cities, wi
                     "association_role": "Membre du bureau",
                     "association_years": rng.randint(1, 15),
                     "association_description": None,
+                    "association_id": _member_of(associations, uid, rng),
                 }
             )
     if role != "applicant" and "totp_secret_encrypted" in User.__table__.c:
@@ -243,6 +269,50 @@ def _users(role, count, password_hash, now, ids, counts, prefix, rng, cities, wi
     if profile_rows:
         _bulk(ApplicantProfile.__table__, profile_rows, counts)
     return [first + n for n in range(count)], emails
+
+
+def _member_of(associations, uid, rng):
+    """The association of the register the profile of ``uid`` names (None without a register)."""
+    if not associations or not associations[0]:
+        return None
+    ids, chosen = associations
+    chosen[uid] = rng.choice(ids)
+    return chosen[uid]
+
+
+def _associations(count, now, ids, counts, rng, cities):
+    """``count`` verified associations of the register; return their ids."""
+    from portal.associations.models import Association
+    from portal.vocabulary import AssociationState
+
+    if count <= 0:
+        return []
+    first = ids.take(Association.__table__, count)
+    rows = [
+        {
+            "id": first + n,
+            "name_fr": f"Association {rng.choice(LAST_NAMES)} {first + n}",
+            "name_ar": None,
+            "registration_number": f"REC-A-{first + n}",
+            "registration_key": f"RECA{first + n}",
+            "city_id": rng.choice(cities),
+            "field": rng.choice(FIELDS),
+            "founded_year": rng.randint(1990, 2024),
+            "contact_email": None,
+            "state": AssociationState.VERIFIED.value,
+            "created_at": now - timedelta(days=rng.randint(30, 900)),
+        }
+        for n in range(count)
+    ]
+    _bulk(Association.__table__, rows, counts)
+    return [row["id"] for row in rows]
+
+
+def _recommendation(status):
+    """The reviews' recommendation that goes with an application's status."""
+    if status in ACCEPTED_ONCE:
+        return Recommendation.ACCEPT.value
+    return Recommendation.REJECT.value if status == S.REJECTED else Recommendation.WAITLIST.value
 
 
 def _cin(uid):
@@ -350,7 +420,7 @@ def populate(
     from portal.applications.models import Application, Document, Interest, StatusChange
     from portal.audit import AuditEvent
     from portal.auth.passwords import hash_password
-    from portal.catalog.models import City, Offering, offering_reviewers
+    from portal.catalog.models import City, Offering, OfferingAssociationSeat, offering_reviewers
     from portal.catalog.operations import academic_year, seed_catalogue
     from portal.notifications.models import OutboxEmail
     from portal.review.models import Review
@@ -402,11 +472,17 @@ def populate(
     for n, pid in enumerate(previous_ids):
         reviewers_of[pid] = [reviewer_ids[0], reviewer_ids[1 + n % 2]]
 
-    # Applicants: one or two applications each.
+    # Applicants: one or two applications each, members of the register's associations.
     n_applicants = math.ceil(applications / 1.5) if applications else 0
-    applicant_ids, applicant_emails = _users(
-        "applicant", n_applicants, password_hash, now, ids, counts, "applicant", rng, city_ids, True
+    association_ids = _associations(
+        math.ceil(n_applicants / MEMBERS_PER_ASSOCIATION), now, ids, counts, rng, city_ids
     )
+    association_of = {}
+    applicant_ids, applicant_emails = _users(
+        "applicant", n_applicants, password_hash, now, ids, counts, "applicant", rng, city_ids, True,
+        associations=(association_ids, association_of),
+    )  # fmt: skip
+    association_seats = {}
     app_rows, doc_rows, history_rows, review_rows, outbox_rows = [], [], [], [], []
     app_id = ids.take(Application.__table__, applications) if applications else 0
     doc_id = ids.take(Document.__table__, 2 * applications) if applications else 0
@@ -425,13 +501,15 @@ def populate(
             if offering_id == queue_offering and queue_count < QUEUE_PAGE:
                 # The queue scenario's first page is full (50 rows) at every size, so the
                 # page compared between 1,000 and 100,000 applications is the same page.
-                status = "under_review"
+                status = S.UNDER_REVIEW
             if status in SEAT_HOLDING:
                 if held[offering_id] >= offering["seats"]:
-                    status = "waitlisted"
+                    status = S.WAITLISTED
                 else:
                     held[offering_id] += 1
-            if offering_id == queue_offering and status == "under_review":
+                    key = (offering_id, association_of[applicant])
+                    association_seats[key] = association_seats.get(key, 0) + 1
+            if offering_id == queue_offering and status == S.UNDER_REVIEW:
                 queue_count += 1
             latest = min(offering["closes"], now) - timedelta(minutes=1)
             span = max((latest - offering["opens"]).total_seconds(), 60)
@@ -454,14 +532,14 @@ def populate(
                             "score_motivation": scores[0],
                             "score_engagement": scores[1],
                             "score_fit": scores[2],
-                            "recommendation": RECOMMENDATION.get(status, "waitlist"),
+                            "recommendation": _recommendation(status),
                             "comment": "Profil cohérent avec la formation.",
                             "created_at": moments[1],
                             "updated_at": moments[1],
                         }
                     )
                 mean = sum(totals) / len(totals)
-            decided = moments[-1] if status not in ("submitted", "under_review") else None
+            decided = moments[-1] if status not in S.UNDECIDED else None
             app_rows.append(
                 {
                     "id": app_id,
@@ -469,14 +547,16 @@ def populate(
                     "applicant_id": applicant,
                     "offering_id": offering_id,
                     "academic_year": offering["year"],
-                    "status": status,
+                    "status": status.value,
+                    "seat_association_id": association_of[applicant] if status in SEAT_HOLDING else None,
+                    "completion_reason": rng.choice(REASONS) if status == S.NOT_COMPLETED else None,
                     "motivation": MOTIVATION * rng.randint(1, 3),
                     "expected_benefit": BENEFIT,
                     "submitted_at": submitted,
                     "updated_at": moments[-1],
                     "decided_at": decided,
-                    "confirmation_deadline": moments[path.index("accepted")] + timedelta(days=7)
-                    if "accepted" in path
+                    "confirmation_deadline": moments[path.index(S.ACCEPTED)] + timedelta(days=7)
+                    if S.ACCEPTED in path
                     else None,
                     "mean_score": mean,
                     "version": len(path),
@@ -486,10 +566,10 @@ def populate(
                 history_rows.append(
                     {
                         "application_id": app_id,
-                        "from_status": path[step - 1] if step else None,
-                        "to_status": to_status,
-                        "actor_id": applicant if to_status in ("submitted", "withdrawn", "confirmed")
-                        else (None if to_status == "expired" else reviewers_of[offering_id][0]),
+                        "from_status": path[step - 1].value if step else None,
+                        "to_status": to_status.value,
+                        "actor_id": applicant if to_status in (S.SUBMITTED, S.WITHDRAWN, S.CONFIRMED)
+                        else (None if to_status == S.EXPIRED else reviewers_of[offering_id][0]),
                         "note": None,
                         "created_at": moment,
                     }
@@ -498,7 +578,7 @@ def populate(
                     outbox_rows.append(
                         {
                             "to_address": applicant_emails[k],
-                            "template": f"status_{to_status}",
+                            "template": f"status_{to_status.value}",
                             "locale": "fr",
                             "subject": "Votre candidature",
                             "body_text": "Le statut de votre candidature a changé.",
@@ -522,6 +602,11 @@ def populate(
     _bulk(history_table, history_rows, counts)
     _bulk(Review.__table__, review_rows, counts)
     _bulk(OutboxEmail.__table__, outbox_rows, counts)
+    _bulk(
+        OfferingAssociationSeat.__table__,
+        [{"offering_id": o, "association_id": a, "held": n} for (o, a), n in association_seats.items()],
+        counts,
+    )
     for offering_id, value in held.items():
         db.session.execute(
             Offering.__table__.update().where(Offering.id == offering_id).values(seats_held=value)

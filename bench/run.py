@@ -820,7 +820,7 @@ def run_pages(target, args, env, logs, big_db, small_db):
         if target.name == "PostgreSQL" and not args.all_postgres_pages:
             # Within 15 minutes: on PostgreSQL the pages whose cost grows with the data.
             for scenario in target.scenarios:
-                if scenario.key in ("P1", "P2"):
+                if scenario.key in ("P1", "P2", "P7"):
                     scenario.available, scenario.note = False, "SQLite only; --all-postgres-pages adds it"
         run_rounds(target.scenarios, args, args.wrk_threads)
     finally:
@@ -901,7 +901,7 @@ def run_burst(target, args, env, logs, run_dir, burst_db):
 
 
 def read_scenarios(target, servers, big_pop, small_pop, args):
-    """P1–P4 and B1, each checked once before it is measured."""
+    """P1–P4, P7 and B1, each checked once before it is measured."""
     big, small, base = servers["big"], servers["small"], servers["baseline"]
     per_page = 50
     last_page = max(1, math.ceil(big_pop.queue_count / per_page))
@@ -910,6 +910,9 @@ def read_scenarios(target, servers, big_pop, small_pop, args):
     connections = 2 * args.workers
     scenarios = [Scenario("B1", "baseline fortunes (12 rows, Jinja)", base, "/b1", connections=connections)]
     scenarios.append(Scenario("P1", "catalogue /tracks, anonymous", big, "/tracks", connections=connections))
+    scenarios.append(
+        Scenario("P7", "programme's reach /programme, anonymous", big, "/programme", connections=connections)
+    )
 
     def logged_in(server, email, password):
         try:
@@ -945,7 +948,8 @@ def read_scenarios(target, servers, big_pop, small_pop, args):
             if problem:
                 scenario.available, scenario.note = False, f"{path} {problem}"
         scenarios.append(scenario)
-    for scenario in scenarios[:2]:
+    # The pages of anonymous visitors (the baseline, the catalogue, the programme's reach).
+    for scenario in scenarios[:3]:
         problem, _body = check_page(Browser(scenario.server.port), scenario.path)
         if problem:
             scenario.available, scenario.note = False, f"{scenario.path} {problem}"
@@ -1089,6 +1093,13 @@ def target_goals(target, args):
         goals.append((f"{key} ≥ {threshold:.0%} of {base}", met, detail))
 
     share("P1", "B1", 0.60)
+    # The programme's reach is a visitor page: as fast as the catalogue, within 20%.
+    share("P7", "B1", 0.60)
+    value = _ratio(summaries.get("P7"), summaries.get("P1"))
+    goals.append(
+        ("P7 within 20% of P1 (visitor pages)", None if value is None else value >= 0.8,
+         "" if value is None else f"{value:.0%} of P1")
+    )  # fmt: skip
     share("P2", "B1", 0.40)
     share("P3", "B1", 0.30)
     value = _ratio(summaries.get("P3"), summaries.get("P3-1k"))
@@ -1169,7 +1180,7 @@ def parse_args(argv):
     parser.add_argument("--export-rounds", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
-        "--all-postgres-pages", action="store_true", help="P1 and P2 on PostgreSQL too (P3, P4 always)"
+        "--all-postgres-pages", action="store_true", help="P1, P2 and P7 on PostgreSQL too (P3, P4 always)"
     )
     parser.add_argument("--only", default="pages,exports,burst", help="phases to run: pages,exports,burst")
     parser.add_argument("--quick", action="store_true", help="a short smoke run (small data, short rounds)")

@@ -189,6 +189,7 @@ def register_blueprints(app):
     from portal.catalog.views import bp as catalog_bp
     from portal.demand.views import bp as demand_bp
     from portal.privacy.views import bp as privacy_bp
+    from portal.reach.views import bp as reach_bp
     from portal.review.views import bp as review_bp
 
     app.register_blueprint(catalog_bp)
@@ -200,6 +201,7 @@ def register_blueprints(app):
     app.register_blueprint(demand_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(associations_bp)
+    app.register_blueprint(reach_bp)
 
 
 def register_errorhandlers(app):

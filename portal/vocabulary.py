@@ -80,6 +80,9 @@ _A.ACTIVE = frozenset(_A) - _A.FINAL
 _A.SEAT_HOLDING = frozenset({_A.ACCEPTED, _A.CONFIRMED, _A.COMPLETED, _A.NOT_COMPLETED})
 # The outcome of a participant of the cohort (recorded after the course starts).
 _A.OUTCOMES = (_A.COMPLETED, _A.NOT_COMPLETED)
+# Accepted at some point: still holding the seat, or having held it (the reach's
+# acceptance rate counts these among the decided applications).
+_A.ACCEPTED_OR_LATER = frozenset({_A.ACCEPTED, _A.CONFIRMED, _A.EXPIRED, _A.COMPLETED, _A.NOT_COMPLETED})
 # The decisions a reviewer takes on an application, in the order of the buttons.
 _A.DECISIONS = (_A.ACCEPTED, _A.WAITLISTED, _A.REJECTED)
 # Still waiting for a reviewer's decision.

@@ -79,3 +79,56 @@ def bar_chart(series, width=600, height=260, left=44, bottom=30, top=12, right=8
         "label_y": height - 8,
         "max": top_value,
     }
+
+
+@dataclass(frozen=True)
+class RegionBars:
+    """One region of the reach chart: its label's position and its two bars."""
+
+    label: str
+    label_x: float
+    label_y: float
+    bars: tuple  # of Bar, in the order of the chart's series
+
+
+def region_bars(rows, rtl=False, width=400, row_height=60, top=8, margin=4, bar_height=15):
+    """Geometry of the reach chart: per region, its name on a line, then one bar per series.
+
+    ``rows`` is ``[(label, (value, value...))]``. Names get the whole width on their own
+    line (the twelve regions' names are long; a phone keeps them readable: the chart is
+    drawn about as wide as a phone's screen, so its text keeps its size there) and bars grow
+    from the start of the line: from the right in a right-to-left page. Each bar has room
+    after it for its value.
+    """
+    value_room = 44
+    plot_w = width - 2 * margin - value_room
+    highest = max((v for _label, values in rows for v in values), default=0) or 1
+    regions = []
+    for i, (label, values) in enumerate(rows):
+        y = top + i * row_height
+        bars = []
+        for j, value in enumerate(values):
+            length = round(plot_w * value / highest, 2)
+            x = width - margin - length if rtl else margin
+            bars.append(
+                Bar(
+                    x=round(x, 2),
+                    y=y + 22 + j * (bar_height + 4),
+                    width=length,
+                    height=bar_height,
+                    label=label,
+                    value=value,
+                )
+            )
+        regions.append(
+            RegionBars(
+                label=label, label_x=width - margin if rtl else margin, label_y=y + 16, bars=tuple(bars)
+            )
+        )
+    return {
+        "regions": regions,
+        "width": width,
+        "height": top + len(rows) * row_height,
+        "rtl": rtl,
+        "value_gap": 6,
+    }

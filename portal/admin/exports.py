@@ -165,7 +165,7 @@ def csv_chunks(filters):
     yield buffer.getvalue()
 
 
-def _xlsx_value(sheet, value):
+def text_cell(sheet, value):
     """A workbook value; text that starts like a formula becomes a quote-prefixed text cell.
 
     The cell shows exactly what was typed ("+212 6…", not "'+212 6…") and stays text when
@@ -186,7 +186,7 @@ def xlsx_file(filters):
     """The XLSX export written into a spooled temporary file, positioned at its start.
 
     Rows are appended as plain values (openpyxl reuses one cell per row), but for texts
-    that start like a formula (see ``_xlsx_value``).
+    that start like a formula (see ``text_cell``).
     """
     from openpyxl import Workbook
 
@@ -194,7 +194,7 @@ def xlsx_file(filters):
     sheet = workbook.create_sheet(str(_l("Candidatures")))
     sheet.append(header())
     for row in _rows(filters):
-        sheet.append([_xlsx_value(sheet, value) for value in row])
+        sheet.append([text_cell(sheet, value) for value in row])
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - closed by the stream
     workbook.save(spool)
     spool.seek(0)

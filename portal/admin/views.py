@@ -10,6 +10,7 @@ from portal.admin import (  # noqa: F401 - each module adds its routes to the bl
     invitation,
     offerings,
     outbox,
+    reach,
     tracks,
     users,
 )

@@ -58,6 +58,7 @@ def test_public_pages_have_no_serious_violation(browser_page, people, language):
     pages = [
         ("home", "/"),
         ("catalogue", "/tracks"),
+        ("programme", "/programme"),
         ("register", "/auth/register"),
         ("login", "/auth/login"),
     ]
@@ -135,6 +136,7 @@ def test_admin_pages_have_no_serious_violation(browser_page, people, language):
     journey = start_journey(browser_page, language, people["admin"])
     pages = [
         ("admin dashboard", "/admin"),
+        ("reach", "/admin/reach"),
         ("admin offering form", "/admin/offerings/new"),
         ("admin offering", f"/admin/offerings/{offering_id}"),
         ("admin users", "/admin/users"),

@@ -158,3 +158,15 @@ def test_the_home_page_shows_its_main_action_first_and_groups_offerings(browser_
     # It was six phone screens with ten cards; grouped, it is at most four.
     assert total <= 4 * height, total
     assert page.evaluate(LAYOUT)["overflow"] == 0
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    "path,name,who",
+    [("/admin/reach", "layout-admin-reach", "admin"), ("/programme", "layout-programme", None)],
+)
+def test_the_reach_pages_fit_a_phone(browser_page, busy, language, path, name, who):
+    """The figures' tables turn into cards and the twelve regions' chart keeps to the screen."""
+    journey = start_journey(browser_page, language, busy[who] if who else None)
+    journey.goto(path)
+    assert_fits(journey, name)

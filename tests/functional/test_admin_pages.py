@@ -38,6 +38,9 @@ ADMIN_GETS = [
     "/admin/audit",
     "/admin/export.csv",
     "/admin/export.xlsx",
+    "/admin/reach",
+    "/admin/reach.csv",
+    "/admin/reach.xlsx",
 ]
 ADMIN_POSTS = [
     "/admin/cities/new",

@@ -121,6 +121,7 @@ EVENTS = [
         None,
         {"format": "csv", "filters": {"status": "waitlisted", "year": "2026-2027"}, "rows": 12},
     ),
+    ("reach_export", "reach", None, None, {"format": "xlsx", "year": "2026-2027", "rows": 40}),
     ("decision", "application", "APP-2026-000001", {"status": "under_review"}, {"status": "accepted"}),
     (
         "outcome_recorded",

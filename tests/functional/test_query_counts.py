@@ -146,3 +146,46 @@ def test_the_review_page_and_queue_with_endorsements(app, client, query_counter)
     db.session.commit()
     assert count(client, query_counter, page) == small_page
     assert count(client, query_counter, "/review") == small_queue
+
+
+def grow_reach(times):
+    """Add ``times`` × (a region and city with 2 offerings, 10 applications in every status
+    that counts, members of 3 associations, and 2 wishes for a track not offered there)."""
+    from portal.applications.models import Interest
+    from portal.associations.models import Association
+
+    statuses = ["completed", "completed", "not_completed", "confirmed", "accepted"]
+    statuses += ["rejected", "waitlisted", "withdrawn", "submitted", "expired"]
+    for _ in range(times):
+        city = factories.city()
+        first, second = factories.offering(city=city), factories.offering(city=city)
+        entries = []
+        for i in range(3):
+            entry = Association(name_fr="A", registration_number=f"Q-{city.id}-{i}", field="social")
+            db.session.add(entry)
+            entries.append(entry)
+        db.session.flush()
+        for i, status in enumerate(statuses):
+            applicant = factories.user()
+            applicant.profile.association = entries[i % 3]
+            factories.application(applicant, first if i % 2 else second, status=status)
+        wished = factories.track()
+        for _ in range(2):
+            db.session.add(Interest(applicant_id=factories.user().id, track_id=wished.id, city_id=city.id))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("path", ["/admin/reach", "/programme"])
+def test_reach_pages(app, query_counter, path):
+    """The reach's figures are GROUP BY queries: as many at 10 applications as at 120."""
+    app.config["VISITOR_PAGE_CACHE_SECONDS"] = 0
+    seed_catalogue()
+    client, _admin = admin_client(app)
+    grow_reach(1)
+    small = count(client, query_counter, path)
+    grow_reach(11)
+    assert count(client, query_counter, path) == small
+    # And for a visitor, who is not logged in.
+    if path == "/programme":
+        visitor = app.test_client()
+        assert count(visitor, query_counter, path) <= small

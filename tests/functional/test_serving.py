@@ -263,8 +263,9 @@ def test_benchmark_data_generator_is_consistent_and_reusable(client):
 
     from bench.generate import populate
     from portal.applications.models import Application, Document
-    from portal.catalog.models import Offering
+    from portal.catalog.models import Offering, OfferingAssociationSeat
     from portal.extensions import db
+    from portal.vocabulary import ApplicationStatus
     from tests.factories import PASSWORD, _hash
 
     first = populate(applications=60, password_hash=_hash())
@@ -274,15 +275,32 @@ def test_benchmark_data_generator_is_consistent_and_reusable(client):
     for offering in db.session.scalars(select(Offering)):
         held = db.session.scalar(
             select(func.count()).where(
-                Application.offering_id == offering.id, Application.status.in_(("accepted", "confirmed"))
+                Application.offering_id == offering.id,
+                Application.status.in_(sorted(ApplicationStatus.SEAT_HOLDING)),
             )
         )
         assert offering.seats_held == held <= offering.seats
+    # Each seat is counted in its association, as the workflow counts it.
+    per_association = db.session.execute(
+        select(Application.offering_id, Application.seat_association_id, func.count())
+        .where(Application.seat_association_id.is_not(None))
+        .group_by(Application.offering_id, Application.seat_association_id)
+    ).all()
+    counters = db.session.execute(
+        select(
+            OfferingAssociationSeat.offering_id,
+            OfferingAssociationSeat.association_id,
+            OfferingAssociationSeat.held,
+        )
+    ).all()
+    assert sorted(per_association) == sorted(counters) and counters
+    # Cohorts have outcomes, so the programme's reach has figures.
+    assert db.session.scalar(select(func.count()).where(Application.status == ApplicationStatus.COMPLETED))
     assert len(second.burst_emails) == 3 and len(second.burst_offering_ids) == 4
     assert first.queue_count == db.session.scalar(
         select(func.count()).where(
             Application.offering_id == first.queue_offering_id,
-            Application.status == "under_review",
+            Application.status == ApplicationStatus.UNDER_REVIEW,
             Application.id <= 60,  # the first population's rows (ids follow the largest one, here none)
         )
     )

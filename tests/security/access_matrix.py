@@ -25,6 +25,7 @@ MATRIX = {
     ("GET", "/tracks"): (200, 200, 200, 200, 200, 200),
     ("GET", "/tracks/<code>"): (200, 200, 200, 200, 200, 200),
     ("GET", "/privacy"): (200, 200, 200, 200, 200, 200),
+    ("GET", "/programme"): (200, 200, 200, 200, 200, 200),
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200),
     ("POST", "/lang/<code>"): (302, 302, 302, 302, 302, 302),
     # The register's search (registration is anonymous): public, throttled per address.
@@ -123,6 +124,9 @@ MATRIX = {
     ("POST", "/admin/offerings/<int:offering_id>/close"): (LOGIN, 404, 404, 404, 404, 302),
     ("POST", "/admin/offerings/<int:offering_id>/reopen"): (LOGIN, 404, 404, 404, 404, 302),
     ("GET", "/admin/outbox"): (LOGIN, 404, 404, 404, 404, 200),
+    ("GET", "/admin/reach"): (LOGIN, 404, 404, 404, 404, 200),
+    ("GET", "/admin/reach.csv"): (LOGIN, 404, 404, 404, 404, 200),
+    ("GET", "/admin/reach.xlsx"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/outbox/<int:email_id>/retry"): (LOGIN, 404, 404, 404, 404, 302),
     ("GET", "/admin/tracks"): (LOGIN, 404, 404, 404, 404, 200),
     ("GET", "/admin/tracks/new"): (LOGIN, 404, 404, 404, 404, 200),

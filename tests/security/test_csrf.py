@@ -152,7 +152,7 @@ def test_a_refused_post_changes_nothing(app, setting):
 # personal data is recorded (issue 6 point 17) and how exports are recorded (issue 4
 # point 5); the session's last-seen time (user_session, the idle timeout of issue 6
 # point 5). The language menu posts (issue 11 point 5, tests below).
-AUDITED_GET_ACTIONS = {"view_personal_data", "export"}
+AUDITED_GET_ACTIONS = {"view_personal_data", "export", "reach_export"}
 IGNORED_TABLES = {"audit_event"}
 IGNORED_COLUMNS = {("user_session", "last_seen_at")}
 

@@ -29,3 +29,32 @@ def test_bars_never_overlap_never_leave_the_plot_and_keep_a_sensible_width(days)
     assert bars[0].x >= chart["left"] and bars[-1].x + bars[-1].width <= chart["right"] + 0.01
     for before, after in zip(bars, bars[1:], strict=False):
         assert after.x >= before.x + before.width  # a gap, or at least no overlap
+
+
+def test_region_bars_scale_to_the_largest_value_and_mirror_in_right_to_left():
+    from portal.admin.charts import region_bars
+
+    rows = [("Souss-Massa", (10, 4)), ("Oriental", (0, 0)), ("Rabat-Salé-Kénitra", (5, 20))]
+    left = region_bars(rows, width=400, margin=4)
+    right = region_bars(rows, rtl=True, width=400, margin=4)
+    longest = left["regions"][2].bars[1]
+    assert longest.x == 4 and longest.width == 400 - 2 * 4 - 44  # room left for its value
+    assert left["regions"][0].bars[0].width == longest.width / 2
+    assert left["regions"][1].bars[0].width == 0
+    # Right to left: the same lengths, growing from the right edge; names start on the right.
+    mirrored = right["regions"][0].bars[0]
+    assert mirrored.width == left["regions"][0].bars[0].width
+    assert mirrored.x + mirrored.width == 400 - 4
+    assert right["regions"][0].label_x == 396 and left["regions"][0].label_x == 4
+    # One line per region, its bars below its name, never overlapping the next region.
+    first, second = left["regions"][0], left["regions"][1]
+    assert first.label_y < first.bars[0].y < first.bars[1].y
+    assert first.bars[1].y + first.bars[1].height < second.label_y - 10
+    assert left["height"] >= second.bars[1].y + 15
+
+
+def test_region_bars_with_nothing_counted():
+    from portal.admin.charts import region_bars
+
+    chart = region_bars([("Oriental", (0, 0))])
+    assert [bar.width for bar in chart["regions"][0].bars] == [0, 0]
