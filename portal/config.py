@@ -139,6 +139,9 @@ class Config:
     FORGOT_ADDRESS_LIMIT = "10 per 15 minutes"
     CONFIRM_RESEND_ADDRESS_LIMIT = "10 per 15 minutes"
     INVITE_ADDRESS_LIMIT = "30 per hour"
+    # Public lookups: certificate numbers checked at /verify per client address (a person
+    # scanning a few certificates never meets it; a script trying numbers soon does).
+    VERIFY_ADDRESS_LIMIT = "60 per 15 minutes"
 
     # Second factor (TOTP): reviewers and administrators must enrol an authenticator app
     # and pass it at each login before any staff page opens (ASVS 4.3.1).

@@ -127,3 +127,20 @@ def can_examine(user, application):
 def can_download_as_staff(user, document):
     """Staff download an application's documents only when they may examine the application."""
     return can_examine(user, document.application)
+
+
+def can_get_certificate(user, application, certificate=None):
+    """Only the participant, once the application is completed and while the certificate stands."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and application.applicant_id == user.id
+        and application.status == ApplicationStatus.COMPLETED
+        and (certificate is None or not certificate.revoked)
+    )
+
+
+def can_revoke_certificate(user, certificate):
+    """Administrators revoke a certificate that still stands."""
+    return is_admin(user) and not certificate.revoked

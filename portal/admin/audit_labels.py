@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "association_changed": _l("Association modifiée"),
     "association_verified": _l("Association vérifiée"),
     "associations_merged": _l("Associations fusionnées"),
+    "certificate_revoked": _l("Certificat révoqué"),
 }
 
 # "%(id)s" is the object's number (or the application's reference).
@@ -63,6 +64,7 @@ OBJECT_LABELS = {
     "document": _l("Document n° %(id)s"),
     "outbox_email": _l("Courriel n° %(id)s"),
     "association": _l("Association n° %(id)s"),
+    "certificate": _l("Certificat n° %(id)s"),
 }
 
 # Object types as filter choices, and for the events that have no object number.
@@ -76,9 +78,13 @@ OBJECT_TYPE_LABELS = {
     "document": _l("Document"),
     "outbox_email": _l("Courriel"),
     "association": _l("Association"),
+    "certificate": _l("Certificat"),
 }
 
 FIELD_LABELS = {
+    # A certificate's number and the reason of its revocation.
+    "number": _l("Numéro"),
+    "reason": _l("Motif"),
     "name_fr": _l("Nom de la ville (français)"),
     "name_ar": _l("Nom de la ville (arabe)"),
     "name_en": _l("Nom de la ville (anglais)"),

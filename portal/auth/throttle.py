@@ -184,3 +184,24 @@ def spend_account_email(email):
     if not enabled():
         return True
     return _spend([_target_check(email)]) is None
+
+
+# Public lookups -------------------------------------------------------------------------
+
+
+class Lookups:
+    """The budget of a public lookup per client address, e.g. ``Lookups("verify", ...)``."""
+
+    def __init__(self, name, address_setting):
+        self.name = name
+        self.address_setting = address_setting
+
+    def spend(self):
+        """Count one lookup from this client address; seconds to wait when over budget, else None."""
+        if not enabled():
+            return None
+        limit = parse(current_app.config[self.address_setting])
+        return _spend([(limit, (self.name, "address", address_key()))])
+
+
+certificate_lookups = Lookups("verify", "VERIFY_ADDRESS_LIMIT")

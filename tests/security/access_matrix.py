@@ -26,6 +26,9 @@ MATRIX = {
     ("GET", "/tracks/<code>"): (200, 200, 200, 200, 200, 200),
     ("GET", "/privacy"): (200, 200, 200, 200, 200, 200),
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200),
+    # Certificate verification: anyone (the number is the proof; no personal data but the name).
+    ("GET", "/verify"): (200, 200, 200, 200, 200, 200),
+    ("GET", "/verify/<number>"): (200, 200, 200, 200, 200, 200),
     ("POST", "/lang/<code>"): (302, 302, 302, 302, 302, 302),
     # Accounts: logged-in visitors are sent to their own area.
     ("GET", "/auth/register"): (200, 302, 302, 302, 302, 302),
@@ -66,6 +69,8 @@ MATRIX = {
     ("POST", "/me/interests"): (LOGIN, 302, 302, 404, 404, 404),
     ("POST", "/me/interests/<int:interest_id>/delete"): (LOGIN, 302, 404, 404, 404, 404),
     ("GET", "/me/data.json"): (LOGIN, 200, 200, 404, 404, 404),
+    # The participant's own certificate only (staff see it at /verify, like anyone).
+    ("GET", "/me/applications/<reference>/certificate.pdf"): (LOGIN, 200, 404, 404, 404, 404),
     ("GET", "/me/delete"): (LOGIN, 200, 200, 404, 404, 404),
     ("POST", "/me/delete"): (LOGIN, 422, 422, 404, 404, 404),
     # Review area: reviewers of the offering and administrators.
@@ -88,6 +93,10 @@ MATRIX = {
     # Without the entry to keep, the search for it (GET) or back to it (POST).
     ("GET", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 302),
+    ("GET", "/admin/certificates"): (LOGIN, 404, 404, 404, 404, 200),
+    # The confirmation page; an empty POST lacks the reason (refused next to the field).
+    ("GET", "/admin/certificates/<int:certificate_id>/revoke"): (LOGIN, 404, 404, 404, 404, 200),
+    ("POST", "/admin/certificates/<int:certificate_id>/revoke"): (LOGIN, 404, 404, 404, 404, 422),
     ("GET", "/admin/cities"): (LOGIN, 404, 404, 404, 404, 200),
     ("GET", "/admin/cities/new"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/cities/new"): (LOGIN, 404, 404, 404, 404, 200),
@@ -139,6 +148,8 @@ def url_parameters(world):
         "reference": world.application.reference,
         "document_id": world.document.id,
         "token": "not-a-valid-token",
+        "number": world.certificate.number,
+        "certificate_id": world.spare_certificate.id,
     }
     return {
         "default": base,
@@ -147,6 +158,7 @@ def url_parameters(world):
         "/reopen": {**base, "offering_id": world.spare_offering.id},
         "/withdraw": {**base, "reference": world.withdraw_application.reference},
         "/lang/<code>": {**base, "code": "fr"},
+        "/certificate.pdf": {**base, "reference": world.completed_application.reference},
     }
 
 
