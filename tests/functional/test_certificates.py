@@ -359,3 +359,32 @@ def test_lookalike_letters_are_read_as_digits():
 def test_page_text_helper_sees_the_verify_form(app):
     page = page_text(app.test_client().get("/verify"))
     assert "Numéro du certificat" in page
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_every_state_of_the_certificate_pages_passes_the_nu_html_checker(app, html_checker, language):
+    user, application = _participant()
+    valid = issue(application, CertificateLanguage.FR)
+    _other, revoked_application = _participant()
+    revoked = issue(revoked_application, CertificateLanguage.AR)
+    client, admin = admin_client(app)
+    revoke(admin, revoked, "Erreur de saisie")
+    db.session.commit()
+    visitor = app.test_client()
+    visitor.post(f"/lang/{language}")
+    client.post(f"/lang/{language}")
+    participant = _logged_in(app, user)
+    participant.post(f"/lang/{language}")
+    pages = {
+        "form": visitor.get("/verify"),
+        "valid": visitor.get(f"/verify/{valid.number}"),
+        "revoked": visitor.get(f"/verify/{revoked.number}"),
+        "unknown": visitor.get("/verify/OFPPT-2026-AAAA-AAAA"),
+        "application": participant.get(f"/me/applications/{application.reference}"),
+        "list": client.get("/admin/certificates"),
+        "confirm": client.get(f"/admin/certificates/{valid.id}/revoke"),
+        "refused": client.post(f"/admin/certificates/{valid.id}/revoke", data={"reason": ""}),
+    }
+    assert [r.status_code for r in pages.values()] == [200, 200, 200, 404, 200, 200, 200, 422]
+    for name, response in pages.items():
+        html_checker.assert_valid(response.get_data(as_text=True), f"{name} ({language})")

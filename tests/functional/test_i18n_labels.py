@@ -138,6 +138,13 @@ EVENTS = [
     ),
     ("association_verified", "association", 8, {"state": "to_verify"}, {"state": "verified"}),
     (
+        "certificate_revoked",
+        "certificate",
+        4,
+        {"number": "OFPPT-2026-7KQ4-M9XD"},
+        {"number": "OFPPT-2026-7KQ4-M9XD", "reason": "Attestation obtenue par erreur"},
+    ),
+    (
         "associations_merged",
         "association",
         8,
@@ -153,7 +160,7 @@ RAW = sorted(
     | {"status", "year", "application #", "offering #", "user #", "outbox_email", "applications"}
     | {"draft", "closed", "management", "digital", "bac2", "reviewer", "admin", "applicant"}
     | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"}
-    | {"to_verify", "verified", "social", "health", "association #"},
+    | {"to_verify", "verified", "social", "health", "association #", "certificate #"},
     key=len,
     reverse=True,
 )
