@@ -388,3 +388,15 @@ def test_every_state_of_the_certificate_pages_passes_the_nu_html_checker(app, ht
     assert [r.status_code for r in pages.values()] == [200, 200, 200, 404, 200, 200, 200, 422]
     for name, response in pages.items():
         html_checker.assert_valid(response.get_data(as_text=True), f"{name} ({language})")
+
+
+def test_the_participants_data_export_holds_the_certificate(app):
+    user, application = _participant()
+    client = _logged_in(app, user)
+    client.get(_pdf_url(application, "ar"))
+    number = db.session.scalar(select(Certificate.number))
+    exported = client.get("/me/data.json").get_json()
+    [entry] = [a for a in exported["applications"] if a["reference"] == application.reference]
+    assert entry["certificate"]["number"] == number
+    assert entry["certificate"]["language"] == "ar"
+    assert entry["certificate"]["revoked_at"] is None
