@@ -25,7 +25,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=24), nullable=False),
-        sa.Column("language", sa.String(length=2), nullable=True),
+        sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("issued_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_by_id", sa.Integer(), nullable=True),

@@ -24,7 +24,8 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
-    language: Mapped[str | None] = mapped_column(String(2))
+    # Room beyond the two letters: a wrong value is refused by the CHECK, on both databases.
+    language: Mapped[str | None] = mapped_column(String(8))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
