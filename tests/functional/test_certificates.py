@@ -400,3 +400,37 @@ def test_the_participants_data_export_holds_the_certificate(app):
     assert entry["certificate"]["number"] == number
     assert entry["certificate"]["language"] == "ar"
     assert entry["certificate"]["revoked_at"] is None
+
+
+def _more_certificates(times):
+    """``times`` more completed participants with their certificates."""
+    offering = factories.offering(seats=100, course_starts_on=utcnow() - timedelta(days=60))
+    for _ in range(times):
+        issue(factories.application(offering_=offering, status="completed"), CertificateLanguage.FR)
+    db.session.commit()
+
+
+def _statements(client, query_counter, path, status=200):
+    client.get(path)  # warm caches (locale, compiled templates) outside the count
+    with query_counter() as counter:
+        assert client.get(path).status_code == status, path
+    return counter.count
+
+
+def test_certificate_pages_run_a_constant_number_of_queries(app, query_counter):
+    user, application = _participant()
+    number = issue(application, CertificateLanguage.FR).number
+    _more_certificates(2)
+    admin, _admin = admin_client(app)
+    participant = _logged_in(app, user)
+    pages = [
+        (app.test_client(), f"/verify/{number}", 200),
+        (app.test_client(), "/verify/OFPPT-2026-AAAA-AAAA", 404),
+        (admin, "/admin/certificates", 200),
+        (participant, f"/me/applications/{application.reference}", 200),
+    ]
+    small = [_statements(client, query_counter, path, status) for client, path, status in pages]
+    _more_certificates(30)
+    assert [_statements(client, query_counter, path, status) for client, path, status in pages] == small
+    # The public lookup is one query (plus the session's, none for a visitor).
+    assert small[0] <= 2
