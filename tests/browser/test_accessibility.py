@@ -151,8 +151,12 @@ def test_certificate_pages_have_no_serious_violation(browser_page, people, langu
         ("verify revoked", f"/verify/{revoked_number}"),
     ]
     assert audit_pages(visitor, pages) == {}
+    visitor.shot("verify-revoked")
+    visitor.goto(f"/verify/{valid_number}")
+    visitor.shot("verify-valid")
     participant = start_journey(browser_page, language, people["applicant"])
     assert audit_pages(participant, [("completed application", f"/me/applications/{reference}")]) == {}
+    participant.shot("certificate-download")
     # Last: the browser logs the 404 as a console error, which the journey's checks refuse.
     assert browser_page.goto("/verify/OFPPT-2026-AAAA-AAAA").status == 404
     assert audit(participant, "verify unknown") == []
