@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 from sqlalchemy import func, select
 
+from portal.applications.models import Application
 from portal.certificates import numbers
 from portal.certificates.models import Certificate
 from portal.certificates.operations import CertificateError, issue, revoke
@@ -23,7 +24,7 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.vocabulary import CertificateLanguage
 from tests import factories
-from tests.helpers import admin_client, audit_events, page_text
+from tests.helpers import THREADS, Race, admin_client, audit_events, page_text
 
 TRACK_FR = "Transformation numérique des associations"
 TRACK_AR = "التحول الرقمي للجمعيات"
@@ -434,3 +435,19 @@ def test_certificate_pages_run_a_constant_number_of_queries(app, query_counter):
     assert [_statements(client, query_counter, path, status) for client, path, status in pages] == small
     # The public lookup is one query (plus the session's, none for a visitor).
     assert small[0] <= 2
+
+
+def test_first_downloads_at_the_same_moment_issue_one_certificate(app):
+    """Eight first downloads at once (two tabs, a double click...) end with one certificate."""
+    _user, application = _participant()
+    application_id = application.id
+    db.session.commit()
+
+    def download(language):
+        issue(db.session.get(Application, application_id), language)
+
+    languages = [CertificateLanguage.FR, CertificateLanguage.AR] * (THREADS // 2)
+    race = Race(app, THREADS).run([[language] for language in languages], download)
+    assert race.errors == []
+    assert race.outcomes["ok"] == THREADS
+    assert db.session.scalar(select(func.count(Certificate.id))) == 1
