@@ -72,12 +72,14 @@ class _Certificate(FPDF):
         else:
             self.set_text_shaping(use_shaping_engine=True, direction="ltr")
 
-    def line(self, text, size, style="", color=DARK, height=None, align="C", rtl=None):
-        """A centred (or aligned) paragraph on the full width, then the next line."""
+    def line(self, text, size, style="", color=DARK, height=None, align="C", rtl=None, inset=0):
+        """A centred (or aligned) paragraph, ``inset`` mm narrower on each side, then the next line."""
         self.direction(self.rtl if rtl is None else rtl)
         self.set_font(FONT, style, size)
         self.set_text_color(*color)
-        self.multi_cell(0, height or size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
+        self.set_x(self.l_margin + inset)
+        width = self.w - self.l_margin - self.r_margin - 2 * inset
+        self.multi_cell(width, height or size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
         self.direction(self.rtl)
 
     def frame(self):
@@ -108,6 +110,11 @@ class _Certificate(FPDF):
         self.link(x, y, size, size, url)
 
 
+def _unbroken(text):
+    """``text`` with no-break spaces: a date is never split across two lines."""
+    return text.replace(" ", "\u00a0")
+
+
 def _body(facts, language):
     """The sentences of the certificate in ``language`` (called inside force_locale)."""
     arabic = language == CertificateLanguage.AR
@@ -120,7 +127,7 @@ def _body(facts, language):
         where = _(
             "dispensée à %(city)s dans le cadre du programme de formation des acteurs associatifs, session ouverte le %(start)s, année de formation %(year)s.",
             city=city,
-            start=format_day(facts.course_starts_on),
+            start=_unbroken(format_day(facts.course_starts_on)),
             year=year,
         )
     else:
@@ -161,7 +168,8 @@ def render(facts, language):
         pdf.line(name, 26, "B", DARK, height=13)
         pdf.line(_("a suivi et achevé la formation"), 15, height=8)
         pdf.line(f"« {track} »" if not rtl else f"«{track}»", 20, "B", GREEN, height=11)
-        pdf.line(where, 14, height=7)
+        pdf.ln(1)
+        pdf.line(where, 14, height=7, inset=18)
 
         # The foot: number and date on the reading side's start, the QR code at its end.
         qr_y = PAGE_H - MARGIN - QR_SIZE - 6

@@ -451,3 +451,10 @@ def test_first_downloads_at_the_same_moment_issue_one_certificate(app):
     assert race.errors == []
     assert race.outcomes["ok"] == THREADS
     assert db.session.scalar(select(func.count(Certificate.id))) == 1
+
+
+def test_the_arabic_certificate_uses_the_latin_name_when_there_is_no_arabic_one(app):
+    user, application = _participant(first_name_ar=None, last_name_ar=None)
+    response = _logged_in(app, user).get(_pdf_url(application, "ar"))
+    text = _normalised(PdfReader(io.BytesIO(response.data)).pages[0].extract_text())
+    assert "Salma Bennani" in text and TRACK_AR in text
