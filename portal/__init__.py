@@ -187,6 +187,7 @@ def register_blueprints(app):
     from portal.auth.views import account_bp
     from portal.auth.views import bp as auth_bp
     from portal.catalog.views import bp as catalog_bp
+    from portal.certificates.views import bp as certificates_bp
     from portal.demand.views import bp as demand_bp
     from portal.privacy.views import bp as privacy_bp
     from portal.reach.views import bp as reach_bp
@@ -202,6 +203,7 @@ def register_blueprints(app):
     app.register_blueprint(privacy_bp)
     app.register_blueprint(associations_bp)
     app.register_blueprint(reach_bp)
+    app.register_blueprint(certificates_bp)
 
 
 def register_errorhandlers(app):

@@ -142,6 +142,9 @@ class Config:
     # Searches of the register of associations per client address (a live list asks at each
     # pause in typing; enough for that, too few to copy the register).
     ASSOCIATION_SEARCH_ADDRESS_LIMIT = "60 per minute"
+    # Public lookups: certificate numbers checked at /verify per client address (a person
+    # scanning a few certificates never meets it; a script trying numbers soon does).
+    VERIFY_ADDRESS_LIMIT = "60 per 15 minutes"
 
     # Second factor (TOTP): reviewers and administrators must enrol an authenticator app
     # and pass it at each login before any staff page opens (ASVS 4.3.1).

@@ -5,6 +5,7 @@ from portal.associations.models import Association
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Region, Track
+from portal.certificates.models import Certificate
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 
@@ -13,6 +14,7 @@ __all__ = [
     "Application",
     "Association",
     "AuditEvent",
+    "Certificate",
     "City",
     "Document",
     "Interest",

@@ -216,3 +216,20 @@ def is_referent_of(user, association):
 def can_decide_membership(user, membership):
     """A referent of the claim's association endorses or declines it (not their own claim)."""
     return is_referent_of(user, membership.association) and membership.user_id != user.id
+
+
+def can_get_certificate(user, application, certificate=None):
+    """Only the participant, once the application is completed and while the certificate stands."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and application.applicant_id == user.id
+        and application.status == ApplicationStatus.COMPLETED
+        and (certificate is None or not certificate.revoked)
+    )
+
+
+def can_revoke_certificate(user, certificate):
+    """Administrators revoke a certificate that still stands."""
+    return is_admin(user) and not certificate.revoked

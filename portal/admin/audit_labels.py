@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "referent_added": _l("Référent d'association nommé"),
     "referent_removed": _l("Référent d'association retiré"),
     "membership_decided": _l("Adhésion confirmée ou non par un référent"),
+    "certificate_revoked": _l("Certificat révoqué"),
 }
 
 # "%(id)s" is the object's number (or the application's reference).
@@ -71,6 +72,7 @@ OBJECT_LABELS = {
     "outbox_email": _l("Courriel n° %(id)s"),
     "association": _l("Association n° %(id)s"),
     "association_membership": _l("Adhésion n° %(id)s"),
+    "certificate": _l("Certificat n° %(id)s"),
 }
 
 # Object types as filter choices, and for the events that have no object number.
@@ -86,9 +88,13 @@ OBJECT_TYPE_LABELS = {
     "outbox_email": _l("Courriel"),
     "association": _l("Association"),
     "association_membership": _l("Adhésion"),
+    "certificate": _l("Certificat"),
 }
 
 FIELD_LABELS = {
+    # A certificate's number and the reason of its revocation.
+    "number": _l("Numéro"),
+    "reason": _l("Motif"),
     "name_fr": _l("Nom de la ville (français)"),
     "name_ar": _l("Nom de la ville (arabe)"),
     "name_en": _l("Nom de la ville (anglais)"),

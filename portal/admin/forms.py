@@ -308,3 +308,13 @@ class SetPasswordForm(FlaskForm):
     """The invited staff member chooses a password."""
 
     password, confirm = new_password_fields()
+
+
+class RevokeCertificateForm(FlaskForm):
+    """Revoking a certificate: the reason, kept in the audit log (required)."""
+
+    reason = TextAreaField(
+        _l("Motif de la révocation"),
+        filters=[strip],
+        validators=[max_length(500), _required(), NoControlCharactersInText()],
+    )

@@ -4,6 +4,7 @@ from portal.admin import (  # noqa: F401 - each module adds its routes to the bl
     associations,
     audit_log,
     bp,
+    certificates,
     cities,
     dashboard,
     downloads,

@@ -24,6 +24,7 @@ from portal.associations import membership
 from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
 from portal.catalog.views import open_offerings
+from portal.certificates.operations import certificate_of
 from portal.demand.operations import my_interests
 from portal.extensions import db
 from portal.safety import takes_files
@@ -153,11 +154,15 @@ def detail(reference):
         select(StatusChange).where(StatusChange.application_id == application.id).order_by(StatusChange.id)
     ).all()
     rank = waitlist_rank(application) if application.status == ApplicationStatus.WAITLISTED else None
+    # A completed participant downloads their certificate here (issued at the first download).
+    completed = application.status == ApplicationStatus.COMPLETED
     return render_template(
         "applications/detail.html",
         application=application,
         history=history,
         rank=rank,
+        completed=completed,
+        certificate=certificate_of(application) if completed else None,
         decisions_with_message=DECISIONS_WITH_MESSAGE,
     )
 

@@ -190,7 +190,7 @@ def spend_account_email(email):
 
 
 class AddressRequests:
-    """The budget of a public read per client address, e.g. the register's search box."""
+    """The budget of a public read per client address: the register's search box, certificate checks."""
 
     def __init__(self, name, address_setting):
         self.name = name
@@ -205,3 +205,4 @@ class AddressRequests:
 
 
 association_search = AddressRequests("association-search", "ASSOCIATION_SEARCH_ADDRESS_LIMIT")
+certificate_lookups = AddressRequests("verify", "VERIFY_ADDRESS_LIMIT")

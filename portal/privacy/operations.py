@@ -27,6 +27,7 @@ from portal.auth.operations import WRONG_PASSWORD
 from portal.auth.passwords import verify_password
 from portal.auth.sessions import active_sessions, end_all_sessions
 from portal.catalog.models import Offering
+from portal.certificates.models import Certificate
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
@@ -93,6 +94,12 @@ def personal_data(user):
         .order_by(Review.application_id, Review.id)
     ):
         reviews.setdefault(review.application_id, []).append(review)
+    certificates = {
+        c.application_id: c
+        for c in db.session.scalars(
+            select(Certificate).join(Certificate.application).where(Application.applicant_id == user.id)
+        )
+    }
     interests = db.session.scalars(
         select(Interest)
         .options(joinedload(Interest.track), joinedload(Interest.city))
@@ -119,7 +126,9 @@ def personal_data(user):
         "profile": None if profile is None else _profile_data(profile),
         "association_membership": _membership_data(membership.membership_of(user)),
         "referent_of": [a.name_fr for a in membership.referred_associations(user)],
-        "applications": [_application_data(a, reviews.get(a.id, ())) for a in applications],
+        "applications": [
+            _application_data(a, reviews.get(a.id, ()), certificates.get(a.id)) for a in applications
+        ],
         "staff_actions": _staff_actions_data(events, applications),
         "interests": [
             {
@@ -278,9 +287,23 @@ def _register_entry(association):
     }
 
 
-def _application_data(application, reviews):
+def _certificate_data(certificate):
+    """The certificate of an application as its holder may read it (None: no certificate)."""
+    if certificate is None:
+        return None
+    return {
+        "number": certificate.number,
+        "language": certificate.language,
+        "issued_at": _when(certificate.issued_at),
+        "revoked_at": _when(certificate.revoked_at),
+        "revocation_reason": certificate.revocation_reason,
+    }
+
+
+def _application_data(application, reviews, certificate=None):
     offering = application.offering
     return {
+        "certificate": _certificate_data(certificate),
         "reference": application.reference,
         "track": offering.track.code,
         "track_title": offering.track.title_fr,

@@ -6,6 +6,7 @@ are recorded and written to screenshots/axe-summary.md at the end of the run.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,8 +15,10 @@ from portal.applications.models import Interest
 from portal.associations.operations import find_or_declare
 from portal.audit import record
 from portal.auth.models import User
+from portal.certificates.operations import issue, revoke
 from portal.extensions import db
-from portal.vocabulary import AssociationField
+from portal.timeutil import utcnow
+from portal.vocabulary import AssociationField, CertificateLanguage
 from tests import factories
 from tests.browser.helpers import (
     city,
@@ -145,8 +148,42 @@ def test_admin_pages_have_no_serious_violation(browser_page, people, language):
         ("register entry form", f"/admin/associations/{keep_id}/edit"),
         ("register merge search", f"/admin/associations/{drop_id}/merge"),
         ("register merge confirmation", f"/admin/associations/{drop_id}/merge?keep={keep_id}"),
+        ("certificates", "/admin/certificates"),
     ]
     assert audit_pages(journey, pages) == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_certificate_pages_have_no_serious_violation(browser_page, people, language):
+    """The participant's certificate block, the public verification (valid, revoked, unknown, form)."""
+    applicant = db.session.scalar(select(User).where(User.email == people["applicant"]))
+    started = offering_of("IA-APPL", "casablanca")
+    started.course_starts_on = utcnow() - timedelta(days=60)
+    application = factories.application(applicant, started, status="completed")
+    valid = issue(application, CertificateLanguage.FR)
+    other = factories.application(factories.user(), started, status="completed")
+    revoked = issue(other, CertificateLanguage.AR)
+    admin = db.session.scalar(select(User).where(User.email == people["admin"]))
+    revoke(admin, revoked, "Erreur de saisie")
+    reference, valid_number, revoked_number = application.reference, valid.number, revoked.number
+    db.session.commit()
+    release_database()
+    visitor = start_journey(browser_page, language)
+    pages = [
+        ("verify form", "/verify"),
+        ("verify valid", f"/verify/{valid_number}"),
+        ("verify revoked", f"/verify/{revoked_number}"),
+    ]
+    assert audit_pages(visitor, pages) == {}
+    visitor.shot("verify-revoked")
+    visitor.goto(f"/verify/{valid_number}")
+    visitor.shot("verify-valid")
+    participant = start_journey(browser_page, language, people["applicant"])
+    assert audit_pages(participant, [("completed application", f"/me/applications/{reference}")]) == {}
+    participant.shot("certificate-download")
+    # Last: the browser logs the 404 as a console error, which the journey's checks refuse.
+    assert browser_page.goto("/verify/OFPPT-2026-AAAA-AAAA").status == 404
+    assert audit(participant, "verify unknown") == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

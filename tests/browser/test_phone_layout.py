@@ -6,11 +6,16 @@ line up. The home page shows its main action in the first screen and groups the
 offerings by track.
 """
 
+from datetime import timedelta
+
 import pytest
 
 from portal.audit import record
 from portal.auth.models import User
+from portal.certificates.operations import issue
 from portal.extensions import db
+from portal.timeutil import utcnow
+from portal.vocabulary import CertificateLanguage
 from tests import factories
 from tests.browser.helpers import offering_of, start_journey
 
@@ -138,6 +143,23 @@ def test_admin_tables_fit_a_phone(browser_page, busy, language, path, name):
     journey = start_journey(browser_page, language, busy["admin"])
     journey.goto(path)
     assert_fits(journey, name)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_certificate_pages_fit_a_phone(browser_page, people, language):
+    started = offering_of("IA-APPL", "casablanca")
+    started.course_starts_on = utcnow() - timedelta(days=60)
+    participant = factories.user(profile={"first_name": "Fatima-Zahra", "last_name": "El Ouazzani"})
+    number = issue(
+        factories.application(participant, started, status="completed"), CertificateLanguage.FR
+    ).number
+    db.session.commit()
+    visitor = start_journey(browser_page, language)
+    visitor.goto(f"/verify/{number}")
+    assert_fits(visitor, "layout-verify")
+    admin = start_journey(browser_page, language, people["admin"])
+    admin.goto("/admin/certificates")
+    assert_fits(admin, "layout-admin-certificates")
 
 
 @pytest.mark.parametrize("language", ["fr", "ar", "en"])

@@ -10,11 +10,12 @@ from portal.applications.models import Interest
 from portal.associations.operations import find_or_declare
 from portal.audit import AuditEvent
 from portal.catalog.models import City, Offering, Region, Track
+from portal.certificates.operations import issue
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.notifications.outbox import enqueue_to_user
 from portal.timeutil import utcnow
-from portal.vocabulary import AssociationField
+from portal.vocabulary import AssociationField, CertificateLanguage
 from tests import factories
 from tests.helpers import admin_client
 
@@ -41,6 +42,8 @@ ADMIN_GETS = [
     "/admin/reach",
     "/admin/reach.csv",
     "/admin/reach.xlsx",
+    "/admin/certificates",
+    "/admin/certificates/{certificate}/revoke",
 ]
 ADMIN_POSTS = [
     "/admin/cities/new",
@@ -62,6 +65,7 @@ ADMIN_POSTS = [
     "/admin/users/{user}/reactivate",
     "/admin/users/{user}/reset-two-factor",
     "/admin/outbox/{email}/retry",
+    "/admin/certificates/{certificate}/revoke",
 ]
 
 
@@ -74,8 +78,12 @@ def objects(app):
     association = find_or_declare(
         name_fr="Association Al Amal", registration_number="RSK-2015-0421", field=AssociationField.SOCIAL
     )
+    started = factories.offering(course_starts_on=utcnow() - timedelta(days=30))
+    completed = factories.application(offering_=started, status="completed")
+    certificate = issue(completed, CertificateLanguage.FR)
     db.session.commit()
     return {
+        "certificate": certificate.id,
         "association": association.id,
         "city": offering.city_id,
         "track": offering.track_id,

@@ -219,7 +219,9 @@ def test_a_referent_of_an_association_does_not_judge_its_members(app):
     client = app.test_client()
     assert factories.login(client, staff).status_code == 302
     queue = _queue_refs(client)
-    assert f"/review/applications/{member_ref}" not in queue and f"/review/applications/{unlinked_ref}" in queue
+    assert (
+        f"/review/applications/{member_ref}" not in queue and f"/review/applications/{unlinked_ref}" in queue
+    )
     assert client.get(f"/review/applications/{member_ref}").status_code == 404
     with pytest.raises(workflow.ConflictOfInterest):
         workflow.transition(_fresh(member), "accepted", db.session.merge(staff))

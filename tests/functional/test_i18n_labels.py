@@ -155,6 +155,13 @@ EVENTS = [
         {"state": "endorsed"},
     ),
     (
+        "certificate_revoked",
+        "certificate",
+        4,
+        {"number": "OFPPT-2026-7KQ4-M9XD"},
+        {"number": "OFPPT-2026-7KQ4-M9XD", "reason": "Attestation obtenue par erreur"},
+    ),
+    (
         "associations_merged",
         "association",
         8,
@@ -170,7 +177,7 @@ RAW = sorted(
     | {"status", "year", "application #", "offering #", "user #", "outbox_email", "applications"}
     | {"draft", "closed", "management", "digital", "bac2", "reviewer", "admin", "applicant"}
     | {"under_review", "accepted", "waitlisted", "failed", "pending", "True", "False", "2026-11-30"}
-    | {"to_verify", "verified", "social", "health", "association #"}
+    | {"to_verify", "verified", "social", "health", "association #", "certificate #"}
     | {"confirmed", "not_completed", "never_came", "endorsed", "declined", "association_membership #"},
     key=len,
     reverse=True,

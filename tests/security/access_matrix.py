@@ -27,6 +27,9 @@ MATRIX = {
     ("GET", "/privacy"): (200, 200, 200, 200, 200, 200),
     ("GET", "/programme"): (200, 200, 200, 200, 200, 200),
     ("GET", "/healthz"): (200, 200, 200, 200, 200, 200),
+    # Certificate verification: anyone (the number is the proof; no personal data but the name).
+    ("GET", "/verify"): (200, 200, 200, 200, 200, 200),
+    ("GET", "/verify/<number>"): (200, 200, 200, 200, 200, 200),
     ("POST", "/lang/<code>"): (302, 302, 302, 302, 302, 302),
     # The register's search (registration is anonymous): public, throttled per address.
     ("GET", "/associations/search"): (200, 200, 200, 200, 200, 200),
@@ -73,6 +76,8 @@ MATRIX = {
     ("GET", "/me/association"): (LOGIN, 404, 200, 404, 404, 404),
     ("POST", "/me/association/members/<int:membership_id>"): (LOGIN, 404, 302, 404, 404, 404),
     ("GET", "/me/data.json"): (LOGIN, 200, 200, 404, 404, 404),
+    # The participant's own certificate only (staff see it at /verify, like anyone).
+    ("GET", "/me/applications/<reference>/certificate.pdf"): (LOGIN, 200, 404, 404, 404, 404),
     ("GET", "/me/delete"): (LOGIN, 200, 200, 404, 404, 404),
     ("POST", "/me/delete"): (LOGIN, 422, 422, 404, 404, 404),
     # Review area: reviewers of the offering and administrators.
@@ -108,6 +113,10 @@ MATRIX = {
     ),
     ("GET", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/associations/<int:association_id>/merge"): (LOGIN, 404, 404, 404, 404, 302),
+    ("GET", "/admin/certificates"): (LOGIN, 404, 404, 404, 404, 200),
+    # The confirmation page; an empty POST lacks the reason (refused next to the field).
+    ("GET", "/admin/certificates/<int:certificate_id>/revoke"): (LOGIN, 404, 404, 404, 404, 200),
+    ("POST", "/admin/certificates/<int:certificate_id>/revoke"): (LOGIN, 404, 404, 404, 404, 422),
     ("GET", "/admin/cities"): (LOGIN, 404, 404, 404, 404, 200),
     ("GET", "/admin/cities/new"): (LOGIN, 404, 404, 404, 404, 200),
     ("POST", "/admin/cities/new"): (LOGIN, 404, 404, 404, 404, 200),
@@ -163,6 +172,8 @@ def url_parameters(world):
         "reference": world.application.reference,
         "document_id": world.document.id,
         "token": "not-a-valid-token",
+        "number": world.certificate.number,
+        "certificate_id": world.spare_certificate.id,
     }
     return {
         "default": base,
@@ -171,6 +182,7 @@ def url_parameters(world):
         "/reopen": {**base, "offering_id": world.spare_offering.id},
         "/withdraw": {**base, "reference": world.withdraw_application.reference},
         "/lang/<code>": {**base, "code": "fr"},
+        "/certificate.pdf": {**base, "reference": world.completed_application.reference},
     }
 
 

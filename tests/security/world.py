@@ -10,6 +10,7 @@ which routes are tried does not change what the others answer.
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -17,9 +18,11 @@ from flask import current_app
 from portal.applications.models import Document, Interest
 from portal.associations.membership import claim
 from portal.associations.operations import find_or_declare
+from portal.certificates.operations import issue
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
-from portal.vocabulary import AssociationField
+from portal.timeutil import utcnow
+from portal.vocabulary import AssociationField, CertificateLanguage
 from tests import factories
 from tests.samples import PDF
 
@@ -52,6 +55,10 @@ class World:
     email: object
     city: object
     track: object
+    # The owner's completed application, its certificate, and a spare one to revoke.
+    completed_application: object = None
+    certificate: object = None
+    spare_certificate: object = None
 
     def user(self, role):
         """The user playing ``role`` (None for anonymous)."""
@@ -136,8 +143,18 @@ def build_world():
         city=city,
         track=track,
     )
+    _add_certificates(world)
     db.session.flush()
     return world
+
+
+def _add_certificates(world):
+    """The owner completed a past course: a certificate, and a spare one (another participant)."""
+    started = factories.offering(city=world.city, course_starts_on=utcnow() - timedelta(days=60))
+    world.completed_application = factories.application(world.owner, started, status="completed")
+    world.certificate = issue(world.completed_application, CertificateLanguage.FR)
+    spare = factories.application(factories.user(profile={"city": world.city}), started, status="completed")
+    world.spare_certificate = issue(spare, CertificateLanguage.FR)
 
 
 def new_client(app):

@@ -18,6 +18,9 @@ INDIRECT = {
     "psycopg": "the PostgreSQL driver, chosen by SQLALCHEMY_DATABASE_URI",
     "brotli": "Flask-Static-Digest's brotli copies",
     "gunicorn": "the production server (gunicorn.conf.py, make serve)",
+    "uharfbuzz": "fpdf2's text shaping (Arabic certificates)",
+    "fonttools": "fpdf2's font parsing and subsetting",
+    "defusedxml": "fpdf2's dependency, pinned with it",
 }
 # Distribution name -> the module it is imported as, when they differ.
 MODULES = {
@@ -32,6 +35,7 @@ MODULES = {
     "argon2-cffi": "argon2",
     "email-validator": "email_validator",
     "pillow": "PIL",
+    "fpdf2": "fpdf",
 }
 
 

@@ -204,6 +204,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         ApplicationStatus,
         AssociationField,
         AssociationState,
+        CertificateLanguage,
         CompletionReason,
         DocumentKind,
         Domain,
@@ -232,6 +233,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         ("association", "field"): AssociationField,
         ("association", "state"): AssociationState,
         ("membership", "state"): Endorsement,
+        ("certificate", "language"): CertificateLanguage,
     }
     assert {key: vocabulary for key, (_name, vocabulary) in _vocabulary_columns().items()} == expected
 
@@ -335,6 +337,20 @@ def test_the_migration_checks_every_vocabulary_column_and_keeps_the_rows(empty_d
         with db.engine.connect() as connection:
             before = _row_counts(connection)
         upgrade()
+        with db.engine.begin() as connection:
+            # A table created empty since the seed's revision gets its row now (the CHECK is
+            # tried on it below): the certificate of the seeded application.
+            application_id = connection.execute(text("SELECT min(id) FROM application")).scalar()
+            connection.execute(
+                db.metadata.tables["certificate"]
+                .insert()
+                .values(
+                    application_id=application_id,
+                    number="OFPPT-2026-0000-0000",
+                    language="fr",
+                    issued_at=datetime(2026, 12, 7),
+                )
+            )
         with db.engine.connect() as connection:
             after = _row_counts(connection)
             # Tables created since (the register of associations) are filled from the rows kept.
