@@ -317,3 +317,10 @@ class Race:
             thread.join(timeout=120)
             assert not thread.is_alive(), "a worker thread hung"
         return self
+
+
+def reach_cells(html, row):
+    """{figure: text} of the reach table's row ``data-row="row"`` (/admin/reach, /programme)."""
+    match = re.search(rf'<tr[^>]*data-row="{re.escape(row)}"[^>]*>(.*?)</tr>', html, re.S)
+    assert match, row
+    return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', match.group(1)))

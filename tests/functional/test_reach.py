@@ -19,6 +19,7 @@ from portal.reach import disclosure
 from portal.timeutil import utcnow
 from tests import factories
 from tests.helpers import admin_client, page_text
+from tests.helpers import reach_cells as cells
 
 YEAR = academic_year(utcnow())
 
@@ -83,13 +84,6 @@ def year_world(app):
         ]
     )
     db.session.commit()
-
-
-def cells(html, row):
-    """{figure: text} of the reach table's row ``data-row="row"``."""
-    match = re.search(rf'<tr[^>]*data-row="{re.escape(row)}"[^>]*>(.*?)</tr>', html, re.S)
-    assert match, row
-    return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', match.group(1)))
 
 
 def test_the_figures_of_a_hand_made_year(app, year_world):
