@@ -434,7 +434,7 @@ def anonymise_user(user):
 
 
 def anonymise_application(application):
-    """Erase an application's free texts, documents, review comments and messages; flush.
+    """Erase an application's free texts, documents, review comments, messages and certificate; flush.
 
     Its offering, status, dates, scores and history of statuses stay for the statistics.
     Returns False when it was already anonymised.
@@ -452,6 +452,9 @@ def anonymise_application(application):
     db.session.execute(
         StatusChange.__table__.update().where(StatusChange.application_id == application.id).values(note=None)
     )
+    # A certificate names its holder to anyone who has its number: it goes with the person
+    # (its number is then unknown at /verify).
+    db.session.execute(delete(Certificate).where(Certificate.application_id == application.id))
     db.session.flush()
     return True
 

@@ -259,6 +259,20 @@ def test_an_unknown_number_is_a_clear_404(app):
         assert "Salma" not in page
 
 
+def test_erasing_the_account_takes_the_certificate_with_it(app):
+    from portal.privacy.operations import anonymise_user
+
+    user, application = _participant()
+    number = issue(application, CertificateLanguage.FR).number
+    db.session.commit()
+    assert app.test_client().get(f"/verify/{number}").status_code == 200
+    anonymise_user(user)
+    db.session.commit()
+    response = app.test_client().get(f"/verify/{number}")
+    assert response.status_code == 404 and 'data-result="unknown"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Certificate.id))) == 0
+
+
 def test_verification_in_arabic_and_english(app):
     _user, application = _participant()
     number = issue(application, CertificateLanguage.FR).number
