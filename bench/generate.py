@@ -417,6 +417,7 @@ def populate(
     ``burst_applicants`` confirmed applicants without applications and ``burst_offerings``
     open offerings with 1,000 seats are added for the submission burst.
     """
+    from portal.applications import counts as application_counts
     from portal.applications.models import Application, Document, Interest, StatusChange
     from portal.audit import AuditEvent
     from portal.auth.passwords import hash_password
@@ -611,6 +612,8 @@ def populate(
         db.session.execute(
             Offering.__table__.update().where(Offering.id == offering_id).values(seats_held=value)
         )
+    # The counts per offering and status the workflow keeps, as the migration fills them.
+    application_counts.fix()
 
     # Demand signals: some applicants want a track in a city without an offering.
     offered = set(db.session.execute(select(Offering.track_id, Offering.city_id)))

@@ -720,8 +720,9 @@ class Target:
     notes: list = field(default_factory=list)
 
 
-# Set by --no-cache: P1 and P4 then render their pages on every request.
-NO_CACHE = {"PORTAL_VISITOR_PAGE_CACHE_SECONDS": "0", "PORTAL_DASHBOARD_CACHE_SECONDS": "0"}
+# Set by --no-cache: P1 and P7 then render their pages on every request. (P4, the
+# dashboard, always does: its counts are live, and its demand ranking is not kept either.)
+NO_CACHE = {"PORTAL_VISITOR_PAGE_CACHE_SECONDS": "0"}
 
 
 def portal_env(run_dir, target, secret, no_cache=False, **extra):
@@ -734,6 +735,8 @@ def portal_env(run_dir, target, secret, no_cache=False, **extra):
         # Every request of the benchmark comes from one address: per-address limits would
         # answer 429 to most of them.
         "PORTAL_RATELIMIT_ENABLED": "false",
+        # P4 measures the dashboard with no cache at all (issue 16).
+        "PORTAL_DEMAND_CACHE_SECONDS": "0",
     }
     if no_cache:
         env.update(NO_CACHE)
@@ -936,7 +939,7 @@ def read_scenarios(target, servers, big_pop, small_pop, args):
         ("P3-1k", f"review queue page 1 at {human(args.sizes[0])}", small,
          f"/review?offering={small_pop.queue_offering_id}&status={small_pop.queue_status}&sort=score_desc&page=1",
          reviewer_small, why_small, min(50, small_pop.queue_count)),
-        ("P4", f"admin dashboard /admin ({human(args.sizes[2])})", big, "/admin", admin, why_admin, 0),
+        ("P4", f"admin dashboard /admin, uncached ({human(args.sizes[2])})", big, "/admin", admin, why_admin, 0),
     ]  # fmt: skip
     for key, label, server, path, browser, why, min_rows in wanted:
         scenario = Scenario(key, label, server, path, connections=connections)
@@ -1092,6 +1095,13 @@ def target_goals(target, args):
             detail += f"; by server CPU time per request {theirs / mine:.0%}"
         goals.append((f"{key} ≥ {threshold:.0%} of {base}", met, detail))
 
+    def cpu_within(key, base, factor):
+        mine, theirs = (summaries.get(key) or {}).get("cpu"), (summaries.get(base) or {}).get("cpu")
+        value = mine / theirs if mine and theirs else None
+        met = None if value is None else value <= factor
+        detail = notes.get(key, "") if value is None else f"{value:.1f}× {base}'s CPU per request"
+        goals.append((f"{key} ≤ {factor}× {base} by server CPU time per request", met, detail))
+
     share("P1", "B1", 0.60)
     # The programme's reach is a visitor page: as fast as the catalogue, within 20%.
     share("P7", "B1", 0.60)
@@ -1112,7 +1122,8 @@ def target_goals(target, args):
         ("P3 last page within 30% of the first", None if value is None else abs(1 - value) <= 0.3,
          "" if value is None else f"last/first {value:.0%}")
     )  # fmt: skip
-    share("P4", "B1", 0.20)
+    # Issue 16: the dashboard uncached, by server CPU time per request against B1's.
+    cpu_within("P4", "B1", 10)
     check, burst = target.burst_verification, target.burst
     if burst and check:
         clean = (
@@ -1129,7 +1140,8 @@ def target_goals(target, args):
         goals.append(("P5 zero errors, zero lost or duplicated applications", clean, detail))
     else:
         goals.append(("P5 zero errors, zero lost or duplicated applications", None, ""))
-    share("P5", "B2", 0.50)
+    # Issue 16: 15% of B2's throughput (issue 7 asked 50%), with the CPU ratio beside it.
+    share("P5", "B2", 0.15)
     exports = target.exports or {}
     if args.sizes[1] in exports and args.sizes[2] in exports:
         low, high = exports[args.sizes[1]], exports[args.sizes[2]]
@@ -1187,7 +1199,7 @@ def parse_args(argv):
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="turn off the visitor page and dashboard caches (every request renders its page)",
+        help="turn off the visitor page cache (every request renders its page; P4 always does)",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -1218,7 +1230,7 @@ def main(argv=None):
     log(
         "Caches: off (--no-cache): every request renders its page"
         if args.no_cache
-        else "Caches: as shipped (visitor pages until the open offerings change, the dashboard for 60 s)"
+        else "Caches: as shipped (visitor pages until the open offerings change); the dashboard (P4) uncached"
     )
 
     def sqlite_url(suffix):

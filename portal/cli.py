@@ -1,4 +1,4 @@
-"""``flask --app portal`` commands: seed, users, reviewers, the worker, outbox, workflow, TOTP keys."""
+"""``flask --app portal`` commands: seed, users, reviewers, the worker, outbox, workflow, counts, TOTP keys."""
 
 import logging
 import time
@@ -28,6 +28,7 @@ def init_app(app):
     app.cli.add_command(worker)
     app.cli.add_command(outbox)
     app.cli.add_command(workflow)
+    app.cli.add_command(counts)
     app.cli.add_command(totp)
     from portal.privacy.cli import privacy
 
@@ -235,6 +236,33 @@ def workflow_tick():
     """Expire unconfirmed seats and promote wait-listed candidates, once."""
     expired = _expire_seats()
     click.echo(f"Workflow: {len(expired)} seats expired.")
+
+
+@click.group("counts")
+def counts():
+    """The counts of applications per offering and status that the dashboard reads."""
+
+
+@counts.command("check")
+@click.option("--fix", is_flag=True, help="Rewrite the counts from the applications when they differ.")
+def counts_check(fix):
+    """Recount the applications per offering and status and report any difference (exit 1).
+
+    With --fix the kept counts are rewritten from the applications (safe while the portal runs).
+    """
+    from portal.applications import counts as application_counts
+
+    found = application_counts.fix() if fix else application_counts.differences()
+    for d in found:
+        click.echo(f"offering {d.offering_id} {d.status}: kept {d.stored}, applications {d.actual}")
+    if not found:
+        click.echo("Counts: they match the applications.")
+        return
+    if fix:
+        db.session.commit()
+        click.echo(f"Counts: {len(found)} differences fixed.")
+        return
+    raise click.ClickException(f"{len(found)} differences (run `flask counts check --fix`).")
 
 
 @click.group("totp")

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import delete, func, select
 
-from portal.applications import workflow
+from portal.applications import counts, workflow
 from portal.applications.models import Application, StatusChange
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.passwords import hash_password
@@ -229,6 +229,7 @@ def application(applicant=None, offering_=None, status="submitted", **kw):
             created_at=obj.submitted_at,
         )
     )
+    counts.count_arrival(obj.offering_id, ApplicationStatus.SUBMITTED, obj.submitted_at)
     last_email = db.session.scalar(select(func.max(OutboxEmail.id))) or 0
     actors = {"system": None, "staff": decided_by, "applicant": applicant}
     for to, actor in _PATHS[ApplicationStatus(status)]:

@@ -1,46 +1,28 @@
 """The administrators' dashboard: counts by city, track and status, seats, demand, outbox."""
 
-import json
-
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import current_app, render_template, request
 
 from portal.admin import bp, charts, queries
-from portal.caching import cached_html
 from portal.catalog.models import Offering
-from portal.extensions import db
-from portal.i18n import current_language
+from portal.extensions import cache, db
 from portal.templating import format_day
-from portal.timeutil import utcnow
-from portal.vocabulary import ApplicationStatus
+from portal.vocabulary import ApplicationStatus, OutboxStatus
 
 
 @bp.get("")
 def dashboard():
     """Counts by city, track and status, seats, applications per day, demand, outbox.
 
-    ``?refresh=1`` (the page's "recompute now" button) computes the figures now, then
-    comes back to the plain address, so that reloading the page does not compute again.
+    Rendered on every request: the counts per status come from the rows the workflow keeps
+    (``application_count``), so they are never stale. Only the demand ranking (interests
+    and residents per city, not applications) is kept for DEMAND_CACHE_SECONDS.
     """
     filters = queries.ApplicationFilters.from_args(request.args)
-    refresh = request.args.get("refresh") == "1"
-    # The figures read every application (0.2 s at 100,000 on SQLite): the content is
-    # rendered at most once per DASHBOARD_CACHE_SECONDS for each language and filter.
-    key = f"admin-dashboard:{current_language()}:{json.dumps(filters.as_args(), sort_keys=True)}"
-    content = cached_html(
-        key,
-        current_app.config["DASHBOARD_CACHE_SECONDS"],
-        lambda: _dashboard_content(filters),
-        refresh=refresh,
-    )
-    if refresh:
-        flash(_("Les chiffres viennent d'être recalculés."), "success")
-        return redirect(url_for("admin.dashboard", **filters.as_args()))
-    return render_template("admin/dashboard.html", content=content)
+    return render_template("admin/dashboard.html", **_dashboard_content(filters))
 
 
 def _dashboard_content(filters):
-    """Compute the dashboard's figures for ``filters`` and render them."""
+    """The dashboard's figures for ``filters``: the context of its template."""
     selected = db.session.get(Offering, filters.offering) if filters.offering else None
     cities = {c.id: c for c in queries.all_cities()}
     tracks = {t.id: t for t in queries.all_tracks()}
@@ -63,8 +45,7 @@ def _dashboard_content(filters):
     # Days in the reader's format, as everywhere else (the data table gives them too).
     chart = charts.bar_chart([(format_day(day), n) for day, n in per_day]) if per_day else None
     offerings, applications_by_offering = queries.offerings_with_seats(filters)
-    return render_template(
-        "admin/_dashboard.html",
+    return dict(
         filters=filters,
         filter_args=filters.as_args(),
         selected=selected,
@@ -80,9 +61,29 @@ def _dashboard_content(filters):
         chart=chart,
         offerings=offerings,
         applications_by_offering=applications_by_offering,
-        demand=queries.demand_ranking(track_id=filters.track),
-        outbox=queries.outbox_counts(),
-        computed_at=utcnow(),
+        demand=_demand(filters, cities, tracks),
+        outbox=queries.outbox_counts((OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)),
         offering_choices=queries.offering_choices(),
         years=queries.academic_years(),
     )
+
+
+def _demand(filters, cities, tracks):
+    """The demand ranking, ``(track, city, region, interests, residents, planned)`` rows.
+
+    It counts every registered applicant per city of residence (as many rows as accounts),
+    so its figures — ids and numbers, the same in every language — are kept for
+    DEMAND_CACHE_SECONDS per track filter (0: computed on every request).
+    """
+    seconds = current_app.config["DEMAND_CACHE_SECONDS"]
+    key = f"admin-demand:{filters.track or 0}"
+    rows = cache.get(key) if seconds else None
+    if rows is None:
+        rows = queries.demand_ranking_ids(track_id=filters.track)
+        if seconds:
+            cache.set(key, rows, timeout=seconds)
+    return [
+        (tracks[track_id], cities[city_id], cities[city_id].region, interests, residents, planned)
+        for track_id, city_id, interests, residents, planned in rows
+        if track_id in tracks and city_id in cities
+    ]

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
 from portal import permissions
-from portal.applications.models import Application, Interest
+from portal.applications.models import Application, ApplicationCount, ApplicationDayCount, Interest
 from portal.associations import queries as association_queries
 from portal.associations.models import Association
 from portal.audit import AuditEvent
@@ -106,15 +106,23 @@ def count_applications(filters):
 
 
 def status_counts(filters):
-    """Applications per (city, track, status): ``{(city_id, track_id): {status: n}}``, one query."""
+    """Applications per (city, track, status): ``{(city_id, track_id): {status: n}}``, one query.
+
+    Read from the counts the workflow keeps per offering and status (``application_count``),
+    a few rows per offering whatever the number of applications; never stale.
+    """
+    clauses = filters.offering_clauses()
+    if filters.status:
+        clauses.append(ApplicationCount.status == filters.status)
     rows = db.session.execute(
-        filtered_applications(
-            filters, Offering.city_id, Offering.track_id, Application.status, func.count(Application.id)
-        ).group_by(Offering.city_id, Offering.track_id, Application.status)
+        select(Offering.city_id, Offering.track_id, ApplicationCount.status, func.sum(ApplicationCount.n))
+        .join(Offering, Offering.id == ApplicationCount.offering_id)
+        .where(ApplicationCount.n > 0, *clauses)
+        .group_by(Offering.city_id, Offering.track_id, ApplicationCount.status)
     ).all()
     table = {}
     for city_id, track_id, status, n in rows:
-        table.setdefault((city_id, track_id), {})[status] = n
+        table.setdefault((city_id, track_id), {})[status] = int(n)
     return table
 
 
@@ -130,16 +138,46 @@ def applications_per_day(filters, offering=None, max_days=92):
     """``[(day, n)]`` for every day of the range, zeros included (days in UTC).
 
     The range is the offering's application window when one offering is selected, else
-    the span of the matching applications; the last ``max_days`` days at most. Only the
-    rows of that range are grouped.
+    the span of the matching applications; the last ``max_days`` days at most. Read from
+    the arrivals per offering and day kept at submission (``application_day_count``: at
+    most one row per offering and day); with a status filter, which those rows do not
+    know, the applications of the range are grouped instead.
     """
+    if filters.status:
+        day = func.date(Application.submitted_at)
+
+        def source(*columns, join_offering=False):
+            return filtered_applications(filters, *columns, join_offering=join_offering)
+
+        latest_column, day_column, n_column = func.max(Application.submitted_at), day, func.count()
+
+        def in_range(start, end):
+            return (
+                Application.submitted_at >= datetime.combine(start, time()),
+                Application.submitted_at < datetime.combine(end + timedelta(days=1), time()),
+            )
+    else:
+
+        def source(*columns, join_offering=False):
+            stmt = select(*columns).select_from(ApplicationDayCount)
+            if filters.offering_clauses():
+                stmt = stmt.join(Offering, Offering.id == ApplicationDayCount.offering_id)
+            return stmt.where(*filters.offering_clauses())
+
+        latest_column, day_column, n_column = (
+            func.max(ApplicationDayCount.day),
+            ApplicationDayCount.day,
+            func.sum(ApplicationDayCount.n),
+        )
+
+        def in_range(start, end):
+            return (ApplicationDayCount.day >= start, ApplicationDayCount.day <= end)
+
     today = utcnow().date()
     if offering is not None:
         start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
     else:
-        latest = db.session.scalar(
-            filtered_applications(filters, func.max(Application.submitted_at), join_offering=False)
-        )
+        latest = db.session.scalar(source(latest_column))
         if latest is None:
             return []
         end = _as_date(latest)
@@ -147,18 +185,10 @@ def applications_per_day(filters, offering=None, max_days=92):
     if end < start:
         end = start
     start = max(start, end - timedelta(days=max_days - 1))
-    day = func.date(Application.submitted_at)
     rows = db.session.execute(
-        # Without an offering filter, a range scan of the submission-date index answers it.
-        filtered_applications(filters, day, func.count(), join_offering=False)
-        .where(
-            Application.submitted_at >= datetime.combine(start, time()),
-            Application.submitted_at < datetime.combine(end + timedelta(days=1), time()),
-        )
-        .group_by(day)
-        .order_by(day)
+        source(day_column, n_column).where(*in_range(start, end)).group_by(day_column).order_by(day_column)
     ).all()
-    counts = {_as_date(d): n for d, n in rows if d is not None}
+    counts = {_as_date(d): int(n) for d, n in rows if d is not None and n}
     if offering is None and counts:
         # The span of the matching applications, not the 92 days before the latest one.
         start = min(counts)
@@ -181,22 +211,28 @@ def offerings_with_seats(filters, limit=100):
     ).all()
     counts = {}
     if offerings:
-        counts = dict(
-            db.session.execute(
-                select(Application.offering_id, func.count(Application.id))
-                .where(Application.offering_id.in_([o.id for o in offerings]))
-                .group_by(Application.offering_id)
+        # The counts the workflow keeps, summed over the statuses (a few rows per offering).
+        counts = {
+            offering_id: int(n)
+            for offering_id, n in db.session.execute(
+                select(ApplicationCount.offering_id, func.sum(ApplicationCount.n))
+                .where(ApplicationCount.offering_id.in_([o.id for o in offerings]))
+                .group_by(ApplicationCount.offering_id)
             ).all()
-        )
+        }
     return offerings, counts
 
 
-def outbox_counts():
-    """Emails per outbox status, one query."""
-    rows = db.session.execute(
-        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
-    )
-    return {status: n for status, n in rows}
+def outbox_counts(statuses=None):
+    """Emails per outbox status (only ``statuses`` when given), one query.
+
+    The dashboard asks for the unsent ones only: a range of the status index, where
+    counting the sent ones would read every email ever sent.
+    """
+    stmt = select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
+    if statuses is not None:
+        stmt = stmt.where(OutboxEmail.status.in_([OutboxStatus(s).value for s in statuses]))
+    return {status: n for status, n in db.session.execute(stmt)}
 
 
 def demand_ranking(track_id=None, limit=50):
@@ -256,6 +292,17 @@ def demand_ranking(track_id=None, limit=50):
     if track_id:
         stmt = stmt.where(Track.id == track_id)
     return db.session.execute(stmt).all()
+
+
+def demand_ranking_ids(track_id=None, limit=50):
+    """``demand_ranking`` as plain values: ``(track_id, city_id, interests, residents, planned)``.
+
+    What the dashboard keeps in its cache (ids and numbers, the same in every language).
+    """
+    return [
+        (track.id, city.id, interests, residents, planned)
+        for track, city, _region, interests, residents, planned in demand_ranking(track_id, limit)
+    ]
 
 
 def all_cities():

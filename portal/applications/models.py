@@ -1,8 +1,8 @@
 """Applications, their documents, their history, and applicants' wishes for new cities."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
@@ -71,6 +71,40 @@ Index(
 # submission; the id makes the order total. Waitlist promotion takes candidates in this
 # order and the review queue's "best score" sort shows them in it.
 BEST_CANDIDATE_FIRST = (Application.mean_score.desc().nulls_last(), Application.submitted_at, Application.id)
+
+
+class ApplicationCount(db.Model):
+    """How many applications of one offering are in one status, kept by the workflow.
+
+    Changed only in ``portal/applications/counts.py``, called by ``workflow.start`` and
+    ``workflow.transition`` in the transaction of each change, with an atomic
+    ``n = n + 1`` / ``n = n - 1``: the dashboard reads these rows instead of counting
+    every application, and they are never stale. ``flask counts check`` compares them
+    with the applications.
+    """
+
+    __table_args__ = (
+        check_in("status", ApplicationStatus, "status_known"),
+        CheckConstraint("n >= 0", name="count_not_negative"),
+    )
+
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class ApplicationDayCount(db.Model):
+    """How many applications to one offering arrived on one day (UTC), kept at submission.
+
+    Written by ``counts.count_arrival`` with the status count, read by the dashboard's
+    chart of applications per day.
+    """
+
+    __table_args__ = (CheckConstraint("n >= 0", name="count_not_negative"),)
+
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
 
 
 class Document(db.Model):

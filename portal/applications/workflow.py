@@ -3,9 +3,11 @@
 The statuses are in ``portal.vocabulary``, the table in ``states.py`` (read by permissions too);
 ``transition()`` is the only code that assigns ``Application.status``. It checks the
 table and the permission, keeps the seat invariant in the database, appends the
-StatusChange, enqueues the email to the applicant and, when a seat frees, promotes the
-best wait-listed candidate; the moves the system makes are audited. ``start()`` writes
-a new application's first StatusChange through the same ``_record_change()``.
+StatusChange, moves the application in the counts per offering and status
+(``counts.py``, read by the dashboard), enqueues the email to the applicant and, when a
+seat frees, promotes the best wait-listed candidate; the moves the system makes are
+audited. ``start()`` writes a new application's first StatusChange through the same
+``_record_change()`` and counts it.
 """
 
 from datetime import timedelta
@@ -16,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import permissions
+from portal.applications import counts
 from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
@@ -170,6 +173,15 @@ def transition(application, to, actor, note=None, *, promoted=False, reason=None
 
     # A savepoint, so that a refused compare-and-set leaves no seat taken behind it.
     with db.session.begin_nested():
+        if db.engine.dialect.name == "postgresql":
+            # The offering first, then its rows (seats, counts): transactions moving several
+            # applications of it take their locks in one order and cannot deadlock.
+            # (SQLite has one writer at a time.)
+            db.session.execute(
+                select(Offering.id)
+                .where(Offering.id == application.offering_id)
+                .with_for_update(key_share=True)
+            )
         if to == S.ACCEPTED:
             _check_endorsement(application)
         if takes_seat:
@@ -219,6 +231,7 @@ def transition(application, to, actor, note=None, *, promoted=False, reason=None
                 .values(seats_held=Offering.seats_held - 1)
                 .execution_options(synchronize_session=False)
             )
+        counts.count_move(application.offering_id, current, to)
         change = _record_change(application, current, to, actor, note, now)
         if actor is None:
             _audit_system(application, current, to, promoted)
@@ -366,7 +379,9 @@ def start(application, actor):
 
     if application.id is None or ApplicationStatus(application.status) != S.SUBMITTED:
         raise NotAllowed(_l("Cette action n'est pas possible pour cette candidature."))
-    change = _record_change(application, None, S.SUBMITTED, actor, None, application.submitted_at or utcnow())
+    now = application.submitted_at or utcnow()
+    change = _record_change(application, None, S.SUBMITTED, actor, None, now)
+    counts.count_arrival(application.offering_id, S.SUBMITTED, now)
     db.session.flush()
     enqueue_to_user(
         application.applicant, "application_received", application=application, offering=application.offering

@@ -225,6 +225,7 @@ def test_every_vocabulary_column_is_checked_by_the_models():
         ("offering", "status"): OfferingStatus,
         ("application", "status"): ApplicationStatus,
         ("application", "completion_reason"): CompletionReason,
+        ("application_count", "status"): ApplicationStatus,
         ("status_change", "from_status"): ApplicationStatus,
         ("status_change", "to_status"): ApplicationStatus,
         ("review", "recommendation"): Recommendation,
@@ -286,14 +287,20 @@ def _newer_columns_for_seeding():
 
     The seed goes through the models, which read and write every column they map; the
     columns added by later revisions exist while it runs (nullable, no constraint) and are
-    dropped before the upgrade under test adds them for real.
+    dropped before the upgrade under test adds them for real; so does the table of counts
+    the workflow writes.
     """
     added = []
+    created = []
     with db.engine.begin() as connection:
         inspector = inspect(connection)
         present = set(inspector.get_table_names())
         for table in db.metadata.sorted_tables:
             if table.name not in present:
+                # The counts the workflow keeps (written by every transition), likewise.
+                if table.name in ("application_count", "application_day_count"):
+                    table.create(connection)
+                    created.append(table)
                 continue
             existing = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
@@ -308,6 +315,8 @@ def _newer_columns_for_seeding():
         with db.engine.begin() as connection:
             for table_name, column_name in added:
                 connection.execute(text(f'ALTER TABLE "{table_name}" DROP COLUMN "{column_name}"'))
+            for table in created:
+                table.drop(connection)
 
 
 def _row_counts(connection):
@@ -639,3 +648,88 @@ def test_each_linked_profile_gets_a_pending_claim_at_upgrade(empty_database_url)
     ]
     assert not required
     assert referents == 0
+
+
+COUNTS_REVISION = "a3c5e8f1b742"
+
+
+def test_the_counts_per_offering_and_status_are_filled_at_upgrade(empty_database_url):
+    """Issue 16, item 4: the kept counts start equal to the applications already there."""
+    from flask_migrate import upgrade
+
+    from portal.applications import counts
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    now = datetime(2026, 5, 1)
+    with app.app_context():
+        upgrade(revision=_revision_before(COUNTS_REVISION))
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(
+                text(
+                    "INSERT INTO region (id, code, name_fr, name_ar, name_en) VALUES (1, 'R', 'R', 'R', 'R')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO city (id, slug, region_id, name_fr, name_ar, name_en) VALUES (1, 'c', 1, 'C', 'C', 'C')"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO track (id, code, domain, min_education, title_fr, title_ar, title_en,"
+                    " description_fr, description_ar, description_en)"
+                    " VALUES (1, 'T', 'digital', 'none', 'T', 'T', 'T', 'D', 'D', 'D')"
+                )
+            )
+            for offering_id in (1, 2, 3):
+                run(
+                    text(
+                        "INSERT INTO offering (id, track_id, city_id, academic_year, seats, seats_held, opens_at,"
+                        " closes_at, status, created_at, endorsement_required)"
+                        " VALUES (:id, 1, 1, :year, 10, 0, :t, :t, 'open', :t, :no)"
+                    ),
+                    {
+                        "id": offering_id,
+                        "year": f"{2023 + offering_id}-{2024 + offering_id}",
+                        "t": now,
+                        "no": False,
+                    },
+                )
+            statuses = [
+                (1, "submitted"),
+                (1, "submitted"),
+                (1, "rejected"),
+                (2, "waitlisted"),
+                (2, "submitted"),
+            ]
+            for n, (offering_id, status) in enumerate(statuses, start=1):
+                run(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at)'
+                        " VALUES (:id, :email, 'applicant', 'fr', :active, 1, :t)"
+                    ),
+                    {"id": n, "email": f"m{n}@example.ma", "active": True, "t": now},
+                )
+                run(
+                    text(
+                        "INSERT INTO application (id, reference, applicant_id, offering_id, academic_year, status,"
+                        " motivation, expected_benefit, submitted_at, updated_at, version)"
+                        " VALUES (:id, :ref, :id, :offering, '2025-2026', :status, 'm', 'b', :t, :t, 1)"
+                    ),
+                    {"id": n, "ref": f"APP-{n}", "offering": offering_id, "status": status, "t": now},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            kept = connection.execute(
+                text("SELECT offering_id, status, n FROM application_count ORDER BY offering_id, status")
+            ).all()
+        assert counts.differences() == []
+        db.session.remove()
+        db.engine.dispose()
+    assert [tuple(row) for row in kept] == [
+        (1, "rejected", 1),
+        (1, "submitted", 2),
+        (2, "submitted", 1),
+        (2, "waitlisted", 1),
+    ]
