@@ -17,8 +17,9 @@ from portal import permissions
 from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
 from portal.associations.models import Association, Membership
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import Offering, OfferingAssociationSeat, offering_reviewers
+from portal.catalog.models import City, Offering, OfferingAssociationSeat, Track, offering_reviewers
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.review.models import Review
 from portal.vocabulary import ApplicationStatus
 
@@ -89,17 +90,55 @@ def _examined(stmt, user, offering_ids=None):
     return stmt
 
 
+@dataclass(frozen=True, slots=True)
+class OfferingLine:
+    """What the queue shows of one of the user's offerings (its seats, filters and rows)."""
+
+    id: int
+    code: str
+    title: str
+    city: str
+    academic_year: str
+    seats: int
+    seats_held: int
+
+    @property
+    def seats_left(self):
+        """Seats not yet held by an accepted or confirmed applicant."""
+        return max(self.seats - self.seats_held, 0)
+
+
 def offerings_for(user):
-    """The offerings ``user`` examines, with track and city, for filters and seat counters."""
+    """The offerings ``user`` examines, newest year first, as ``OfferingLine`` rows.
+
+    Plain columns, the track's title and the city's name in the language being rendered:
+    no ORM objects (nor their relationships) for a list read on every page of the queue.
+    """
+    language = current_language()
+    if language not in current_app.config["LANGUAGES"]:
+        language = "fr"
     stmt = (
-        select(Offering)
-        .options(
-            joinedload(Offering.track),
-            joinedload(Offering.city),
+        select(
+            Offering.id,
+            Track.code,
+            Track.title_fr,
+            getattr(Track, f"title_{language}"),
+            City.name_fr,
+            getattr(City, f"name_{language}"),
+            Offering.academic_year,
+            Offering.seats,
+            Offering.seats_held,
         )
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Offering.id)
     )
-    return db.session.scalars(_scope(stmt, user, Offering.id)).unique().all()
+    return [
+        OfferingLine(id_, code, title or title_fr, city or city_fr, year, seats, held)
+        for id_, code, title_fr, title, city_fr, city, year, seats, held in db.session.execute(
+            _scope(stmt, user, Offering.id)
+        )
+    ]
 
 
 def status_counts(user, offering_id=None, offering_ids=None):

@@ -92,13 +92,18 @@ def _row_helpers(result):
     """
     return {
         "offering_names": {
-            o.id: Markup('<bdi class="text-nowrap">{}</bdi> · {}').format(o.track.code, o.city.name)
+            o.id: Markup('<bdi class="text-nowrap">{}</bdi> · {}').format(o.code, o.city)
             for o in result.offerings
         },
         "detail_url": url_for("review.detail", reference="_").removesuffix("_"),
         "association_url": url_for("review.queue") + "?association=",
         "decidable": permissions.decidable_statuses_in_queue(current_user),
         "day": day_formatter(),
+        # Translated once, filled per row (``%`` on the plain text; the page escapes the result).
+        "row_texts": {
+            "select": _("Sélectionner %(ref)s"),
+            "seats_held": _("places détenues dans la session : %(n)s"),
+        },
     }
 
 
