@@ -111,6 +111,7 @@ class Population:
     admin_email: str
     reviewer_email: str
     applicant_email: str
+    newcomer_email: str = ""
     current_offering_ids: list = field(default_factory=list)
     previous_offering_ids: list = field(default_factory=list)
     queue_offering_id: int | None = None
@@ -651,6 +652,11 @@ def populate(
     _ids, burst_emails = _users(
         "applicant", burst_applicants, password_hash, now, ids, counts, "burst", rng, city_ids, True
     )
+    # An applicant who has not applied yet: their dashboard is little more than the layout
+    # every logged-in page shares (the benchmark's "logged-in floor").
+    _ids, newcomer_emails = _users(
+        "applicant", 1, password_hash, now, ids, counts, "newcomer", rng, city_ids, True
+    )
     db.session.flush()
     _fix_sequences()
     current_ids = [o.id for o in current]
@@ -664,6 +670,7 @@ def populate(
         admin_email=admin_email,
         reviewer_email=reviewer_emails[0],
         applicant_email=applicant_emails[0] if applicant_emails else "",
+        newcomer_email=newcomer_emails[0],
         current_offering_ids=current_ids,
         previous_offering_ids=previous_ids,
         queue_offering_id=queue_offering,

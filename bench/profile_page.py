@@ -106,7 +106,9 @@ def main(argv=None):
     parser.add_argument("--population", help="JSON printed by bench/generate.py for --url")
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--path", default="/tracks")
-    parser.add_argument("--as", dest="role", choices=("anonymous", "applicant", "reviewer", "admin"))
+    parser.add_argument(
+        "--as", dest="role", choices=("anonymous", "applicant", "newcomer", "reviewer", "admin")
+    )
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--tree", action="store_true", help="print a pyinstrument profile of the page")
     parser.add_argument("--sql", action="store_true", help="print each SQL statement of one request, timed")

@@ -40,9 +40,20 @@ def association_ties():
 
 
 def tied_association_ids(user_id):
-    """SQL: the ids of the associations the user ``user_id`` is tied to (see ``association_ties``)."""
-    ties = association_ties().subquery()
-    return select(ties.c.association_id).where(ties.c.user_id == user_id)
+    """SQL: the ids of the associations the user ``user_id`` is tied to (see ``association_ties``).
+
+    The same two sources as ``association_ties``, each filtered on ``user_id`` before the
+    union: filtering the whole union afterwards made databases build it for every profile
+    (tens of milliseconds per queue query at 100,000 applications).
+    """
+    from portal.associations.models import association_referent
+    from portal.auth.models import ApplicantProfile
+
+    profile = select(ApplicantProfile.association_id.label("association_id")).where(
+        ApplicantProfile.user_id == user_id, ApplicantProfile.association_id.is_not(None)
+    )
+    referent = select(association_referent.c.association_id).where(association_referent.c.user_id == user_id)
+    return profile.union(referent)
 
 
 def conflicted_applicant_ids(user_id):
@@ -65,6 +76,11 @@ def _tied_ids(user):
     if user.id not in cache:
         cache[user.id] = frozenset(db.session.scalars(tied_association_ids(user.id)))
     return cache[user.id]
+
+
+def tied_association_ids_of(user):
+    """The association ids ``user`` is tied to (a frozenset, read once per request)."""
+    return _tied_ids(user)
 
 
 def has_conflict(user, application):
@@ -158,6 +174,20 @@ def decisions_for(user, application):
         return []
     allowed = TRANSITIONS[ApplicationStatus(application.status)]
     return [s for s in ApplicationStatus.DECISIONS if s in allowed]
+
+
+def decidable_statuses_in_queue(user):
+    """The statuses from which ``user`` may decide on a row of their review queue.
+
+    The queue's query keeps only the applications ``user`` examines (their offerings',
+    no conflict of interest, as ``_examines``), so the table alone tells which rows get a
+    checkbox: one set per request instead of a permission check per row.
+    """
+    if not is_staff(user):
+        return frozenset()
+    return frozenset(
+        s for s in ApplicationStatus if any(d in TRANSITIONS[s] for d in ApplicationStatus.DECISIONS)
+    )
 
 
 def can_see_cohort(user, offering):

@@ -1,19 +1,19 @@
 """Template globals and filters: language direction, status labels, permissions, dates."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
-from flask_babel import gettext, ngettext, to_user_timezone
+from flask_babel import get_timezone, gettext, ngettext, to_user_timezone
 from markupsafe import Markup
 
 from portal import permissions
 from portal.i18n import current_language, is_rtl, isolate_text
 from portal.vocabulary import ALL as VOCABULARIES
-from portal.vocabulary import ApplicationStatus
+from portal.vocabulary import ApplicationStatus, Endorsement
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 
@@ -54,6 +54,20 @@ def status_badge(status):
         return badge
 
 
+def endorsement_badge(state):
+    """An endorsement badge (colour, symbol, label), built once per language and state."""
+    key = ("endorsement", current_language(), state)
+    try:
+        return _labels[key]
+    except KeyError:
+        known = Endorsement(state)
+        badge = _labels[key] = Markup(
+            '<span class="badge text-bg-{} endorsement-badge text-wrap" data-endorsement="{}">'
+            '<span aria-hidden="true">{}</span> {}</span>'
+        ).format(known.badge, known.value, known.symbol, str(known.label))
+        return badge
+
+
 # One pattern per kind of date and per language, everywhere (pages, emails, chart labels):
 # a reader never meets "12/1/26" on one page and "Dec 1, 2026" on the next. No seconds.
 # Arabic writes the month's name (CLDR's medium Arabic date is all digits, easily misread
@@ -74,6 +88,22 @@ def format_day(value):
     if isinstance(value, datetime):
         value = to_user_timezone(value).date()
     return _format_day(value, current_language())
+
+
+def day_formatter():
+    """``format_day`` for the many dates of one page: time zone and language read once."""
+    language = current_language()
+    zone = get_timezone()
+
+    def day(value):
+        if not value:
+            return ""
+        if isinstance(value, datetime):
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
+            value = value.astimezone(zone).date()
+        return _format_day(value, language)
+
+    return day
 
 
 def format_day_time(value):
@@ -143,6 +173,7 @@ def init_app(app):
         **{vocabulary.__name__: vocabulary for vocabulary in VOCABULARIES},
         can=permissions,
         status_badge=status_badge,
+        endorsement_badge=endorsement_badge,
         format_score=format_score,
         listing=listing,
     )

@@ -22,6 +22,12 @@ class Application(db.Model):
         # (SQLite puts NULLs last in DESC, like the queue's ``NULLS LAST``; PostgreSQL sorts
         # the offering's rows of one status after the index has narrowed them).
         Index("ix_application_offering_status_submitted", "offering_id", "status", "submitted_at", "id"),
+        # The counters above the queue (per offering and status, less the reviewer's own and
+        # conflicted applications) read this index alone, never the table.
+        Index("ix_application_offering_status_applicant", "offering_id", "status", "applicant_id"),
+        # A reviewer's unfiltered queue (all their offerings, by date) merges one ordered scan
+        # per offering off this one instead of sorting every application of them all.
+        Index("ix_application_offering_submitted", "offering_id", "submitted_at", "id"),
         check_in("status", ApplicationStatus, "status_known"),
         check_in("completion_reason", CompletionReason, "completion_reason_known"),
     )

@@ -46,8 +46,7 @@ class QueueFilterForm(FlaskForm):
     def fill_choices(self, offerings, status_label):
         """Offerings of the reviewer and translated statuses as choices."""
         self.offering.choices = [("", _l("Toutes mes sessions"))] + [
-            (o.id, f"{isolate_text(o.track.code)} · {o.city.name} · {isolate_text(o.academic_year)}")
-            for o in offerings
+            (o.id, f"{isolate_text(o.code)} · {o.city} · {isolate_text(o.academic_year)}") for o in offerings
         ]
         self.status.choices = [("", _l("Tous les statuts"))] + [
             (s.value, status_label(s)) for s in ApplicationStatus

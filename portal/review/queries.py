@@ -10,19 +10,23 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 
 from portal import permissions
 from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
-from portal.associations.models import Membership
+from portal.associations.models import Association, Membership
 from portal.auth.models import ApplicantProfile, User
-from portal.catalog.models import Offering, OfferingAssociationSeat, offering_reviewers
+from portal.catalog.models import City, Offering, OfferingAssociationSeat, Track, offering_reviewers
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.review.models import Review
 from portal.vocabulary import ApplicationStatus
 
 SORTS = ("submitted_asc", "submitted_desc", "score_desc", "score_asc")
+# Up to this many offerings, the unfiltered queue merges one index scan per offering (a
+# UNION ALL, well below SQLite's 500 terms); beyond, one sorted scan of them all.
+PER_OFFERING_MERGE_LIMIT = 50
 
 
 @dataclass
@@ -65,50 +69,96 @@ def _scope(stmt, user, column):
     return stmt if ids is None else stmt.where(column.in_(ids))
 
 
-def _examined(stmt, user):
+def _examined(stmt, user, offering_ids=None):
     """Restrict applications to those ``user`` examines: their offerings', never their own.
 
     Nor any of a member of an association ``user`` is tied to (``permissions.association_ties``):
-    one NOT IN clause, whatever the number of rows.
+    one NOT IN clause, whatever the number of rows, and none for the many staff tied to no
+    association. ``offering_ids``, the user's offerings when already loaded, are bound as
+    parameters instead of a subquery (a smaller statement to build and to look up in
+    SQLAlchemy's cache on every request).
     """
-    return (
-        _scope(stmt, user, Application.offering_id)
-        .where(Application.applicant_id != user.id)
-        .where(Application.applicant_id.not_in(permissions.conflicted_applicant_ids(user.id)))
-    )
+    if offering_ids is not None and not permissions.is_admin(user):
+        stmt = stmt.where(Application.offering_id.in_(offering_ids))
+    else:
+        stmt = _scope(stmt, user, Application.offering_id)
+    stmt = stmt.where(Application.applicant_id != user.id)
+    tied = permissions.tied_association_ids_of(user)
+    if tied:
+        conflicted = select(ApplicantProfile.user_id).where(ApplicantProfile.association_id.in_(sorted(tied)))
+        stmt = stmt.where(Application.applicant_id.not_in(conflicted))
+    return stmt
+
+
+@dataclass(frozen=True, slots=True)
+class OfferingLine:
+    """What the queue shows of one of the user's offerings (its seats, filters and rows)."""
+
+    id: int
+    code: str
+    title: str
+    city: str
+    academic_year: str
+    seats: int
+    seats_held: int
+
+    @property
+    def seats_left(self):
+        """Seats not yet held by an accepted or confirmed applicant."""
+        return max(self.seats - self.seats_held, 0)
 
 
 def offerings_for(user):
-    """The offerings ``user`` examines, with track and city, for filters and seat counters."""
+    """The offerings ``user`` examines, newest year first, as ``OfferingLine`` rows.
+
+    Plain columns, the track's title and the city's name in the language being rendered:
+    no ORM objects (nor their relationships) for a list read on every page of the queue.
+    """
+    language = current_language()
+    if language not in current_app.config["LANGUAGES"]:
+        language = "fr"
     stmt = (
-        select(Offering)
-        .options(
-            joinedload(Offering.track),
-            joinedload(Offering.city),
-            # The permission checks only compare reviewer ids.
-            selectinload(Offering.reviewers).load_only(User.id),
+        select(
+            Offering.id,
+            Track.code,
+            Track.title_fr,
+            getattr(Track, f"title_{language}"),
+            City.name_fr,
+            getattr(City, f"name_{language}"),
+            Offering.academic_year,
+            Offering.seats,
+            Offering.seats_held,
         )
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Offering.id)
     )
-    return db.session.scalars(_scope(stmt, user, Offering.id)).unique().all()
+    return [
+        OfferingLine(id_, code, title or title_fr, city or city_fr, year, seats, held)
+        for id_, code, title_fr, title, city_fr, city, year, seats, held in db.session.execute(
+            _scope(stmt, user, Offering.id)
+        )
+    ]
 
 
-def status_counts(user, offering_id=None):
+def status_counts(user, offering_id=None, offering_ids=None):
     """Applications per status in the user's scope (one aggregate query)."""
-    stmt = _examined(select(Application.status, func.count()).group_by(Application.status), user)
+    stmt = _examined(
+        select(Application.status, func.count()).group_by(Application.status), user, offering_ids
+    )
     if offering_id:
         stmt = stmt.where(Application.offering_id == offering_id)
     return dict(db.session.execute(stmt).all())
 
 
-def waitlist_counts(user):
+def waitlist_counts(user, offering_ids=None):
     """Wait-listed applications per offering in the user's scope (one aggregate query)."""
     stmt = (
         select(Application.offering_id, func.count())
         .where(Application.status == ApplicationStatus.WAITLISTED)
         .group_by(Application.offering_id)
     )
-    return dict(db.session.execute(_examined(stmt, user)).all())
+    return dict(db.session.execute(_examined(stmt, user, offering_ids)).all())
 
 
 def _search(stmt, filters):
@@ -149,11 +199,13 @@ def _order(stmt, sort):
 
 
 class _PageOfIds(Pagination):
-    """Offset pagination that pages over application ids, then loads only that page.
+    """Offset pagination that pages over application ids, then reads only that page's rows.
 
     The ids come off the (offering, status, sort) indexes without touching the rows, so
-    skipping to the last page costs about what the first does; the 50 applications of the
-    page are then loaded with what the table shows (a "deferred join").
+    skipping to the last page costs about what the first does; the 50 rows of the page
+    are then read as plain tuples of the columns the table shows (a "deferred join"). The
+    total comes from the status counters when no search narrows the page (``total``),
+    instead of counting every matching application a second time.
     """
 
     def _query_items(self):
@@ -162,13 +214,78 @@ class _PageOfIds(Pagination):
         ).all()
         if not ids:
             return []
-        loaded = db.session.scalars(self._query_args["rows"].where(Application.id.in_(ids))).unique().all()
-        by_id = {a.id: a for a in loaded}
+        loaded = db.session.execute(self._query_args["rows"].where(Application.id.in_(ids))).all()
+        by_id = {row.id: row for row in loaded}
         return [by_id[i] for i in ids if i in by_id]
 
     def _query_count(self):
+        if self._query_args.get("total") is not None:
+            return self._query_args["total"]
         ids = self._query_args["ids"].order_by(None).subquery()
         return db.session.scalar(select(func.count()).select_from(ids))
+
+
+# What a row of the queue shows, and nothing else: no ORM object per row.
+QUEUE_COLUMNS = (
+    Application.id,
+    Application.reference,
+    Application.applicant_id,
+    Application.offering_id,
+    Application.submitted_at,
+    Application.mean_score,
+    Application.status,
+    User.email,
+    ApplicantProfile.first_name,
+    ApplicantProfile.last_name,
+    ApplicantProfile.association_id,
+    Association.name_fr.label("association_name"),
+)
+
+
+def _rows():
+    """SELECT of the queue's columns for a page of application ids (added by the caller)."""
+    return (
+        select(*QUEUE_COLUMNS)
+        .join(User, User.id == Application.applicant_id)
+        .outerjoin(ApplicantProfile, ApplicantProfile.user_id == User.id)
+        .outerjoin(Association, Association.id == ApplicantProfile.association_id)
+    )
+
+
+def _newest_or_oldest_per_offering(user, offering_ids, sort, enough):
+    """The ids of the first ``enough`` applications by submission date over ``offering_ids``.
+
+    The unfiltered page of a reviewer spans all their offerings: rather than sorting every
+    application of every offering, each offering gives its first ``enough`` ids off the
+    (offering, submitted_at, id) index, and only those are merged and sorted — a page
+    costs the same at 1,000 and at 100,000 applications.
+    """
+    descending = sort == "submitted_desc"
+    order = (
+        (Application.submitted_at.desc(), Application.id.desc())
+        if descending
+        else (Application.submitted_at, Application.id)
+    )
+    parts = [
+        _examined(
+            select(Application.id, Application.submitted_at).where(Application.offering_id == offering_id),
+            user,
+            offering_ids,
+        )
+        .order_by(*order)
+        .limit(enough)
+        .subquery()
+        .select()
+        for offering_id in offering_ids
+    ]
+    merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return select(merged.c.id).order_by(
+        *(
+            (merged.c.submitted_at.desc(), merged.c.id.desc())
+            if descending
+            else (merged.c.submitted_at, merged.c.id)
+        )
+    )
 
 
 def queue(user, filters):
@@ -179,77 +296,82 @@ def queue(user, filters):
     offerings = offerings_for(user)
     if filters.offering_id not in {o.id for o in offerings}:
         filters.offering_id = None
-    ids = select(Application.id)
-    if filters.cin or (filters.q or "").strip():
-        # Only a search needs the applicant's names and CIN.
-        ids = ids.join(Application.applicant).outerjoin(User.profile)
-    ids = _examined(ids, user)
-    if filters.offering_id:
-        ids = ids.where(Application.offering_id == filters.offering_id)
-    if filters.status:
-        ids = ids.where(Application.status == filters.status)
-    if filters.association_id:
-        members = select(ApplicantProfile.user_id).where(
-            ApplicantProfile.association_id == filters.association_id
-        )
-        ids = ids.where(Application.applicant_id.in_(members))
-    ids = _order(_search(ids, filters), filters.sort if filters.sort in SORTS else SORTS[0])
-    # The page's offerings (track, city, reviewers) are those offerings_for() loaded: the
-    # rows find them in the session instead of joining them again fifty times.
-    rows = select(Application).options(
-        joinedload(Application.applicant).joinedload(User.profile).joinedload(ApplicantProfile.association),
-        defer(Application.motivation),
-        defer(Application.expected_benefit),
-    )
+    sort = filters.sort if filters.sort in SORTS else SORTS[0]
+    searching = bool(filters.cin or (filters.q or "").strip())
     per_page = current_app.config["PAGE_SIZE"]
+    page_number = max(filters.page, 1)
+    offering_ids = [o.id for o in offerings]
+    counts = status_counts(user, filters.offering_id, offering_ids)
+    total = None
+    if not searching and not filters.association_id:
+        # The counters above the list already counted what the list holds.
+        total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+    if (
+        not searching
+        and not filters.association_id
+        and not filters.status
+        and not filters.offering_id
+        and sort in ("submitted_asc", "submitted_desc")
+        and 0 < len(offerings) <= PER_OFFERING_MERGE_LIMIT
+    ):
+        ids = _newest_or_oldest_per_offering(user, offering_ids, sort, page_number * per_page)
+    else:
+        ids = select(Application.id)
+        if searching:
+            # Only a search needs the applicant's names and CIN.
+            ids = ids.join(Application.applicant).outerjoin(User.profile)
+        ids = _examined(ids, user, offering_ids)
+        if filters.offering_id:
+            ids = ids.where(Application.offering_id == filters.offering_id)
+        if filters.status:
+            ids = ids.where(Application.status == filters.status)
+        if filters.association_id:
+            members = select(ApplicantProfile.user_id).where(
+                ApplicantProfile.association_id == filters.association_id
+            )
+            ids = ids.where(Application.applicant_id.in_(members))
+        ids = _order(_search(ids, filters), sort)
     page = _PageOfIds(
-        page=max(filters.page, 1),
+        page=page_number,
         per_page=per_page,
         max_per_page=per_page,
         error_out=False,
         ids=ids,
-        rows=rows,
+        rows=_rows(),
+        total=total,
     )
     return Queue(
         page=page,
         offerings=offerings,
-        status_counts=status_counts(user, filters.offering_id),
-        waitlist_counts=waitlist_counts(user),
-        association_seats=association_seats(page.items),
+        status_counts=counts,
+        waitlist_counts=waitlist_counts(user, offering_ids),
+        association_seats=association_seats((r.offering_id, r.association_id) for r in page.items),
         endorsements=endorsements(page.items),
     )
 
 
-def endorsements(applications):
-    """The endorsement state of these applications' applicants (user id → state); one query.
+def endorsements(rows):
+    """The endorsement state of these rows' applicants (user id → state); one query.
 
     Only a claim for the association the profile names now counts.
     """
-    members = {
-        a.applicant_id: a.applicant.profile.association_id
-        for a in applications
-        if a.applicant.profile is not None and a.applicant.profile.association_id is not None
-    }
+    members = {r.applicant_id: r.association_id for r in rows if r.association_id is not None}
     if not members:
         return {}
-    rows = db.session.execute(
+    found = db.session.execute(
         select(Membership.user_id, Membership.association_id, Membership.state).where(
             Membership.user_id.in_(members)
         )
     ).all()
-    return {user_id: state for user_id, association_id, state in rows if members[user_id] == association_id}
+    return {user_id: state for user_id, association_id, state in found if members[user_id] == association_id}
 
 
-def association_seats(applications):
-    """Seats held per (offering id, association id) for these applications' pairs; one query."""
-    pairs = {
-        (a.offering_id, a.applicant.profile.association_id)
-        for a in applications
-        if a.applicant.profile is not None and a.applicant.profile.association_id is not None
-    }
+def association_seats(pairs):
+    """Seats held per (offering id, association id) for these pairs; one query."""
+    pairs = {(o, a) for o, a in pairs if a is not None}
     if not pairs:
         return {}
-    rows = db.session.execute(
+    found = db.session.execute(
         select(
             OfferingAssociationSeat.offering_id,
             OfferingAssociationSeat.association_id,
@@ -258,7 +380,7 @@ def association_seats(applications):
         .where(OfferingAssociationSeat.offering_id.in_({o for o, _ in pairs}))
         .where(OfferingAssociationSeat.association_id.in_({a for _, a in pairs}))
     ).all()
-    return {(o, a): held for o, a, held in rows if (o, a) in pairs}
+    return {(o, a): held for o, a, held in found if (o, a) in pairs}
 
 
 def application_by_reference(reference):

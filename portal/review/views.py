@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from portal import permissions
 from portal.applications.models import Document
@@ -28,7 +29,7 @@ from portal.review.forms import (
     ReviewForm,
 )
 from portal.safety import query_int
-from portal.templating import status_label
+from portal.templating import day_formatter, status_label
 from portal.timeutil import utcnow
 from portal.transaction import attempt
 from portal.vocabulary import ApplicationStatus
@@ -76,9 +77,34 @@ def _render_queue(filters, filter_form, cin_form, status=200):
             bulk_form=BulkDecisionForm(formdata=None),
             page_args=args,
             bulk_result=_expand(session.pop(_BULK_RESULT_KEY, None)),
+            **_row_helpers(result),
         ),
         status,
     )
+
+
+def _row_helpers(result):
+    """What the queue's rows share, computed once per page rather than fifty times.
+
+    The offerings' names (code and localised city), the links' fixed parts (references
+    and association ids are URL-safe), the statuses that get a checkbox and the dates'
+    formatter.
+    """
+    return {
+        "offering_names": {
+            o.id: Markup('<bdi class="text-nowrap">{}</bdi> · {}').format(o.code, o.city)
+            for o in result.offerings
+        },
+        "detail_url": url_for("review.detail", reference="_").removesuffix("_"),
+        "association_url": url_for("review.queue") + "?association=",
+        "decidable": permissions.decidable_statuses_in_queue(current_user),
+        "day": day_formatter(),
+        # Translated once, filled per row (``%`` on the plain text; the page escapes the result).
+        "row_texts": {
+            "select": _("Sélectionner %(ref)s"),
+            "seats_held": _("places détenues dans la session : %(n)s"),
+        },
+    }
 
 
 @bp.get("")
@@ -146,7 +172,7 @@ def _render_detail(application, review_form, existing, status=200):
     decision_form = DecisionForm(formdata=None, version=application.version)
     profile = application.applicant.profile
     today = utcnow().date()
-    seats = queries.association_seats([application])
+    seats = queries.association_seats([(application.offering_id, profile.association_id)] if profile else [])
     return (
         render_template(
             "review/detail.html",
