@@ -315,6 +315,7 @@ def _check_endorsement(application):
     """
     from flask_babel import lazy_gettext as _l
 
+    from portal.associations.membership import CLAIM_IN_FORCE
     from portal.associations.models import Membership
     from portal.auth.models import ApplicantProfile
     from portal.catalog.models import Offering
@@ -326,13 +327,7 @@ def _check_endorsement(application):
         return
     state = db.session.scalar(
         select(Membership.state)
-        .join(
-            ApplicantProfile,
-            and_(
-                ApplicantProfile.user_id == Membership.user_id,
-                ApplicantProfile.association_id == Membership.association_id,
-            ),
-        )
+        .join(ApplicantProfile, CLAIM_IN_FORCE)
         .where(Membership.user_id == application.applicant_id)
         .with_for_update(read=True, of=Membership)
     )
@@ -492,6 +487,7 @@ def promote_waitlist(offering):
     the course has started nobody is promoted: the cohort is the one that started.
     """
     from portal.applications.models import BEST_CANDIDATE_FIRST, Application
+    from portal.associations.membership import CLAIM_IN_FORCE
     from portal.associations.models import Membership
     from portal.auth.models import ApplicantProfile
     from portal.catalog.models import OfferingAssociationSeat
@@ -526,13 +522,7 @@ def promote_waitlist(offering):
             # Only members endorsed by their association may be accepted: the others wait.
             query = query.where(
                 select(Membership.id)
-                .join(
-                    ApplicantProfile,
-                    and_(
-                        ApplicantProfile.user_id == Membership.user_id,
-                        ApplicantProfile.association_id == Membership.association_id,
-                    ),
-                )
+                .join(ApplicantProfile, CLAIM_IN_FORCE)
                 .where(
                     Membership.user_id == Application.applicant_id, Membership.state == Endorsement.ENDORSED
                 )

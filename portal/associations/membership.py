@@ -8,7 +8,7 @@ writes its audit event; the request commits.
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import and_, case, delete, select, update
 from sqlalchemy.orm import contains_eager
 
 from portal import permissions
@@ -34,12 +34,18 @@ NOT_ONESELF = _l(
 )
 
 
+# Join condition: a claim counts only for the association the member's profile names now
+# (a claim left behind by a change of association is not in force).
+CLAIM_IN_FORCE = and_(
+    ApplicantProfile.user_id == Membership.user_id,
+    ApplicantProfile.association_id == Membership.association_id,
+)
+
+
 def membership_of(user):
     """The applicant's claim for the association their profile names now, or None."""
     return db.session.scalar(
-        select(Membership)
-        .join(ApplicantProfile, ApplicantProfile.user_id == Membership.user_id)
-        .where(Membership.user_id == user.id, ApplicantProfile.association_id == Membership.association_id)
+        select(Membership).join(ApplicantProfile, CLAIM_IN_FORCE).where(Membership.user_id == user.id)
     )
 
 
@@ -178,11 +184,7 @@ def members_page(associations, page, per_page):
     stmt = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
-        .join(
-            ApplicantProfile,
-            (ApplicantProfile.user_id == Membership.user_id)
-            & (ApplicantProfile.association_id == Membership.association_id),
-        )
+        .join(ApplicantProfile, CLAIM_IN_FORCE)
         .where(Membership.association_id.in_([a.id for a in associations]))
         .order_by(pending_first, ApplicantProfile.last_name, ApplicantProfile.first_name, Membership.id)
     )

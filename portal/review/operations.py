@@ -162,6 +162,16 @@ class BulkResult:
     failed: list = field(default_factory=list)  # (reference, message)
 
 
+def _bulk_references(references):
+    """The references sent, cleaned (as typed in any case), each once, at most MAX_BULK."""
+    seen = []
+    for reference in references:
+        reference = (reference or "").strip().upper()
+        if reference and reference not in seen:
+            seen.append(reference)
+    return seen[:MAX_BULK]
+
+
 def decide_many(actor, references, decision, message=None):
     """Apply one decision to several applications, each through ``transition``; flush.
 
@@ -172,12 +182,7 @@ def decide_many(actor, references, decision, message=None):
     offering is full, refuses its remaining candidates as ``full`` without trying.
     """
     decision = ApplicationStatus(decision)
-    seen = []
-    for reference in references:
-        reference = (reference or "").strip().upper()
-        if reference and reference not in seen:
-            seen.append(reference)
-    seen = seen[:MAX_BULK]
+    seen = _bulk_references(references)
     result = BulkResult(decision=decision.value)
     applications = {a.reference: a for a in queries.applications_in_scope(actor, seen)}
     for reference in seen:
@@ -226,12 +231,7 @@ def record_outcomes(actor, offering, references, outcome, reason=None):
     reason and leaves the others recorded. Returns a ``BulkResult``.
     """
     outcome = ApplicationStatus(outcome)
-    seen = []
-    for reference in references:
-        reference = (reference or "").strip().upper()
-        if reference and reference not in seen:
-            seen.append(reference)
-    seen = seen[:MAX_BULK]
+    seen = _bulk_references(references)
     result = BulkResult(decision=outcome.value)
     applications = {a.reference: a for a in queries.cohort_applications(actor, offering, seen)}
     for reference in seen:
