@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track
@@ -111,6 +111,21 @@ class ApplicationDayCount(db.Model):
     offering_id: Mapped[int] = mapped_column(ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
+
+
+def own_application(user_id, reference):
+    """The application ``reference`` of the user ``user_id``, with its track and city, or None.
+
+    Nobody reaches another person's application through its reference (their pages 404).
+    """
+    return db.session.scalar(
+        select(Application)
+        .options(
+            joinedload(Application.offering).joinedload(Offering.track),
+            joinedload(Application.offering).joinedload(Offering.city),
+        )
+        .where(Application.reference == reference, Application.applicant_id == user_id)
+    )
 
 
 class Document(db.Model):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import permissions
 from portal.applications import bp
 from portal.applications.forms import ApplicationForm
-from portal.applications.models import Application, Document, StatusChange
+from portal.applications.models import Application, Document, StatusChange, own_application
 from portal.applications.operations import (
     ALREADY_APPLIED,
     AlreadyApplied,
@@ -45,14 +45,7 @@ def _applicant_or_404():
 
 def _own_application_or_404(reference):
     """The logged-in user's own application ``reference``; any other one is a 404."""
-    application = db.session.scalar(
-        select(Application)
-        .options(
-            joinedload(Application.offering).joinedload(Offering.track),
-            joinedload(Application.offering).joinedload(Offering.city),
-        )
-        .where(Application.reference == reference, Application.applicant_id == current_user.id)
-    )
+    application = own_application(current_user.id, reference)
     if application is None:
         abort(404)
     return application

@@ -2,31 +2,19 @@
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal import errors, permissions
-from portal.applications.models import Application
+from portal.applications.models import own_application
 from portal.auth import throttle
-from portal.catalog.models import Offering
 from portal.certificates import bp, numbers
 from portal.certificates.operations import certificate_of, issue, verification
 from portal.certificates.pdf import CertificateFacts, render
-from portal.extensions import db
 from portal.vocabulary import CertificateLanguage
 
 
 def _own_application_or_404(reference):
     """The logged-in user's own application ``reference`` with its track and city, or 404."""
-    application = db.session.scalar(
-        select(Application)
-        .options(
-            joinedload(Application.offering).joinedload(Offering.track),
-            joinedload(Application.offering).joinedload(Offering.city),
-            joinedload(Application.applicant),
-        )
-        .where(Application.reference == reference, Application.applicant_id == current_user.id)
-    )
+    application = own_application(current_user.id, reference)
     if application is None:
         abort(404)
     return application
