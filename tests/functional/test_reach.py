@@ -183,7 +183,9 @@ def test_csv_and_xlsx_exports_are_the_table_and_are_audited(app, year_world):
     assert values[1][4:7] == [3, 2, 10]
     beta = next(row for row in sheet.iter_rows() if row[2].value == "=HYPERLINK(1)")
     assert beta[2].data_type == "s"
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reach_export")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "reach_export").order_by(AuditEvent.id)
+    ).all()
     assert [(e.actor_id, e.after["format"], e.after["year"]) for e in events] == [
         (admin.id, "csv", YEAR),
         (admin.id, "xlsx", YEAR),
