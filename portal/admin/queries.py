@@ -21,7 +21,6 @@ from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, OfferingAssociationSeat, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
 from portal.extensions import db
-from portal.i18n import current_language, isolate_text
 from portal.notifications.models import OutboxEmail
 from portal.safety import MAX_ID
 from portal.timeutil import utcnow
@@ -174,20 +173,35 @@ def applications_per_day(filters, offering=None, max_days=92):
             return (ApplicationDayCount.day >= start, ApplicationDayCount.day <= end)
 
     today = utcnow().date()
-    if offering is not None:
-        start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
-    else:
-        latest = db.session.scalar(source(latest_column))
-        if latest is None:
+    if offering is None and not filters.status:
+        # One statement: the latest ``max_days`` days that have arrivals hold every day of
+        # the range ending on the latest one (at most ``max_days`` days), newest first.
+        rows = db.session.execute(
+            source(day_column, n_column).group_by(day_column).order_by(day_column.desc()).limit(max_days)
+        ).all()
+        if not rows:
             return []
-        end = _as_date(latest)
+        end = _as_date(rows[0][0])
         start = end - timedelta(days=max_days - 1)
-    if end < start:
-        end = start
-    start = max(start, end - timedelta(days=max_days - 1))
-    rows = db.session.execute(
-        source(day_column, n_column).where(*in_range(start, end)).group_by(day_column).order_by(day_column)
-    ).all()
+        rows = [(d, n) for d, n in rows if d is not None and _as_date(d) >= start]
+    else:
+        if offering is not None:
+            start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
+        else:
+            latest = db.session.scalar(source(latest_column))
+            if latest is None:
+                return []
+            end = _as_date(latest)
+            start = end - timedelta(days=max_days - 1)
+        if end < start:
+            end = start
+        start = max(start, end - timedelta(days=max_days - 1))
+        rows = db.session.execute(
+            source(day_column, n_column)
+            .where(*in_range(start, end))
+            .group_by(day_column)
+            .order_by(day_column)
+        ).all()
     counts = {_as_date(d): int(n) for d, n in rows if d is not None and n}
     if offering is None and counts:
         # The span of the matching applications, not the 92 days before the latest one.
@@ -198,29 +212,37 @@ def applications_per_day(filters, offering=None, max_days=92):
     ]
 
 
-def offerings_with_seats(filters, limit=100):
-    """Offerings matching the filters (track and city loaded) and their application counts."""
-    offerings = db.session.scalars(
-        select(Offering)
-        .join(Offering.track)
-        .join(Offering.city)
-        .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(*filters.offering_clauses())
+def dashboard_offerings():
+    """Every offering as plain values, latest year first, with its applications; one statement.
+
+    Rows ``(id, track_id, city_id, academic_year, status, seats, seats_held, opens_at,
+    closes_at, applications)``: the dashboard's filter choices, its years and its table
+    of seats all come from them. The applications are the counts the workflow keeps
+    (``application_count``), summed over the statuses: a few rows per offering.
+    """
+    applications = (
+        select(func.sum(ApplicationCount.n))
+        .where(ApplicationCount.offering_id == Offering.id)
+        .correlate(Offering)
+        .scalar_subquery()
+    )
+    return db.session.execute(
+        select(
+            Offering.id,
+            Offering.track_id,
+            Offering.city_id,
+            Offering.academic_year,
+            Offering.status,
+            Offering.seats,
+            Offering.seats_held,
+            Offering.opens_at,
+            Offering.closes_at,
+            applications.label("applications"),
+        )
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
-        .limit(limit)
     ).all()
-    counts = {}
-    if offerings:
-        # The counts the workflow keeps, summed over the statuses (a few rows per offering).
-        counts = {
-            offering_id: int(n)
-            for offering_id, n in db.session.execute(
-                select(ApplicationCount.offering_id, func.sum(ApplicationCount.n))
-                .where(ApplicationCount.offering_id.in_([o.id for o in offerings]))
-                .group_by(ApplicationCount.offering_id)
-            ).all()
-        }
-    return offerings, counts
 
 
 def outbox_counts(statuses=None):
@@ -235,12 +257,13 @@ def outbox_counts(statuses=None):
     return {status: n for status, n in db.session.execute(stmt)}
 
 
-def demand_ranking(track_id=None, limit=50):
+def demand_ranking_ids(track_id=None, limit=50):
     """Cities without an open offering of a track, ranked by demand for it; one query.
 
     Demand is the interests registered for the track in the city, then the applicants
-    living there. Returns rows ``(track, city, region, interests, residents, planned)``,
-    ``planned`` being the id of this year's offering there that is not open, if any.
+    living there. Returns plain rows ``(track_id, city_id, interests, residents, planned)``,
+    ``planned`` being the id of this year's offering there that is not open, if any: what
+    the dashboard keeps in its cache (ids and numbers, the same in every language).
     """
     now = utcnow()
     interests = (
@@ -273,16 +296,14 @@ def demand_ranking(track_id=None, limit=50):
     )
     stmt = (
         select(
-            Track,
-            City,
-            Region,
+            Track.id,
+            City.id,
             n_interests.label("interests"),
             n_residents.label("residents"),
             planned.label("planned"),
         )
         .select_from(Track)
         .join(City, true())
-        .join(Region, Region.id == City.region_id)
         .outerjoin(interests, (interests.c.track_id == Track.id) & (interests.c.city_id == City.id))
         .outerjoin(residents, residents.c.city_id == City.id)
         .where(or_(n_interests > 0, n_residents > 0), ~offered)
@@ -291,18 +312,36 @@ def demand_ranking(track_id=None, limit=50):
     )
     if track_id:
         stmt = stmt.where(Track.id == track_id)
-    return db.session.execute(stmt).all()
+    return [tuple(row) for row in db.session.execute(stmt)]
 
 
-def demand_ranking_ids(track_id=None, limit=50):
-    """``demand_ranking`` as plain values: ``(track_id, city_id, interests, residents, planned)``.
+def dashboard_cities(language):
+    """Every city as ``(id, name, region name)`` in ``language`` (French as fallback), by French name.
 
-    What the dashboard keeps in its cache (ids and numbers, the same in every language).
+    Plain values, one query: the dashboard names cities in its filters and three tables.
     """
-    return [
-        (track.id, city.id, interests, residents, planned)
-        for track, city, _region, interests, residents, planned in demand_ranking(track_id, limit)
-    ]
+    rows = db.session.execute(
+        select(
+            City.id,
+            City.name_fr,
+            getattr(City, f"name_{language}", City.name_fr),
+            Region.name_fr,
+            getattr(Region, f"name_{language}", Region.name_fr),
+        )
+        .join(Region, Region.id == City.region_id)
+        .order_by(City.name_fr)
+    )
+    return [(i, name or name_fr, region or region_fr) for i, name_fr, name, region_fr, region in rows]
+
+
+def dashboard_tracks(language):
+    """Every track as ``(id, code, title)`` in ``language`` (French as fallback), by code; one query."""
+    rows = db.session.execute(
+        select(
+            Track.id, Track.code, Track.title_fr, getattr(Track, f"title_{language}", Track.title_fr)
+        ).order_by(Track.code)
+    )
+    return [(i, code, title or title_fr) for i, code, title_fr, title in rows]
 
 
 def all_cities():
@@ -325,20 +364,6 @@ def academic_years():
     return db.session.scalars(
         select(Offering.academic_year).distinct().order_by(Offering.academic_year.desc())
     ).all()
-
-
-def offering_choices():
-    """(id, label) of every offering, latest year first, for a filter select."""
-    # The city in the page's language; the code and the year isolated, so that the year
-    # does not read backwards ("2027-2026") after an Arabic city name.
-    city_name = getattr(City, f"name_{current_language()}", City.name_fr)
-    rows = db.session.execute(
-        select(Offering.id, Offering.academic_year, Track.code, func.coalesce(city_name, City.name_fr))
-        .join(Track, Track.id == Offering.track_id)
-        .join(City, City.id == Offering.city_id)
-        .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
-    ).all()
-    return [(i, f"{isolate_text(code)} · {city} · {isolate_text(year)}") for i, year, code, city in rows]
 
 
 def reviewer_choices():
