@@ -7,9 +7,10 @@ grow with the number of applications, offerings or cities.
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import to_utc
-from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
 from portal import permissions
@@ -257,7 +258,7 @@ def outbox_counts(statuses=None):
     return {status: n for status, n in db.session.execute(stmt)}
 
 
-def demand_ranking_ids(track_id=None, limit=50):
+def demand_ranking_ids(track_id=None):
     """Cities without an open offering of a track, ranked by demand for it; one query.
 
     Demand is the interests registered for the track in the city, then the applicants
@@ -266,6 +267,22 @@ def demand_ranking_ids(track_id=None, limit=50):
     the dashboard keeps in its cache (ids and numbers, the same in every language).
     """
     now = utcnow()
+    params = {"now": now, "year": academic_year(now)}
+    if track_id:
+        params["track_id"] = track_id
+    return [tuple(row) for row in db.session.execute(_demand_statement(bool(track_id)), params)]
+
+
+# The demand ranking lists this many (track, city) pairs.
+DEMAND_ROWS = 50
+
+
+@lru_cache(maxsize=2)
+def _demand_statement(by_track):
+    """The demand ranking's statement, built once per process (its values are bound parameters).
+
+    Building it cost more than running it: a dozen subqueries and clauses.
+    """
     interests = (
         select(Interest.track_id, Interest.city_id, func.count(Interest.id).label("n"))
         .join(User, User.id == Interest.applicant_id)
@@ -303,14 +320,16 @@ def demand_ranking_ids(track_id=None, limit=50):
     )
     n_interests = func.coalesce(interests.c.n, 0)
     n_residents = func.coalesce(residents.c.n, 0)
-    offered = exists().where(Offering.track_id == Track.id, Offering.city_id == City.id, open_not_over(now))
+    offered = exists().where(
+        Offering.track_id == Track.id, Offering.city_id == City.id, open_not_over(bindparam("now"))
+    )
     # An offering already planned there this year (draft or closed): edit it, don't create one.
     planned = (
         select(Offering.id)
         .where(
             Offering.track_id == Track.id,
             Offering.city_id == City.id,
-            Offering.academic_year == academic_year(now),
+            Offering.academic_year == bindparam("year"),
         )
         .limit(1)
         .scalar_subquery()
@@ -329,11 +348,11 @@ def demand_ranking_ids(track_id=None, limit=50):
         .outerjoin(residents, residents.c.city_id == City.id)
         .where(or_(n_interests > 0, n_residents > 0), ~offered)
         .order_by(n_interests.desc(), n_residents.desc(), Track.code, City.name_fr)
-        .limit(limit)
+        .limit(DEMAND_ROWS)
     )
-    if track_id:
-        stmt = stmt.where(Track.id == track_id)
-    return [tuple(row) for row in db.session.execute(stmt)]
+    if by_track:
+        stmt = stmt.where(Track.id == bindparam("track_id"))
+    return stmt
 
 
 def dashboard_cities(language):
