@@ -3,7 +3,7 @@
 from flask import current_app, render_template, request, url_for
 from flask_babel import ngettext
 
-from portal.admin import bp, charts, queries
+from portal.admin import bp, charts, dashboard_rows, queries
 from portal.extensions import cache
 from portal.i18n import current_language, isolate_text
 from portal.templating import format_day
@@ -92,6 +92,7 @@ def _dashboard_content(filters):
             if s in status_totals:
                 status_totals[s] += n
 
+    offering_url = url_prefix("admin.offering", "offering_id")
     offerings = queries.dashboard_offerings()
     selected = next((o for o in offerings if o.id == filters.offering), None) if filters.offering else None
     per_day = queries.applications_per_day(filters, offering=selected)
@@ -126,7 +127,7 @@ def _dashboard_content(filters):
         cities=cities,
         tracks=tracks,
         statuses=statuses,
-        status_rows=status_rows,
+        status_rows_html=dashboard_rows.status_rows(status_rows),
         status_totals=status_totals,
         total=sum(status_totals.values()),
         days=days,
@@ -134,10 +135,10 @@ def _dashboard_content(filters):
         per_day_peak=max((n for _day, n in per_day), default=0),
         chart=chart,
         bar_titles=_bar_titles(chart) if chart else [],
-        seats_rows=seats_rows,
-        offering_url=url_prefix("admin.offering", "offering_id"),
-        new_offering_url=url_for("admin.new_offering"),
-        demand=_demand(filters, cities, tracks),
+        seats_rows_html=dashboard_rows.seats_rows(seats_rows, offering_url),
+        demand_rows_html=dashboard_rows.demand_rows(
+            _demand(filters, cities, tracks), offering_url, url_for("admin.new_offering")
+        ),
         outbox=queries.outbox_counts((OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)),
         # The code and the year isolated, so that the year does not read backwards
         # ("2027-2026") after an Arabic city name.
