@@ -80,12 +80,38 @@ class ApplicationFilters:
             clauses.append(Offering.academic_year == self.year)
         return clauses
 
+    def offering_shape(self):
+        """The names of the offering filters that are set: one statement per shape, values bound."""
+        return tuple(name for name in _OFFERING_COLUMNS if getattr(self, name))
+
+    def bound_values(self):
+        """The values of the filters that are set, for the statements of ``bound_offering_clauses``."""
+        values = {f"f_{name}": getattr(self, name) for name in (*_OFFERING_COLUMNS, "status")}
+        return {key: value for key, value in values.items() if value is not None}
+
     def application_clauses(self):
         """WHERE clauses on Application joined with its Offering."""
         clauses = self.offering_clauses()
         if self.status:
             clauses.append(Application.status == self.status)
         return clauses
+
+
+# The offering filters and the column each one compares.
+_OFFERING_COLUMNS = {
+    "offering": Offering.id,
+    "city": Offering.city_id,
+    "track": Offering.track_id,
+    "year": Offering.academic_year,
+}
+
+
+def bound_offering_clauses(shape):
+    """``ApplicationFilters.offering_clauses`` with bound parameters, for a statement built once.
+
+    ``shape`` is ``ApplicationFilters.offering_shape()``; the values are ``bound_values()``.
+    """
+    return [_OFFERING_COLUMNS[name] == bindparam(f"f_{name}") for name in shape]
 
 
 def filtered_applications(filters, *columns, join_offering=True):
@@ -111,19 +137,38 @@ def status_counts(filters):
     Read from the counts the workflow keeps per offering and status (``application_count``),
     a few rows per offering whatever the number of applications; never stale.
     """
-    clauses = filters.offering_clauses()
-    if filters.status:
-        clauses.append(ApplicationCount.status == filters.status)
     rows = db.session.execute(
-        select(Offering.city_id, Offering.track_id, ApplicationCount.status, func.sum(ApplicationCount.n))
-        .join(Offering, Offering.id == ApplicationCount.offering_id)
-        .where(ApplicationCount.n > 0, *clauses)
-        .group_by(Offering.city_id, Offering.track_id, ApplicationCount.status)
+        _status_counts_statement(filters.offering_shape(), bool(filters.status)), filters.bound_values()
     ).all()
     table = {}
     for city_id, track_id, status, n in rows:
         table.setdefault((city_id, track_id), {})[status] = int(n)
     return table
+
+
+@lru_cache(maxsize=64)
+def _status_counts_statement(shape, by_status):
+    """The statement of ``status_counts`` for a shape of filters, built once per process."""
+    clauses = bound_offering_clauses(shape)
+    if by_status:
+        clauses.append(ApplicationCount.status == bindparam("f_status"))
+    return (
+        select(Offering.city_id, Offering.track_id, ApplicationCount.status, func.sum(ApplicationCount.n))
+        .join(Offering, Offering.id == ApplicationCount.offering_id)
+        .where(ApplicationCount.n > 0, *clauses)
+        .group_by(Offering.city_id, Offering.track_id, ApplicationCount.status)
+    )
+
+
+@lru_cache(maxsize=32)
+def _latest_days_statement(shape, max_days):
+    """Arrivals per day, the latest ``max_days`` days that have any first, for a shape of filters."""
+    stmt = select(ApplicationDayCount.day, func.sum(ApplicationDayCount.n))
+    if shape:
+        stmt = stmt.join(Offering, Offering.id == ApplicationDayCount.offering_id).where(
+            *bound_offering_clauses(shape)
+        )
+    return stmt.group_by(ApplicationDayCount.day).order_by(ApplicationDayCount.day.desc()).limit(max_days)
 
 
 def _as_date(value):
@@ -178,7 +223,7 @@ def applications_per_day(filters, offering=None, max_days=92):
         # One statement: the latest ``max_days`` days that have arrivals hold every day of
         # the range ending on the latest one (at most ``max_days`` days), newest first.
         rows = db.session.execute(
-            source(day_column, n_column).group_by(day_column).order_by(day_column.desc()).limit(max_days)
+            _latest_days_statement(filters.offering_shape(), max_days), filters.bound_values()
         ).all()
         if not rows:
             return []
@@ -221,13 +266,19 @@ def dashboard_offerings():
     of seats all come from them. The applications are the counts the workflow keeps
     (``application_count``), summed over the statuses: a few rows per offering.
     """
+    return db.session.execute(_dashboard_offerings_statement()).all()
+
+
+@lru_cache(maxsize=1)
+def _dashboard_offerings_statement():
+    """The statement of ``dashboard_offerings``, built once per process."""
     applications = (
         select(func.sum(ApplicationCount.n))
         .where(ApplicationCount.offering_id == Offering.id)
         .correlate(Offering)
         .scalar_subquery()
     )
-    return db.session.execute(
+    return (
         select(
             Offering.id,
             Offering.track_id,
@@ -243,7 +294,7 @@ def dashboard_offerings():
         .join(Track, Track.id == Offering.track_id)
         .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
-    ).all()
+    )
 
 
 def outbox_counts(statuses=None):
@@ -252,10 +303,17 @@ def outbox_counts(statuses=None):
     The dashboard asks for the unsent ones only: a range of the status index, where
     counting the sent ones would read every email ever sent.
     """
+    statuses = None if statuses is None else tuple(OutboxStatus(s).value for s in statuses)
+    return {status: n for status, n in db.session.execute(_outbox_counts_statement(statuses))}
+
+
+@lru_cache(maxsize=8)
+def _outbox_counts_statement(statuses):
+    """The statement of ``outbox_counts`` for a tuple of statuses (or None), built once per process."""
     stmt = select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
     if statuses is not None:
-        stmt = stmt.where(OutboxEmail.status.in_([OutboxStatus(s).value for s in statuses]))
-    return {status: n for status, n in db.session.execute(stmt)}
+        stmt = stmt.where(OutboxEmail.status.in_(statuses))
+    return stmt
 
 
 def demand_ranking_ids(track_id=None):
@@ -360,7 +418,14 @@ def dashboard_cities(language):
 
     Plain values, one query: the dashboard names cities in its filters and three tables.
     """
-    rows = db.session.execute(
+    rows = db.session.execute(_dashboard_cities_statement(language))
+    return [(i, name or name_fr, region or region_fr) for i, name_fr, name, region_fr, region in rows]
+
+
+@lru_cache(maxsize=8)
+def _dashboard_cities_statement(language):
+    """The statement of ``dashboard_cities`` in ``language``, built once per process."""
+    return (
         select(
             City.id,
             City.name_fr,
@@ -371,17 +436,19 @@ def dashboard_cities(language):
         .join(Region, Region.id == City.region_id)
         .order_by(City.name_fr)
     )
-    return [(i, name or name_fr, region or region_fr) for i, name_fr, name, region_fr, region in rows]
 
 
 def dashboard_tracks(language):
     """Every track as ``(id, code, title)`` in ``language`` (French as fallback), by code; one query."""
-    rows = db.session.execute(
-        select(
-            Track.id, Track.code, Track.title_fr, getattr(Track, f"title_{language}", Track.title_fr)
-        ).order_by(Track.code)
-    )
+    rows = db.session.execute(_dashboard_tracks_statement(language))
     return [(i, code, title or title_fr) for i, code, title_fr, title in rows]
+
+
+@lru_cache(maxsize=8)
+def _dashboard_tracks_statement(language):
+    """The statement of ``dashboard_tracks`` in ``language``, built once per process."""
+    title = getattr(Track, f"title_{language}", Track.title_fr)
+    return select(Track.id, Track.code, Track.title_fr, title).order_by(Track.code)
 
 
 def all_cities():
