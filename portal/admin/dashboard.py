@@ -155,7 +155,7 @@ def _dashboard_content(filters):
 
 
 def _demand(filters, cities, tracks):
-    """The demand ranking, ``(track code, track title, city_id, city, region, interests, residents, planned, track_id)``.
+    """The demand ranking, rows of ``dashboard_rows.demand_rows`` (names in the reader's language).
 
     It counts every registered applicant per city of residence (as many rows as accounts),
     so its figures — ids and numbers, the same in every language — are kept for
