@@ -7,9 +7,10 @@ grow with the number of applications, offerings or cities.
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import to_utc
-from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
 from portal import permissions
@@ -21,7 +22,6 @@ from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, OfferingAssociationSeat, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
 from portal.extensions import db
-from portal.i18n import current_language, isolate_text
 from portal.notifications.models import OutboxEmail
 from portal.safety import MAX_ID
 from portal.timeutil import utcnow
@@ -80,12 +80,38 @@ class ApplicationFilters:
             clauses.append(Offering.academic_year == self.year)
         return clauses
 
+    def offering_shape(self):
+        """The names of the offering filters that are set: one statement per shape, values bound."""
+        return tuple(name for name in _OFFERING_COLUMNS if getattr(self, name))
+
+    def bound_values(self):
+        """The values of the filters that are set, for the statements of ``bound_offering_clauses``."""
+        values = {f"f_{name}": getattr(self, name) for name in (*_OFFERING_COLUMNS, "status")}
+        return {key: value for key, value in values.items() if value is not None}
+
     def application_clauses(self):
         """WHERE clauses on Application joined with its Offering."""
         clauses = self.offering_clauses()
         if self.status:
             clauses.append(Application.status == self.status)
         return clauses
+
+
+# The offering filters and the column each one compares.
+_OFFERING_COLUMNS = {
+    "offering": Offering.id,
+    "city": Offering.city_id,
+    "track": Offering.track_id,
+    "year": Offering.academic_year,
+}
+
+
+def bound_offering_clauses(shape):
+    """``ApplicationFilters.offering_clauses`` with bound parameters, for a statement built once.
+
+    ``shape`` is ``ApplicationFilters.offering_shape()``; the values are ``bound_values()``.
+    """
+    return [_OFFERING_COLUMNS[name] == bindparam(f"f_{name}") for name in shape]
 
 
 def filtered_applications(filters, *columns, join_offering=True):
@@ -111,19 +137,38 @@ def status_counts(filters):
     Read from the counts the workflow keeps per offering and status (``application_count``),
     a few rows per offering whatever the number of applications; never stale.
     """
-    clauses = filters.offering_clauses()
-    if filters.status:
-        clauses.append(ApplicationCount.status == filters.status)
     rows = db.session.execute(
-        select(Offering.city_id, Offering.track_id, ApplicationCount.status, func.sum(ApplicationCount.n))
-        .join(Offering, Offering.id == ApplicationCount.offering_id)
-        .where(ApplicationCount.n > 0, *clauses)
-        .group_by(Offering.city_id, Offering.track_id, ApplicationCount.status)
+        _status_counts_statement(filters.offering_shape(), bool(filters.status)), filters.bound_values()
     ).all()
     table = {}
     for city_id, track_id, status, n in rows:
         table.setdefault((city_id, track_id), {})[status] = int(n)
     return table
+
+
+@lru_cache(maxsize=64)
+def _status_counts_statement(shape, by_status):
+    """The statement of ``status_counts`` for a shape of filters, built once per process."""
+    clauses = bound_offering_clauses(shape)
+    if by_status:
+        clauses.append(ApplicationCount.status == bindparam("f_status"))
+    return (
+        select(Offering.city_id, Offering.track_id, ApplicationCount.status, func.sum(ApplicationCount.n))
+        .join(Offering, Offering.id == ApplicationCount.offering_id)
+        .where(ApplicationCount.n > 0, *clauses)
+        .group_by(Offering.city_id, Offering.track_id, ApplicationCount.status)
+    )
+
+
+@lru_cache(maxsize=32)
+def _latest_days_statement(shape, max_days):
+    """Arrivals per day, the latest ``max_days`` days that have any first, for a shape of filters."""
+    stmt = select(ApplicationDayCount.day, func.sum(ApplicationDayCount.n))
+    if shape:
+        stmt = stmt.join(Offering, Offering.id == ApplicationDayCount.offering_id).where(
+            *bound_offering_clauses(shape)
+        )
+    return stmt.group_by(ApplicationDayCount.day).order_by(ApplicationDayCount.day.desc()).limit(max_days)
 
 
 def _as_date(value):
@@ -174,20 +219,35 @@ def applications_per_day(filters, offering=None, max_days=92):
             return (ApplicationDayCount.day >= start, ApplicationDayCount.day <= end)
 
     today = utcnow().date()
-    if offering is not None:
-        start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
-    else:
-        latest = db.session.scalar(source(latest_column))
-        if latest is None:
+    if offering is None and not filters.status:
+        # One statement: the latest ``max_days`` days that have arrivals hold every day of
+        # the range ending on the latest one (at most ``max_days`` days), newest first.
+        rows = db.session.execute(
+            _latest_days_statement(filters.offering_shape(), max_days), filters.bound_values()
+        ).all()
+        if not rows:
             return []
-        end = _as_date(latest)
+        end = _as_date(rows[0][0])
         start = end - timedelta(days=max_days - 1)
-    if end < start:
-        end = start
-    start = max(start, end - timedelta(days=max_days - 1))
-    rows = db.session.execute(
-        source(day_column, n_column).where(*in_range(start, end)).group_by(day_column).order_by(day_column)
-    ).all()
+        rows = [(d, n) for d, n in rows if d is not None and _as_date(d) >= start]
+    else:
+        if offering is not None:
+            start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
+        else:
+            latest = db.session.scalar(source(latest_column))
+            if latest is None:
+                return []
+            end = _as_date(latest)
+            start = end - timedelta(days=max_days - 1)
+        if end < start:
+            end = start
+        start = max(start, end - timedelta(days=max_days - 1))
+        rows = db.session.execute(
+            source(day_column, n_column)
+            .where(*in_range(start, end))
+            .group_by(day_column)
+            .order_by(day_column)
+        ).all()
     counts = {_as_date(d): int(n) for d, n in rows if d is not None and n}
     if offering is None and counts:
         # The span of the matching applications, not the 92 days before the latest one.
@@ -198,29 +258,43 @@ def applications_per_day(filters, offering=None, max_days=92):
     ]
 
 
-def offerings_with_seats(filters, limit=100):
-    """Offerings matching the filters (track and city loaded) and their application counts."""
-    offerings = db.session.scalars(
-        select(Offering)
-        .join(Offering.track)
-        .join(Offering.city)
-        .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(*filters.offering_clauses())
+def dashboard_offerings():
+    """Every offering as plain values, latest year first, with its applications; one statement.
+
+    Rows ``(id, track_id, city_id, academic_year, status, seats, seats_held, opens_at,
+    closes_at, applications)``: the dashboard's filter choices, its years and its table
+    of seats all come from them. The applications are the counts the workflow keeps
+    (``application_count``), summed over the statuses: a few rows per offering.
+    """
+    return db.session.execute(_dashboard_offerings_statement()).all()
+
+
+@lru_cache(maxsize=1)
+def _dashboard_offerings_statement():
+    """The statement of ``dashboard_offerings``, built once per process."""
+    applications = (
+        select(func.sum(ApplicationCount.n))
+        .where(ApplicationCount.offering_id == Offering.id)
+        .correlate(Offering)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Offering.id,
+            Offering.track_id,
+            Offering.city_id,
+            Offering.academic_year,
+            Offering.status,
+            Offering.seats,
+            Offering.seats_held,
+            Offering.opens_at,
+            Offering.closes_at,
+            applications.label("applications"),
+        )
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
-        .limit(limit)
-    ).all()
-    counts = {}
-    if offerings:
-        # The counts the workflow keeps, summed over the statuses (a few rows per offering).
-        counts = {
-            offering_id: int(n)
-            for offering_id, n in db.session.execute(
-                select(ApplicationCount.offering_id, func.sum(ApplicationCount.n))
-                .where(ApplicationCount.offering_id.in_([o.id for o in offerings]))
-                .group_by(ApplicationCount.offering_id)
-            ).all()
-        }
-    return offerings, counts
+    )
 
 
 def outbox_counts(statuses=None):
@@ -229,20 +303,44 @@ def outbox_counts(statuses=None):
     The dashboard asks for the unsent ones only: a range of the status index, where
     counting the sent ones would read every email ever sent.
     """
+    statuses = None if statuses is None else tuple(OutboxStatus(s).value for s in statuses)
+    return {status: n for status, n in db.session.execute(_outbox_counts_statement(statuses))}
+
+
+@lru_cache(maxsize=8)
+def _outbox_counts_statement(statuses):
+    """The statement of ``outbox_counts`` for a tuple of statuses (or None), built once per process."""
     stmt = select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
     if statuses is not None:
-        stmt = stmt.where(OutboxEmail.status.in_([OutboxStatus(s).value for s in statuses]))
-    return {status: n for status, n in db.session.execute(stmt)}
+        stmt = stmt.where(OutboxEmail.status.in_(statuses))
+    return stmt
 
 
-def demand_ranking(track_id=None, limit=50):
+def demand_ranking_ids(track_id=None):
     """Cities without an open offering of a track, ranked by demand for it; one query.
 
     Demand is the interests registered for the track in the city, then the applicants
-    living there. Returns rows ``(track, city, region, interests, residents, planned)``,
-    ``planned`` being the id of this year's offering there that is not open, if any.
+    living there. Returns plain rows ``(track_id, city_id, interests, residents, planned)``,
+    ``planned`` being the id of this year's offering there that is not open, if any: what
+    the dashboard keeps in its cache (ids and numbers, the same in every language).
     """
     now = utcnow()
+    params = {"now": now, "year": academic_year(now)}
+    if track_id:
+        params["track_id"] = track_id
+    return [tuple(row) for row in db.session.execute(_demand_statement(bool(track_id)), params)]
+
+
+# The demand ranking lists this many (track, city) pairs.
+DEMAND_ROWS = 50
+
+
+@lru_cache(maxsize=2)
+def _demand_statement(by_track):
+    """The demand ranking's statement, built once per process (its values are bound parameters).
+
+    Building it cost more than running it: a dozen subqueries and clauses.
+    """
     interests = (
         select(Interest.track_id, Interest.city_id, func.count(Interest.id).label("n"))
         .join(User, User.id == Interest.applicant_id)
@@ -250,59 +348,107 @@ def demand_ranking(track_id=None, limit=50):
         .group_by(Interest.track_id, Interest.city_id)
         .subquery()
     )
-    residents = (
-        select(ApplicantProfile.city_id, func.count(ApplicantProfile.id).label("n"))
-        .join(User, User.id == ApplicantProfile.user_id)
-        .where(User.active.is_(True), User.role == Role.APPLICANT, ApplicantProfile.city_id.is_not(None))
+    # The residents of a city: its profiles (counted from the index on city_id, never the
+    # table) less those of accounts that are not active applicants (a scan of the accounts
+    # that looks a profile up for the few it keeps): a join of every profile with its
+    # account cost several times more.
+    profiles = (
+        select(ApplicantProfile.city_id, func.count().label("n"))
+        .where(ApplicantProfile.city_id.is_not(None))
         .group_by(ApplicantProfile.city_id)
+        .subquery()
+    )
+    not_applicants = (
+        select(ApplicantProfile.city_id, func.count().label("n"))
+        # The accounts first, then their profiles by user_id; no condition on city_id
+        # (the join below drops its NULL group): SQLite would otherwise read every
+        # profile from that index and look its account up.
+        .where(
+            ApplicantProfile.user_id.in_(
+                select(User.id).where(or_(User.active.is_not(True), User.role != Role.APPLICANT))
+            )
+        )
+        .group_by(ApplicantProfile.city_id)
+        .subquery()
+    )
+    residents = (
+        select(profiles.c.city_id, (profiles.c.n - func.coalesce(not_applicants.c.n, 0)).label("n"))
+        .outerjoin(not_applicants, not_applicants.c.city_id == profiles.c.city_id)
         .subquery()
     )
     n_interests = func.coalesce(interests.c.n, 0)
     n_residents = func.coalesce(residents.c.n, 0)
-    offered = exists().where(Offering.track_id == Track.id, Offering.city_id == City.id, open_not_over(now))
+    offered = exists().where(
+        Offering.track_id == Track.id, Offering.city_id == City.id, open_not_over(bindparam("now"))
+    )
     # An offering already planned there this year (draft or closed): edit it, don't create one.
     planned = (
         select(Offering.id)
         .where(
             Offering.track_id == Track.id,
             Offering.city_id == City.id,
-            Offering.academic_year == academic_year(now),
+            Offering.academic_year == bindparam("year"),
         )
         .limit(1)
         .scalar_subquery()
     )
     stmt = (
         select(
-            Track,
-            City,
-            Region,
+            Track.id,
+            City.id,
             n_interests.label("interests"),
             n_residents.label("residents"),
             planned.label("planned"),
         )
         .select_from(Track)
         .join(City, true())
-        .join(Region, Region.id == City.region_id)
         .outerjoin(interests, (interests.c.track_id == Track.id) & (interests.c.city_id == City.id))
         .outerjoin(residents, residents.c.city_id == City.id)
         .where(or_(n_interests > 0, n_residents > 0), ~offered)
         .order_by(n_interests.desc(), n_residents.desc(), Track.code, City.name_fr)
-        .limit(limit)
+        .limit(DEMAND_ROWS)
     )
-    if track_id:
-        stmt = stmt.where(Track.id == track_id)
-    return db.session.execute(stmt).all()
+    if by_track:
+        stmt = stmt.where(Track.id == bindparam("track_id"))
+    return stmt
 
 
-def demand_ranking_ids(track_id=None, limit=50):
-    """``demand_ranking`` as plain values: ``(track_id, city_id, interests, residents, planned)``.
+def dashboard_cities(language):
+    """Every city as ``(id, name, region name)`` in ``language`` (French as fallback), by French name.
 
-    What the dashboard keeps in its cache (ids and numbers, the same in every language).
+    Plain values, one query: the dashboard names cities in its filters and three tables.
     """
-    return [
-        (track.id, city.id, interests, residents, planned)
-        for track, city, _region, interests, residents, planned in demand_ranking(track_id, limit)
-    ]
+    rows = db.session.execute(_dashboard_cities_statement(language))
+    return [(i, name or name_fr, region or region_fr) for i, name_fr, name, region_fr, region in rows]
+
+
+@lru_cache(maxsize=8)
+def _dashboard_cities_statement(language):
+    """The statement of ``dashboard_cities`` in ``language``, built once per process."""
+    return (
+        select(
+            City.id,
+            City.name_fr,
+            getattr(City, f"name_{language}", City.name_fr),
+            Region.name_fr,
+            getattr(Region, f"name_{language}", Region.name_fr),
+        )
+        .join(Region, Region.id == City.region_id)
+        .order_by(City.name_fr)
+    )
+
+
+def dashboard_tracks(language):
+    """Every track as ``(id, code, title)`` in ``language`` (French as fallback), by code; one query."""
+    rows = db.session.execute(_dashboard_tracks_statement(language))
+    return [(i, code, title or title_fr) for i, code, title_fr, title in rows]
+
+
+@lru_cache(maxsize=8)
+def _dashboard_tracks_statement(language):
+    """The statement of ``dashboard_tracks`` in ``language``, built once per process."""
+    title = getattr(Track, f"title_{language}", Track.title_fr)
+    return select(Track.id, Track.code, Track.title_fr, title).order_by(Track.code)
 
 
 def all_cities():
@@ -325,20 +471,6 @@ def academic_years():
     return db.session.scalars(
         select(Offering.academic_year).distinct().order_by(Offering.academic_year.desc())
     ).all()
-
-
-def offering_choices():
-    """(id, label) of every offering, latest year first, for a filter select."""
-    # The city in the page's language; the code and the year isolated, so that the year
-    # does not read backwards ("2027-2026") after an Arabic city name.
-    city_name = getattr(City, f"name_{current_language()}", City.name_fr)
-    rows = db.session.execute(
-        select(Offering.id, Offering.academic_year, Track.code, func.coalesce(city_name, City.name_fr))
-        .join(Track, Track.id == Offering.track_id)
-        .join(City, City.id == Offering.city_id)
-        .order_by(Offering.academic_year.desc(), Track.code, City.name_fr)
-    ).all()
-    return [(i, f"{isolate_text(code)} · {city} · {isolate_text(year)}") for i, year, code, city in rows]
 
 
 def reviewer_choices():

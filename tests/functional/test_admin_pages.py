@@ -403,3 +403,21 @@ def test_demand_links_to_a_draft_already_planned_instead_of_a_new_one(app):
     demand = admin.get("/admin").get_data(as_text=True).split('id="demand-table"')[1].split("</table>")[0]
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", demand, re.S) if track.code in r)
     assert f'href="/admin/offerings/{draft.id}"' in row and "/admin/offerings/new" not in row
+
+
+def test_demand_counts_as_residents_only_the_active_applicants_living_there(app):
+    admin, _ = admin_client(app)
+    fes = factories.city("Fès")
+    track = factories.track()
+    for _ in range(3):
+        factories.user(profile={"city": fes})
+    factories.user(profile={"city": fes}, active=False)
+    promoted = factories.user(profile={"city": fes})
+    promoted.role = "reviewer"
+    factories.user(profile={"city": factories.city("Oujda")}, active=False)
+    db.session.commit()
+    demand = admin.get("/admin").get_data(as_text=True).split('id="demand-table"')[1].split("</table>")[0]
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", demand, re.S) if track.code in r]
+    assert any("Fès" in r for r in rows) and not any("Oujda" in r for r in rows)
+    row = next(r for r in rows if "Fès" in r)
+    assert re.search(r'data-label="Candidats résidents">3</td>', row)

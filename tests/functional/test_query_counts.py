@@ -191,12 +191,17 @@ def test_reach_pages(app, query_counter, path):
         assert count(visitor, query_counter, path) <= small
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin?status=submitted"])
-def test_dashboard_reads_as_many_queries_at_ten_times_the_applications(app, query_counter, path):
-    """Issue 16: /admin, uncached, reads the kept counts: as many queries at 10 as at 120."""
+@pytest.mark.parametrize(("path", "most"), [("/admin", 9), ("/admin?status=submitted", 10)])
+def test_dashboard_reads_as_many_queries_at_ten_times_the_applications(app, query_counter, path, most):
+    """Issue 16: /admin, uncached, reads the kept counts: as many queries at 10 as at 120.
+
+    And few: each table the page shows is one statement (the arrivals per day two with a
+    status filter), beside the session's.
+    """
     seed_catalogue()
     client, _admin = admin_client(app)
     grow_reach(1)
     small = count(client, query_counter, path)
+    assert small <= most
     grow_reach(11)
     assert count(client, query_counter, path) == small
