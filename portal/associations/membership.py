@@ -49,6 +49,28 @@ def membership_of(user):
     )
 
 
+def association_standing(user):
+    """``(name, state, is_referent)`` for an applicant's dashboard, in one query.
+
+    ``name`` and ``state`` are those of their claim in force (None without one: see
+    ``membership_of``); ``is_referent`` whether they are a referent of any association.
+    """
+    referent = (
+        select(association_referent.c.user_id).where(association_referent.c.user_id == user.id).exists()
+    )
+    row = db.session.execute(
+        select(Association.name_fr, Membership.state, referent)
+        .select_from(ApplicantProfile)
+        .outerjoin(Membership, CLAIM_IN_FORCE)
+        .outerjoin(Association, Association.id == Membership.association_id)
+        .where(ApplicantProfile.user_id == user.id)
+    ).first()
+    if row is None:
+        # No profile, hence no claim; a referent all the same, perhaps.
+        return None, None, bool(db.session.scalar(select(referent)))
+    return row[0], row[1], bool(row[2])
+
+
 def claim(user, association):
     """Record that ``user`` says they belong to ``association`` (None: to none); flush.
 

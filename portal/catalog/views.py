@@ -17,18 +17,28 @@ from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 from portal.vocabulary import Domain
 
+# Built once: loader options are immutable, and building them costs on every query.
+_WITH_TRACK_AND_CITY = (joinedload(Offering.track), joinedload(Offering.city))
 
-def open_offerings(city_id=None, domain=None, track_id=None):
-    """Offerings taking applications now, with their track and city loaded."""
+
+def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=None):
+    """Offerings taking applications now, with their track and city loaded.
+
+    ``exclude``: ids of offerings left out; ``limit``: at most that many, the first ones.
+    """
     now = utcnow()
     query = (
         select(Offering)
         .join(Offering.track)
         .join(Offering.city)
-        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .options(*_WITH_TRACK_AND_CITY)
         .where(taking_applications(now))
         .order_by(Offering.closes_at, Track.code, City.name_fr)
     )
+    if exclude:
+        query = query.where(Offering.id.not_in(exclude))
+    if limit is not None:
+        query = query.limit(limit)
     if city_id:
         query = query.where(Offering.city_id == city_id)
     if domain:
