@@ -28,6 +28,20 @@ from portal.timeutil import utcnow
 _KEPT_ACROSS_LOGIN = ("lang",)
 # Where the cookie keeps the session token.
 TOKEN_KEY = "_sid"  # noqa: S105 - the name of a session key, not a secret
+# The session row's user and their applicant profile (None for staff) come in its query:
+# the layout and most pages read both. Built once (loader options cost on every query).
+_WITH_USER_AND_PROFILE = None
+
+
+def _with_user_and_profile():
+    global _WITH_USER_AND_PROFILE  # noqa: PLW0603 - built at first use, the models being loaded then
+    if _WITH_USER_AND_PROFILE is None:
+        from portal.auth.models import User, UserSession
+
+        _WITH_USER_AND_PROFILE = joinedload(UserSession.user).joinedload(User.profile)
+    return _WITH_USER_AND_PROFILE
+
+
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -132,7 +146,7 @@ def current_session():
         # The user comes in the same query: the loader then finds it in the identity map.
         row = db.session.scalar(
             select(UserSession)
-            .options(joinedload(UserSession.user))
+            .options(_with_user_and_profile())
             .where(UserSession.token_hash == _token_hash(token))
         )
     if row is not None:
