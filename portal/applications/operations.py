@@ -9,11 +9,12 @@ import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.applications import uploads, workflow
@@ -224,17 +225,13 @@ def _localized(model, field, language):
     return func.coalesce(func.nullif(getattr(model, f"{field}_{language}"), ""), french)
 
 
-def dashboard_applications(applicant):
-    """The applicant's applications, newest first, as rows of the columns their dashboard shows.
-
-    Plain rows (no ORM objects): the application's own columns the page and the waitlist
-    rank read, with ``title`` (the track's) and ``city`` in the language being rendered.
-    """
+@cache
+def _dashboard_statement(language):
+    """The query of ``dashboard_applications`` in ``language``, built once (it keeps its cache key)."""
     # Imported here: the catalogue's models are loaded after the applications' operations.
     from portal.catalog.models import City, Offering, Track
 
-    language = current_language()
-    return db.session.execute(
+    return (
         select(
             Application.id,
             Application.reference,
@@ -251,9 +248,18 @@ def dashboard_applications(applicant):
         .join(Offering, Offering.id == Application.offering_id)
         .join(Track, Track.id == Offering.track_id)
         .join(City, City.id == Offering.city_id)
-        .where(Application.applicant_id == applicant.id)
+        .where(Application.applicant_id == bindparam("applicant_id"))
         .order_by(Application.submitted_at.desc(), Application.id.desc())
-    ).all()
+    )
+
+
+def dashboard_applications(applicant):
+    """The applicant's applications, newest first, as rows of the columns their dashboard shows.
+
+    Plain rows (no ORM objects): the application's own columns the page and the waitlist
+    rank read, with ``title`` (the track's) and ``city`` in the language being rendered.
+    """
+    return db.session.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
 
 
 def submit_application(applicant, offering, form_data, files):

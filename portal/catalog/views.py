@@ -1,9 +1,11 @@
 """Public pages: home, catalogue, a track, the privacy notice, health, language switch."""
 
+from functools import cache
+
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import joinedload
 
 from portal import permissions
@@ -17,8 +19,31 @@ from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 from portal.vocabulary import Domain
 
-# Built once: loader options are immutable, and building them costs on every query.
-_WITH_TRACK_AND_CITY = (joinedload(Offering.track), joinedload(Offering.city))
+
+def _open_offerings_query(now):
+    """Offerings taking applications at ``now`` (a value or a parameter), track and city loaded."""
+    return (
+        select(Offering)
+        .join(Offering.track)
+        .join(Offering.city)
+        .options(joinedload(Offering.track), joinedload(Offering.city))
+        .where(taking_applications(now))
+        .order_by(Offering.closes_at, Track.code, City.name_fr)
+    )
+
+
+@cache
+def _open_offerings_statement(excluding, limited):
+    """``_open_offerings_query`` with parameters, built once (a statement keeps its cache key).
+
+    Its parameters: ``now``, and ``exclude`` and ``limit`` when ``excluding``/``limited``.
+    """
+    query = _open_offerings_query(bindparam("now"))
+    if excluding:
+        query = query.where(Offering.id.not_in(bindparam("exclude", expanding=True)))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    return query
 
 
 def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=None):
@@ -27,25 +52,24 @@ def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=N
     ``exclude``: ids of offerings left out; ``limit``: at most that many, the first ones.
     """
     now = utcnow()
-    query = (
-        select(Offering)
-        .join(Offering.track)
-        .join(Offering.city)
-        .options(*_WITH_TRACK_AND_CITY)
-        .where(taking_applications(now))
-        .order_by(Offering.closes_at, Track.code, City.name_fr)
-    )
-    if exclude:
-        query = query.where(Offering.id.not_in(exclude))
-    if limit is not None:
-        query = query.limit(limit)
+    if not (city_id or domain or track_id):
+        # The dashboard's and the home page's case: the statement built once.
+        values = {"now": now}
+        if exclude:
+            values["exclude"] = list(exclude)
+        if limit is not None:
+            values["limit"] = limit
+        return db.session.scalars(_open_offerings_statement(bool(exclude), limit is not None), values).all()
+    query = _open_offerings_query(now)
     if city_id:
         query = query.where(Offering.city_id == city_id)
     if domain:
         query = query.where(Track.domain == domain)
     if track_id:
         query = query.where(Offering.track_id == track_id)
-    return db.session.scalars(query).all()
+    if exclude:
+        query = query.where(Offering.id.not_in(exclude))
+    return db.session.scalars(query.limit(limit)).all()
 
 
 def apply_outlooks_for(offerings):
