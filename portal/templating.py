@@ -151,9 +151,18 @@ def format_file_size(size):
 
 def listing(*items):
     """Items read as one list, joined by the reader's comma (Arabic writes "،", not ",")."""
-    text = ""
+    text, pattern = "", None
     for item in items:
-        text = item if not text else gettext("%(first)s, %(next)s", first=text, next=item)
+        if not text:
+            text = item
+            continue
+        if pattern is None:
+            key = ("listing", current_language())
+            pattern = _labels.get(key)
+            if pattern is None:
+                # Without variables gettext gives the translated pattern, filled in below.
+                pattern = _labels[key] = gettext("%(first)s, %(next)s")
+        text = pattern % {"first": text, "next": item}
     return text
 
 

@@ -39,9 +39,11 @@ OPEN_OFFERINGS_SHOWN = 6
 
 def _applicant_or_404():
     """The logged-in applicant (with a profile); anybody else gets a 404."""
-    if not permissions.can_apply(current_user) or current_user.profile is None:
+    user = current_user._get_current_object()
+    if not permissions.can_apply(user) or user.profile is None:
         abort(404)
-    return current_user
+    # The user itself, not the proxy: pages read it many times.
+    return user
 
 
 def _own_application_or_404(reference):

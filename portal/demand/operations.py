@@ -138,6 +138,15 @@ def _interests_statement():
     )
 
 
+@cache
+def _opened_statement():
+    """The query of the open offerings among (track, city) ``pairs``, built once."""
+    return select(Offering).where(
+        tuple_(Offering.track_id, Offering.city_id).in_(bindparam("pairs", expanding=True)),
+        open_not_over(bindparam("now")),
+    )
+
+
 def my_interests(user):
     """The applicant's interests, each with ``opened``: the open offering, if any."""
     if not permissions.is_applicant(user):
@@ -146,11 +155,6 @@ def my_interests(user):
     if not interests:
         return []
     pairs = {(i.track_id, i.city_id) for i in interests}
-    offerings = db.session.scalars(
-        select(Offering).where(
-            tuple_(Offering.track_id, Offering.city_id).in_(pairs),
-            open_not_over(utcnow()),
-        )
-    ).all()
+    offerings = db.session.scalars(_opened_statement(), {"pairs": list(pairs), "now": utcnow()}).all()
     opened = {(o.track_id, o.city_id): o for o in offerings}
     return [{"interest": i, "opened": opened.get((i.track_id, i.city_id))} for i in interests]
