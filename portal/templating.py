@@ -224,6 +224,7 @@ def init_app(app):
         listing=listing,
         layout_fragment=layout_fragment,
         layout_nav=layout_nav,
+        day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or
     # "12/1/26"): the two below are the portal's only ones.
