@@ -3,9 +3,9 @@
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, select, tuple_
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal import permissions
 from portal.applications.models import Interest
@@ -129,21 +129,28 @@ def interest_state(user, track):
 
 @cache
 def _interests_statement():
-    """The query of an applicant's interests, built once (run on every dashboard; it keeps its cache key)."""
+    """The query of an applicant's interests with their open offering, if any: built once.
+
+    One statement (run on every dashboard, it keeps its cache key): each interest comes
+    with the first open offering (lowest id) of its track in its city, or None.
+    """
+    opened_id = (
+        select(func.min(Offering.id))
+        .where(
+            Offering.track_id == Interest.track_id,
+            Offering.city_id == Interest.city_id,
+            open_not_over(bindparam("now")),
+        )
+        .correlate(Interest)
+        .scalar_subquery()
+    )
+    opened = aliased(Offering)
     return (
-        select(Interest)
+        select(Interest, opened)
+        .outerjoin(opened, opened.id == opened_id)
         .options(joinedload(Interest.track), joinedload(Interest.city))
         .where(Interest.applicant_id == bindparam("applicant_id"))
         .order_by(Interest.created_at.desc(), Interest.id.desc())
-    )
-
-
-@cache
-def _opened_statement():
-    """The query of the open offerings among (track, city) ``pairs``, built once."""
-    return select(Offering).where(
-        tuple_(Offering.track_id, Offering.city_id).in_(bindparam("pairs", expanding=True)),
-        open_not_over(bindparam("now")),
     )
 
 
@@ -151,10 +158,5 @@ def my_interests(user):
     """The applicant's interests, each with ``opened``: the open offering, if any."""
     if not permissions.is_applicant(user):
         return []
-    interests = db.session.scalars(_interests_statement(), {"applicant_id": user.id}).all()
-    if not interests:
-        return []
-    pairs = {(i.track_id, i.city_id) for i in interests}
-    offerings = db.session.scalars(_opened_statement(), {"pairs": list(pairs), "now": utcnow()}).all()
-    opened = {(o.track_id, o.city_id): o for o in offerings}
-    return [{"interest": i, "opened": opened.get((i.track_id, i.city_id))} for i in interests]
+    rows = db.session.execute(_interests_statement(), {"applicant_id": user.id, "now": utcnow()}).all()
+    return [{"interest": interest, "opened": opened} for interest, opened in rows]
