@@ -12,6 +12,17 @@ from flask_login import current_user
 # ``select_locale`` (Flask-Babel calls it once per request) and by ``force_locale``, read
 # by ``current_locale`` in one lookup. Flask-Babel's own copy is its private business.
 _G_LOCALE = "portal_locale"
+# Babel's locales by code: parsing one costs on every request, and they never change.
+_locales = {}
+
+
+def _locale(code):
+    """The Babel locale of ``code``, parsed once per process."""
+    try:
+        return _locales[code]
+    except KeyError:
+        locale = _locales[code] = Locale.parse(code)
+        return locale
 
 
 def select_locale():
@@ -21,11 +32,11 @@ def select_locale():
     language (it is saved on the account too, at once or at the next login): someone who
     picked English before logging in keeps English through the login's second step.
     Flask-Babel calls it once per request (its locale selector); the choice is kept on
-    ``g`` for ``current_locale``.
+    ``g`` for ``current_locale``. Returns the parsed locale (Flask-Babel then takes it as is).
     """
-    code = _selected_language()
-    setattr(g, _G_LOCALE, Locale.parse(code))
-    return code
+    locale = _locale(_selected_language())
+    setattr(g, _G_LOCALE, locale)
+    return locale
 
 
 def _selected_language():
@@ -54,7 +65,7 @@ def force_locale(code):
             yield
             return
         saved = g.get(_G_LOCALE)
-        setattr(g, _G_LOCALE, Locale.parse(code))
+        setattr(g, _G_LOCALE, _locale(code))
         try:
             yield
         finally:

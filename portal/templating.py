@@ -6,8 +6,9 @@ from functools import lru_cache
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
-from flask import current_app
+from flask import current_app, request
 from flask_babel import get_timezone, gettext, ngettext, to_user_timezone
+from flask_login import current_user
 from markupsafe import Markup
 
 from portal import permissions
@@ -150,9 +151,18 @@ def format_file_size(size):
 
 def listing(*items):
     """Items read as one list, joined by the reader's comma (Arabic writes "،", not ",")."""
-    text = ""
+    text, pattern = "", None
     for item in items:
-        text = item if not text else gettext("%(first)s, %(next)s", first=text, next=item)
+        if not text:
+            text = item
+            continue
+        if pattern is None:
+            key = ("listing", current_language())
+            pattern = _labels.get(key)
+            if pattern is None:
+                # Without variables gettext gives the translated pattern, filled in below.
+                pattern = _labels[key] = gettext("%(first)s, %(next)s")
+        text = pattern % {"first": text, "next": item}
     return text
 
 
@@ -161,6 +171,42 @@ def ltr(value):
     if value in (None, ""):
         return ""
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+
+
+# Layout partials that hold nothing personal (links, menus, footer), rendered once per
+# application, language, URL prefix and flags, then reused by every page as Markup.
+_FRAGMENTS = "portal_fragments"
+
+
+def layout_fragment(name, **flags):
+    """The partial ``name`` rendered once per language, URL prefix and ``flags``, then reused.
+
+    Only for markup that depends on nothing else: the partial sees the template globals
+    and ``flags`` (never the request's user or session), so nobody's data can be kept.
+    """
+    cache = current_app.extensions.setdefault(_FRAGMENTS, {})
+    key = (name, current_language(), request.script_root, *flags.items())
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    # Output of an autoescaped template: escaped by Jinja.
+    html = cache[key] = Markup(current_app.jinja_env.get_template(name).render(**flags))  # noqa: S704
+    return html
+
+
+def layout_nav():
+    """The main links for this request's kind of account (the links, never the user)."""
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
+        return layout_fragment("_layout_nav.html", authenticated=False)
+    return layout_fragment(
+        "_layout_nav.html",
+        authenticated=True,
+        applicant=permissions.is_applicant(user),
+        staff=permissions.is_staff(user),
+        admin=permissions.is_admin(user),
+    )
 
 
 def init_app(app):
@@ -176,6 +222,9 @@ def init_app(app):
         endorsement_badge=endorsement_badge,
         format_score=format_score,
         listing=listing,
+        layout_fragment=layout_fragment,
+        layout_nav=layout_nav,
+        day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or
     # "12/1/26"): the two below are the portal's only ones.

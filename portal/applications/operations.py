@@ -9,16 +9,18 @@ import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.templating import format_day
 from portal.timeutil import utcnow
 from portal.usererror import UserError
@@ -185,17 +187,20 @@ class Outlook:
         return self.reference is None and self.problem is None
 
 
-def apply_outlooks(applicant, offerings, now=None):
+def apply_outlooks(applicant, offerings, now=None, rows=None):
     """``{offering id: Outlook}`` for ``applicant``, by the rules of ``submit_application``.
 
-    One query reads the applicant's applications, whatever the number of offerings.
+    One query reads the applicant's applications, whatever the number of offerings; none
+    when the caller already has them as ``rows`` (with ``offering_id``, ``reference``,
+    ``academic_year`` and ``status``: all of the applicant's applications).
     """
     now = now or utcnow()
-    rows = db.session.execute(
-        select(
-            Application.offering_id, Application.reference, Application.academic_year, Application.status
-        ).where(Application.applicant_id == applicant.id)
-    ).all()
+    if rows is None:
+        rows = db.session.execute(
+            select(
+                Application.offering_id, Application.reference, Application.academic_year, Application.status
+            ).where(Application.applicant_id == applicant.id)
+        ).all()
     applied = {row.offering_id: row.reference for row in rows}
     active = Counter(
         row.academic_year for row in rows if ApplicationStatus(row.status) in ApplicationStatus.ACTIVE
@@ -210,6 +215,51 @@ def apply_outlooks(applicant, offerings, now=None):
         )
         for offering in offerings
     }
+
+
+def _localized(model, field, language):
+    """SQL: ``model``'s ``field`` in ``language``, French when empty (as ``Localized.localized``)."""
+    french = getattr(model, f"{field}_fr")
+    if language == "fr":
+        return french
+    return func.coalesce(func.nullif(getattr(model, f"{field}_{language}"), ""), french)
+
+
+@cache
+def _dashboard_statement(language):
+    """The query of ``dashboard_applications`` in ``language``, built once (it keeps its cache key)."""
+    # Imported here: the catalogue's models are loaded after the applications' operations.
+    from portal.catalog.models import City, Offering, Track
+
+    return (
+        select(
+            Application.id,
+            Application.reference,
+            Application.offering_id,
+            Application.academic_year,
+            Application.status,
+            Application.submitted_at,
+            Application.confirmation_deadline,
+            Application.completion_reason,
+            Application.mean_score,
+            _localized(Track, "title", language).label("title"),
+            _localized(City, "name", language).label("city"),
+        )
+        .join(Offering, Offering.id == Application.offering_id)
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
+        .where(Application.applicant_id == bindparam("applicant_id"))
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    )
+
+
+def dashboard_applications(applicant):
+    """The applicant's applications, newest first, as rows of the columns their dashboard shows.
+
+    Plain rows (no ORM objects): the application's own columns the page and the waitlist
+    rank read, with ``title`` (the track's) and ``city`` in the language being rendered.
+    """
+    return db.session.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
 
 
 def submit_application(applicant, offering, form_data, files):

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.applications import bp
@@ -15,6 +15,7 @@ from portal.applications.operations import (
     ALREADY_APPLIED,
     AlreadyApplied,
     apply_outlooks,
+    dashboard_applications,
     eligibility_problem,
     existing_application,
     submit_application,
@@ -38,9 +39,11 @@ OPEN_OFFERINGS_SHOWN = 6
 
 def _applicant_or_404():
     """The logged-in applicant (with a profile); anybody else gets a 404."""
-    if not permissions.can_apply(current_user) or current_user.profile is None:
+    user = current_user._get_current_object()
+    if not permissions.can_apply(user) or user.profile is None:
         abort(404)
-    return current_user
+    # The user itself, not the proxy: pages read it many times.
+    return user
 
 
 def _own_application_or_404(reference):
@@ -114,27 +117,20 @@ def dashboard():
     if permissions.is_staff(current_user):
         return redirect(url_for("review.queue"))
     applicant = _applicant_or_404()
-    applications = db.session.scalars(
-        select(Application)
-        .options(
-            joinedload(Application.offering).joinedload(Offering.track),
-            joinedload(Application.offering).joinedload(Offering.city),
-        )
-        .where(Application.applicant_id == applicant.id)
-        .order_by(Application.submitted_at.desc(), Application.id.desc())
-    ).all()
+    applications = dashboard_applications(applicant)
     ranks = {a.id: waitlist_rank(a) for a in applications if a.status == ApplicationStatus.WAITLISTED}
-    applied = {a.offering_id for a in applications}
-    offerings = [o for o in open_offerings() if o.id not in applied][:OPEN_OFFERINGS_SHOWN]
+    offerings = open_offerings(exclude={a.offering_id for a in applications}, limit=OPEN_OFFERINGS_SHOWN)
+    claim_name, claim_state, referent = membership.association_standing(applicant)
     return render_template(
         "applications/dashboard.html",
         applications=applications,
         ranks=ranks,
         offerings=offerings,
-        outlooks=apply_outlooks(applicant, offerings),
+        outlooks=apply_outlooks(applicant, offerings, rows=applications),
         my_interests=my_interests(applicant),
-        own_claim=membership.membership_of(applicant),
-        referent_of=membership.referred_associations(applicant),
+        claim_name=claim_name,
+        claim_state=claim_state,
+        referent=referent,
     )
 
 

@@ -7,8 +7,10 @@ never themselves. Each write checks its rules (a MembershipError says why), flus
 writes its audit event; the request commits.
 """
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, select, update
+from sqlalchemy import and_, bindparam, case, delete, select, update
 from sqlalchemy.orm import contains_eager
 
 from portal import permissions
@@ -47,6 +49,38 @@ def membership_of(user):
     return db.session.scalar(
         select(Membership).join(ApplicantProfile, CLAIM_IN_FORCE).where(Membership.user_id == user.id)
     )
+
+
+@cache
+def _standing_statements():
+    """The queries of ``association_standing``, built once (they keep their cache keys)."""
+    referent = (
+        select(association_referent.c.user_id)
+        .where(association_referent.c.user_id == bindparam("user_id"))
+        .exists()
+    )
+    standing = (
+        select(Association.name_fr, Membership.state, referent)
+        .select_from(ApplicantProfile)
+        .outerjoin(Membership, CLAIM_IN_FORCE)
+        .outerjoin(Association, Association.id == Membership.association_id)
+        .where(ApplicantProfile.user_id == bindparam("user_id"))
+    )
+    return standing, select(referent)
+
+
+def association_standing(user):
+    """``(name, state, is_referent)`` for an applicant's dashboard, in one query.
+
+    ``name`` and ``state`` are those of their claim in force (None without one: see
+    ``membership_of``); ``is_referent`` whether they are a referent of any association.
+    """
+    standing, referent = _standing_statements()
+    row = db.session.execute(standing, {"user_id": user.id}).first()
+    if row is None:
+        # No profile, hence no claim; a referent all the same, perhaps.
+        return None, None, bool(db.session.scalar(referent, {"user_id": user.id}))
+    return row[0], row[1], bool(row[2])
 
 
 def claim(user, association):

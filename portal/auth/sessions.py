@@ -13,10 +13,11 @@ committed on its own without sweeping in anything of the view.
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import database
@@ -28,6 +29,24 @@ from portal.timeutil import utcnow
 _KEPT_ACROSS_LOGIN = ("lang",)
 # Where the cookie keeps the session token.
 TOKEN_KEY = "_sid"  # noqa: S105 - the name of a session key, not a secret
+
+
+@cache
+def _session_by_token():
+    """The query of a session row by its token's hash, built once (it is run on every request).
+
+    The user and their applicant profile (None for staff) come in the same query: the
+    layout and most pages read both. A statement built once also keeps its cache key.
+    """
+    from portal.auth.models import User, UserSession
+
+    return (
+        select(UserSession)
+        .options(joinedload(UserSession.user).joinedload(User.profile))
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
+
+
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -130,11 +149,7 @@ def current_session():
     token = session.get(TOKEN_KEY)
     if isinstance(token, str) and token:
         # The user comes in the same query: the loader then finds it in the identity map.
-        row = db.session.scalar(
-            select(UserSession)
-            .options(joinedload(UserSession.user))
-            .where(UserSession.token_hash == _token_hash(token))
-        )
+        row = db.session.scalar(_session_by_token(), {"token_hash": _token_hash(token)})
     if row is not None:
         now = utcnow()
         if is_expired(row, now):

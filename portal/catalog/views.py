@@ -1,9 +1,11 @@
 """Public pages: home, catalogue, a track, the privacy notice, health, language switch."""
 
+from functools import cache
+
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import joinedload
 
 from portal import permissions
@@ -18,10 +20,9 @@ from portal.timeutil import utcnow
 from portal.vocabulary import Domain
 
 
-def open_offerings(city_id=None, domain=None, track_id=None):
-    """Offerings taking applications now, with their track and city loaded."""
-    now = utcnow()
-    query = (
+def _open_offerings_query(now):
+    """Offerings taking applications at ``now`` (a value or a parameter), track and city loaded."""
+    return (
         select(Offering)
         .join(Offering.track)
         .join(Offering.city)
@@ -29,13 +30,46 @@ def open_offerings(city_id=None, domain=None, track_id=None):
         .where(taking_applications(now))
         .order_by(Offering.closes_at, Track.code, City.name_fr)
     )
+
+
+@cache
+def _open_offerings_statement(excluding, limited):
+    """``_open_offerings_query`` with parameters, built once (a statement keeps its cache key).
+
+    Its parameters: ``now``, and ``exclude`` and ``limit`` when ``excluding``/``limited``.
+    """
+    query = _open_offerings_query(bindparam("now"))
+    if excluding:
+        query = query.where(Offering.id.not_in(bindparam("exclude", expanding=True)))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    return query
+
+
+def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=None):
+    """Offerings taking applications now, with their track and city loaded.
+
+    ``exclude``: ids of offerings left out; ``limit``: at most that many, the first ones.
+    """
+    now = utcnow()
+    if not (city_id or domain or track_id):
+        # The dashboard's and the home page's case: the statement built once.
+        values = {"now": now}
+        if exclude:
+            values["exclude"] = list(exclude)
+        if limit is not None:
+            values["limit"] = limit
+        return db.session.scalars(_open_offerings_statement(bool(exclude), limit is not None), values).all()
+    query = _open_offerings_query(now)
     if city_id:
         query = query.where(Offering.city_id == city_id)
     if domain:
         query = query.where(Track.domain == domain)
     if track_id:
         query = query.where(Offering.track_id == track_id)
-    return db.session.scalars(query).all()
+    if exclude:
+        query = query.where(Offering.id.not_in(exclude))
+    return db.session.scalars(query.limit(limit)).all()
 
 
 def apply_outlooks_for(offerings):

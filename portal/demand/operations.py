@@ -1,9 +1,11 @@
 """Interests: registering and withdrawing a wish, and telling applicants when a track opens."""
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, tuple_
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal import permissions
 from portal.applications.models import Interest
@@ -125,24 +127,36 @@ def interest_state(user, track):
     return {"city": profile.city, "interest": interest}
 
 
+@cache
+def _interests_statement():
+    """The query of an applicant's interests with their open offering, if any: built once.
+
+    One statement (run on every dashboard, it keeps its cache key): each interest comes
+    with the first open offering (lowest id) of its track in its city, or None.
+    """
+    opened_id = (
+        select(func.min(Offering.id))
+        .where(
+            Offering.track_id == Interest.track_id,
+            Offering.city_id == Interest.city_id,
+            open_not_over(bindparam("now")),
+        )
+        .correlate(Interest)
+        .scalar_subquery()
+    )
+    opened = aliased(Offering)
+    return (
+        select(Interest, opened)
+        .outerjoin(opened, opened.id == opened_id)
+        .options(joinedload(Interest.track), joinedload(Interest.city))
+        .where(Interest.applicant_id == bindparam("applicant_id"))
+        .order_by(Interest.created_at.desc(), Interest.id.desc())
+    )
+
+
 def my_interests(user):
     """The applicant's interests, each with ``opened``: the open offering, if any."""
     if not permissions.is_applicant(user):
         return []
-    interests = db.session.scalars(
-        select(Interest)
-        .options(joinedload(Interest.track), joinedload(Interest.city))
-        .where(Interest.applicant_id == user.id)
-        .order_by(Interest.created_at.desc(), Interest.id.desc())
-    ).all()
-    if not interests:
-        return []
-    pairs = {(i.track_id, i.city_id) for i in interests}
-    offerings = db.session.scalars(
-        select(Offering).where(
-            tuple_(Offering.track_id, Offering.city_id).in_(pairs),
-            open_not_over(utcnow()),
-        )
-    ).all()
-    opened = {(o.track_id, o.city_id): o for o in offerings}
-    return [{"interest": i, "opened": opened.get((i.track_id, i.city_id))} for i in interests]
+    rows = db.session.execute(_interests_statement(), {"applicant_id": user.id, "now": utcnow()}).all()
+    return [{"interest": interest, "opened": opened} for interest, opened in rows]
