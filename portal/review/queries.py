@@ -118,7 +118,7 @@ def offerings_for(user):
     language = current_language()
     if language not in current_app.config["LANGUAGES"]:
         language = "fr"
-    rows = db.session.execute(_offerings_statement(language, not permissions.is_admin(user)), {"me": user.id})
+    rows = _read(_offerings_statement(language, not permissions.is_admin(user)), {"me": user.id})
     return [
         OfferingLine(id_, code, title or title_fr, city or city_fr, year, seats, held)
         for id_, code, title_fr, title, city_fr, city, year, seats, held in rows
@@ -128,6 +128,13 @@ def offerings_for(user):
 # The queue's statements are built once per process and shape, with bind parameters for
 # what changes between requests: SQLAlchemy then neither builds them nor computes their
 # cache key again (they are memoized on the statement), which cost more than running them.
+# They read plain columns, so they run on the session's connection: the ORM's execution
+# layer (autoflush, ORM result processing) has nothing to do for them.
+
+
+def _read(stmt, params):
+    """Run the read-only statement ``stmt`` on the session's connection (its transaction)."""
+    return db.session.connection().execute(stmt, params)
 
 
 @cache
@@ -201,7 +208,7 @@ def counters(params, scoped, offering_id=None):
     ``params`` are the request's bind parameters (``:me``, ``:offerings``, ``:tied``).
     """
     per_status, waitlisted = {}, {}
-    for offering, status, n in db.session.execute(_counters_statement(scoped, bool(params["tied"])), params):
+    for offering, status, n in _read(_counters_statement(scoped, bool(params["tied"])), params):
         if not offering_id or offering == offering_id:
             per_status[status] = per_status.get(status, 0) + n
         if status == ApplicationStatus.WAITLISTED:
@@ -261,10 +268,10 @@ class _PageOfIds(Pagination):
 
     def _query_items(self):
         params = dict(self._query_args["params"], limit=self.per_page, offset=self._query_offset)
-        ids = db.session.scalars(self._query_args["page_ids"], params).all()
+        ids = _read(self._query_args["page_ids"], params).scalars().all()
         if not ids:
             return []
-        loaded = db.session.execute(_rows_statement(), {"ids": ids}).all()
+        loaded = _read(_rows_statement(), {"ids": ids}).all()
         by_id = {row.id: row for row in loaded}
         return [by_id[i] for i in ids if i in by_id]
 
@@ -451,7 +458,7 @@ def endorsements(rows):
     members = {r.applicant_id: r.association_id for r in rows if r.association_id is not None}
     if not members:
         return {}
-    found = db.session.execute(_endorsements_statement(), {"users": list(members)}).all()
+    found = _read(_endorsements_statement(), {"users": list(members)}).all()
     return {user_id: state for user_id, association_id, state in found if members[user_id] == association_id}
 
 
@@ -468,7 +475,7 @@ def association_seats(pairs):
     pairs = {(o, a) for o, a in pairs if a is not None}
     if not pairs:
         return {}
-    found = db.session.execute(
+    found = _read(
         _association_seats_statement(),
         {"offerings": sorted({o for o, _ in pairs}), "associations": sorted({a for _, a in pairs})},
     ).all()
