@@ -51,10 +51,6 @@ class Queue:
     offerings: list = field(default_factory=list)
     status_counts: dict = field(default_factory=dict)
     waitlist_counts: dict = field(default_factory=dict)
-    # Seats held per (offering id, association id) of the page's rows.
-    association_seats: dict = field(default_factory=dict)
-    # The endorsement of each row's applicant (user id → state), for their current association.
-    endorsements: dict = field(default_factory=dict)
 
 
 def scoped_offering_ids(user):
@@ -296,6 +292,10 @@ QUEUE_COLUMNS = (
     ApplicantProfile.last_name,
     ApplicantProfile.association_id,
     Association.name_fr.label("association_name"),
+    # The seats the applicant's association holds in the offering, and the endorsement of
+    # the applicant's claim to it: only a claim for the association the profile names now.
+    OfferingAssociationSeat.held.label("association_seats_held"),
+    Membership.state.label("endorsement"),
 )
 
 
@@ -307,6 +307,20 @@ def _rows_statement():
         .join(User, User.id == Application.applicant_id)
         .outerjoin(ApplicantProfile, ApplicantProfile.user_id == User.id)
         .outerjoin(Association, Association.id == ApplicantProfile.association_id)
+        .outerjoin(
+            OfferingAssociationSeat,
+            and_(
+                OfferingAssociationSeat.offering_id == Application.offering_id,
+                OfferingAssociationSeat.association_id == ApplicantProfile.association_id,
+            ),
+        )
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == Application.applicant_id,
+                Membership.association_id == ApplicantProfile.association_id,
+            ),
+        )
         .where(Application.id.in_(bindparam("ids", expanding=True)))
     )
 
@@ -445,28 +459,6 @@ def queue(user, filters):
         offerings=offerings,
         status_counts=counts,
         waitlist_counts=waitlisted,
-        association_seats=association_seats((r.offering_id, r.association_id) for r in page.items),
-        endorsements=endorsements(page.items),
-    )
-
-
-def endorsements(rows):
-    """The endorsement state of these rows' applicants (user id → state); one query.
-
-    Only a claim for the association the profile names now counts.
-    """
-    members = {r.applicant_id: r.association_id for r in rows if r.association_id is not None}
-    if not members:
-        return {}
-    found = _read(_endorsements_statement(), {"users": list(members)}).all()
-    return {user_id: state for user_id, association_id, state in found if members[user_id] == association_id}
-
-
-@cache
-def _endorsements_statement():
-    """SELECT of the memberships of the users ``:users``."""
-    return select(Membership.user_id, Membership.association_id, Membership.state).where(
-        Membership.user_id.in_(bindparam("users", expanding=True))
     )
 
 

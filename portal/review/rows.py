@@ -25,7 +25,6 @@ def queue_rows(queue, offering_names, detail_url, association_url, decidable, da
     select_text, seats_text = _("Sélectionner %(ref)s"), _("places détenues dans la session : %(n)s")
     detail_url, association_url = escape(detail_url), escape(association_url)
     badges = {status: status_badge(status) for status in ApplicationStatus}
-    seats, endorsements = queue.association_seats, queue.endorsements
     parts = []
     for a in queue.page.items:
         ref = escape(a.reference)
@@ -40,9 +39,8 @@ def queue_rows(queue, offering_names, detail_url, association_url, decidable, da
             select = ""
         name = escape(a.email if a.first_name is None else f"{a.first_name} {a.last_name}")
         if a.association_id:
-            held = escape(seats_text % {"n": seats.get((a.offering_id, a.association_id), 0)})
-            state = endorsements.get(a.applicant_id)
-            badge = "" if state is None else f" · {endorsement_badge(state)}"
+            held = escape(seats_text % {"n": a.association_seats_held or 0})
+            badge = "" if a.endorsement is None else f" · {endorsement_badge(a.endorsement)}"
             association = (
                 '\n              <span class="d-block small text-secondary association-cell">'
                 f'<a href="{association_url}{escape(a.association_id)}" title="{association_title}">'
