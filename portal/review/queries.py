@@ -250,26 +250,22 @@ def _order(stmt, sort):
 
 
 class _PageOfIds(Pagination):
-    """Offset pagination that pages over application ids, then reads only that page's rows.
+    """Offset pagination over application ids, reading only that page's rows.
 
     The ids come off the (offering, status, sort) indexes without touching the rows, so
-    skipping to the last page costs about what the first does; the 50 rows of the page
-    are then read as plain tuples of the columns the table shows (a "deferred join"). The
-    total comes from the status counters when no search narrows the page (``total``),
-    instead of counting every matching application a second time.
+    skipping to the last page costs about what the first does; only the 50 rows of the
+    page are then read, as plain tuples of the columns the table shows (a "deferred
+    join", in the same statement). The total comes from the status counters when no
+    search narrows the page (``total``), instead of counting every matching application
+    a second time.
 
-    ``page_ids`` is ``ids`` with ``:limit`` and ``:offset``; ``params`` their other bind
-    parameters.
+    ``rows`` reads the page (``:limit`` rows from ``:offset``) of ``ids``; ``params``
+    are their other bind parameters.
     """
 
     def _query_items(self):
         params = dict(self._query_args["params"], limit=self.per_page, offset=self._query_offset)
-        ids = _read(self._query_args["page_ids"], params).scalars().all()
-        if not ids:
-            return []
-        loaded = _read(_rows_statement(), {"ids": ids}).all()
-        by_id = {row.id: row for row in loaded}
-        return [by_id[i] for i in ids if i in by_id]
+        return _read(self._query_args["rows"], params).all()
 
     def _query_count(self):
         if self._query_args.get("total") is not None:
@@ -299,11 +295,12 @@ QUEUE_COLUMNS = (
 )
 
 
-@cache
-def _rows_statement():
-    """SELECT of the queue's columns for the application ids ``:ids``."""
-    return (
+def _rows_of(page_ids, sort):
+    """SELECT of the queue's columns for the applications of ``page_ids``, in ``sort`` order."""
+    page = page_ids.subquery()
+    return _order(
         select(*QUEUE_COLUMNS)
+        .join(page, page.c.id == Application.id)
         .join(User, User.id == Application.applicant_id)
         .outerjoin(ApplicantProfile, ApplicantProfile.user_id == User.id)
         .outerjoin(Association, Association.id == ApplicantProfile.association_id)
@@ -320,8 +317,8 @@ def _rows_statement():
                 Membership.user_id == Application.applicant_id,
                 Membership.association_id == ApplicantProfile.association_id,
             ),
-        )
-        .where(Application.id.in_(bindparam("ids", expanding=True)))
+        ),
+        sort,
     )
 
 
@@ -331,6 +328,12 @@ def _paged(stmt):
 
 
 @cache
+def _newest_or_oldest_rows(count, descending, scoped, tied):
+    """The rows of a page by submission date over the offerings ``:o0`` … ``:o{count-1}``."""
+    sort = "submitted_desc" if descending else "submitted_asc"
+    return _rows_of(_newest_or_oldest_per_offering(count, descending, scoped, tied), sort)
+
+
 def _newest_or_oldest_per_offering(count, descending, scoped, tied):
     """The ids of a page by submission date over the offerings ``:o0`` … ``:o{count-1}``.
 
@@ -388,9 +391,9 @@ def _filtered_ids(scoped, tied, offering, status, association, sort):
 
 
 @cache
-def _filtered_page_ids(*shape):
-    """``_filtered_ids(*shape)`` limited to a page."""
-    return _paged(_filtered_ids(*shape))
+def _filtered_rows(*shape):
+    """The rows of a page of ``_filtered_ids(*shape)``."""
+    return _rows_of(_paged(_filtered_ids(*shape)), shape[-1])
 
 
 def queue(user, filters):
@@ -423,9 +426,7 @@ def queue(user, filters):
         and 0 < len(offerings) <= PER_OFFERING_MERGE_LIMIT
     ):
         ids = None
-        page_ids = _newest_or_oldest_per_offering(
-            len(offering_ids), sort == "submitted_desc", scoped, bool(tied)
-        )
+        rows = _newest_or_oldest_rows(len(offering_ids), sort == "submitted_desc", scoped, bool(tied))
         params.update({f"o{i}": offering_id for i, offering_id in enumerate(offering_ids)})
         params["enough"] = page_number * per_page
     else:
@@ -441,16 +442,16 @@ def queue(user, filters):
         if searching:
             # Only a search needs the applicant's names and CIN.
             ids = _search(ids.join(Application.applicant).outerjoin(User.profile), filters)
-            page_ids = _paged(ids)
+            rows = _rows_of(_paged(ids), sort)
         else:
-            page_ids = _filtered_page_ids(*shape, sort)
+            rows = _filtered_rows(*shape, sort)
     page = _PageOfIds(
         page=page_number,
         per_page=per_page,
         max_per_page=per_page,
         error_out=False,
         ids=ids,
-        page_ids=page_ids,
+        rows=rows,
         params=params,
         total=total,
     )
