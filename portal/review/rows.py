@@ -13,6 +13,15 @@ from portal.templating import endorsement_badge, format_score, status_badge
 from portal.vocabulary import ApplicationStatus
 
 
+def offering_names(offerings):
+    """Each offering's name in the rows (its code and localised city), by id."""
+    # Escaped here, then marked safe: ``Markup.format`` cost more than a whole row.
+    return {
+        o.id: Markup(f'<bdi class="text-nowrap">{escape(o.code)}</bdi> · {escape(o.city)}')  # noqa: S704
+        for o in offerings
+    }
+
+
 def queue_rows(queue, offering_names, detail_url, association_url, decidable, day):
     """The ``<tr>`` of each row of ``queue.page`` (escaped markup), in the page's order."""
     # Escaped like any value (an apostrophe becomes ``&#39;``: the same text in the browser).
