@@ -34,6 +34,8 @@ def queue_rows(queue, offering_names, detail_url, association_url, decidable, da
     select_text, seats_text = _("Sélectionner %(ref)s"), _("places détenues dans la session : %(n)s")
     detail_url, association_url = escape(detail_url), escape(association_url)
     badges = {status: status_badge(status) for status in ApplicationStatus}
+    # A page has a few distinct mean scores, each formatted once.
+    scores = {}
     parts = []
     for a in queue.page.items:
         ref = escape(a.reference)
@@ -60,7 +62,11 @@ def queue_rows(queue, offering_names, detail_url, association_url, decidable, da
         if a.mean_score is None:
             score = f'<span class="text-secondary">{not_scored}</span>'
         else:
-            score = f'<span class="ltr">{escape(format_score(a.mean_score))}</span> / 15'
+            score = scores.get(a.mean_score)
+            if score is None:
+                score = scores[a.mean_score] = (
+                    f'<span class="ltr">{escape(format_score(a.mean_score))}</span> / 15'
+                )
         status = badges.get(a.status) or status_badge(a.status)
         parts.append(
             f'\n          <tr data-reference="{ref}">\n'
