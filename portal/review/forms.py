@@ -106,8 +106,10 @@ class ReviewForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """A decision on one application, with the version the decider saw."""
 
+    # An empty label, never shown: without one WTForms translates a default label, loading
+    # its own catalogue from disk on every page of the queue.
     decision = HiddenField(
-        validators=[max_length(32), AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))]
+        "", validators=[max_length(32), AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))]
     )
     message = TextAreaField(
         _l("Message au candidat (facultatif, joint à l'email)"),
@@ -119,8 +121,10 @@ class DecisionForm(FlaskForm):
 class BulkDecisionForm(FlaskForm):
     """One decision for the rows selected in the queue (``references`` is read as a list)."""
 
+    # An empty label, never shown: without one WTForms translates a default label, loading
+    # its own catalogue from disk on every page of the queue.
     decision = HiddenField(
-        validators=[max_length(32), AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))]
+        "", validators=[max_length(32), AnyOf(DECISION_VALUES, message=_l("Décision inconnue."))]
     )
     message = TextAreaField(
         _l("Message aux candidats (facultatif, joint à l'email)"),

@@ -7,14 +7,15 @@ data (no N+1).
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 
 from portal import permissions
-from portal.applications.models import BEST_CANDIDATE_FIRST, Application, StatusChange
+from portal.applications.models import BEST_CANDIDATE_FIRST, Application, ApplicationCount, StatusChange
 from portal.associations.models import Association, Membership
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, OfferingAssociationSeat, Track, offering_reviewers
@@ -50,10 +51,6 @@ class Queue:
     offerings: list = field(default_factory=list)
     status_counts: dict = field(default_factory=dict)
     waitlist_counts: dict = field(default_factory=dict)
-    # Seats held per (offering id, association id) of the page's rows.
-    association_seats: dict = field(default_factory=dict)
-    # The endorsement of each row's applicant (user id → state), for their current association.
-    endorsements: dict = field(default_factory=dict)
 
 
 def scoped_offering_ids(user):
@@ -117,6 +114,28 @@ def offerings_for(user):
     language = current_language()
     if language not in current_app.config["LANGUAGES"]:
         language = "fr"
+    rows = _read(_offerings_statement(language, not permissions.is_admin(user)), {"me": user.id})
+    return [
+        OfferingLine(id_, code, title or title_fr, city or city_fr, year, seats, held)
+        for id_, code, title_fr, title, city_fr, city, year, seats, held in rows
+    ]
+
+
+# The queue's statements are built once per process and shape, with bind parameters for
+# what changes between requests: SQLAlchemy then neither builds them nor computes their
+# cache key again (they are memoized on the statement), which cost more than running them.
+# They read plain columns, so they run on the session's connection: the ORM's execution
+# layer (autoflush, ORM result processing) has nothing to do for them.
+
+
+def _read(stmt, params):
+    """Run the read-only statement ``stmt`` on the session's connection (its transaction)."""
+    return db.session.connection().execute(stmt, params)
+
+
+@cache
+def _offerings_statement(language, scoped):
+    """SELECT of the offerings' lines in ``language``; of the reviewer ``:me``'s when ``scoped``."""
     stmt = (
         select(
             Offering.id,
@@ -133,32 +152,64 @@ def offerings_for(user):
         .join(City, City.id == Offering.city_id)
         .order_by(Offering.academic_year.desc(), Offering.id)
     )
-    return [
-        OfferingLine(id_, code, title or title_fr, city or city_fr, year, seats, held)
-        for id_, code, title_fr, title, city_fr, city, year, seats, held in db.session.execute(
-            _scope(stmt, user, Offering.id)
-        )
-    ]
+    if scoped:
+        mine = select(offering_reviewers.c.offering_id).where(offering_reviewers.c.user_id == bindparam("me"))
+        stmt = stmt.where(Offering.id.in_(mine))
+    return stmt
 
 
-def status_counts(user, offering_id=None, offering_ids=None):
-    """Applications per status in the user's scope (one aggregate query)."""
-    stmt = _examined(
-        select(Application.status, func.count()).group_by(Application.status), user, offering_ids
+def _examined_by_params(stmt, scoped, tied):
+    """``_examined`` with bind parameters: ``:offerings`` when ``scoped``, ``:me``, ``:tied`` when ``tied``."""
+    if scoped:
+        stmt = stmt.where(Application.offering_id.in_(bindparam("offerings", expanding=True)))
+    stmt = stmt.where(Application.applicant_id != bindparam("me"))
+    if tied:
+        stmt = stmt.where(Application.applicant_id.not_in(_conflicted_by_params()))
+    return stmt
+
+
+def _conflicted_by_params():
+    """SQL: the applicants of the associations ``:tied``."""
+    return select(ApplicantProfile.user_id).where(
+        ApplicantProfile.association_id.in_(bindparam("tied", expanding=True))
     )
-    if offering_id:
-        stmt = stmt.where(Application.offering_id == offering_id)
-    return dict(db.session.execute(stmt).all())
 
 
-def waitlist_counts(user, offering_ids=None):
-    """Wait-listed applications per offering in the user's scope (one aggregate query)."""
-    stmt = (
-        select(Application.offering_id, func.count())
-        .where(Application.status == ApplicationStatus.WAITLISTED)
-        .group_by(Application.offering_id)
+@cache
+def _counters_statement(scoped, tied):
+    """(offering, status, n) rows whose sum per key is what the user examines; one statement.
+
+    The counts kept by the workflow (a few rows per offering, whatever the number of
+    applications), minus the applications the user may not examine: their own and, when
+    ``tied``, those of the members of their associations (an index lookup by applicant).
+    """
+    kept = select(ApplicationCount.offering_id, ApplicationCount.status, ApplicationCount.n)
+    excluded = Application.applicant_id == bindparam("me")
+    if tied:
+        excluded = or_(excluded, Application.applicant_id.in_(_conflicted_by_params()))
+    withheld = (
+        select(Application.offering_id, Application.status, -func.count())
+        .where(excluded)
+        .group_by(Application.offering_id, Application.status)
     )
-    return dict(db.session.execute(_examined(stmt, user, offering_ids)).all())
+    if scoped:
+        kept = kept.where(ApplicationCount.offering_id.in_(bindparam("offerings", expanding=True)))
+        withheld = withheld.where(Application.offering_id.in_(bindparam("offerings", expanding=True)))
+    return union_all(kept, withheld)
+
+
+def counters(params, scoped, offering_id=None):
+    """Applications per status (of ``offering_id``, or all) and wait-listed ones per offering.
+
+    ``params`` are the request's bind parameters (``:me``, ``:offerings``, ``:tied``).
+    """
+    per_status, waitlisted = {}, {}
+    for offering, status, n in _read(_counters_statement(scoped, bool(params["tied"])), params):
+        if not offering_id or offering == offering_id:
+            per_status[status] = per_status.get(status, 0) + n
+        if status == ApplicationStatus.WAITLISTED:
+            waitlisted[offering] = waitlisted.get(offering, 0) + n
+    return {s: n for s, n in per_status.items() if n}, {o: n for o, n in waitlisted.items() if n}
 
 
 def _search(stmt, filters):
@@ -199,30 +250,28 @@ def _order(stmt, sort):
 
 
 class _PageOfIds(Pagination):
-    """Offset pagination that pages over application ids, then reads only that page's rows.
+    """Offset pagination over application ids, reading only that page's rows.
 
     The ids come off the (offering, status, sort) indexes without touching the rows, so
-    skipping to the last page costs about what the first does; the 50 rows of the page
-    are then read as plain tuples of the columns the table shows (a "deferred join"). The
-    total comes from the status counters when no search narrows the page (``total``),
-    instead of counting every matching application a second time.
+    skipping to the last page costs about what the first does; only the 50 rows of the
+    page are then read, as plain tuples of the columns the table shows (a "deferred
+    join", in the same statement). The total comes from the status counters when no
+    search narrows the page (``total``), instead of counting every matching application
+    a second time.
+
+    ``rows`` reads the page (``:limit`` rows from ``:offset``) of ``ids``; ``params``
+    are their other bind parameters.
     """
 
     def _query_items(self):
-        ids = db.session.scalars(
-            self._query_args["ids"].limit(self.per_page).offset(self._query_offset)
-        ).all()
-        if not ids:
-            return []
-        loaded = db.session.execute(self._query_args["rows"].where(Application.id.in_(ids))).all()
-        by_id = {row.id: row for row in loaded}
-        return [by_id[i] for i in ids if i in by_id]
+        params = dict(self._query_args["params"], limit=self.per_page, offset=self._query_offset)
+        return _read(self._query_args["rows"], params).all()
 
     def _query_count(self):
         if self._query_args.get("total") is not None:
             return self._query_args["total"]
         ids = self._query_args["ids"].order_by(None).subquery()
-        return db.session.scalar(select(func.count()).select_from(ids))
+        return db.session.scalar(select(func.count()).select_from(ids), self._query_args["params"])
 
 
 # What a row of the queue shows, and nothing else: no ORM object per row.
@@ -239,53 +288,112 @@ QUEUE_COLUMNS = (
     ApplicantProfile.last_name,
     ApplicantProfile.association_id,
     Association.name_fr.label("association_name"),
+    # The seats the applicant's association holds in the offering, and the endorsement of
+    # the applicant's claim to it: only a claim for the association the profile names now.
+    OfferingAssociationSeat.held.label("association_seats_held"),
+    Membership.state.label("endorsement"),
 )
 
 
-def _rows():
-    """SELECT of the queue's columns for a page of application ids (added by the caller)."""
-    return (
+def _rows_of(page_ids, sort):
+    """SELECT of the queue's columns for the applications of ``page_ids``, in ``sort`` order."""
+    page = page_ids.subquery()
+    return _order(
         select(*QUEUE_COLUMNS)
+        .join(page, page.c.id == Application.id)
         .join(User, User.id == Application.applicant_id)
         .outerjoin(ApplicantProfile, ApplicantProfile.user_id == User.id)
         .outerjoin(Association, Association.id == ApplicantProfile.association_id)
+        .outerjoin(
+            OfferingAssociationSeat,
+            and_(
+                OfferingAssociationSeat.offering_id == Application.offering_id,
+                OfferingAssociationSeat.association_id == ApplicantProfile.association_id,
+            ),
+        )
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == Application.applicant_id,
+                Membership.association_id == ApplicantProfile.association_id,
+            ),
+        ),
+        sort,
     )
 
 
-def _newest_or_oldest_per_offering(user, offering_ids, sort, enough):
-    """The ids of the first ``enough`` applications by submission date over ``offering_ids``.
+def _paged(stmt):
+    """``stmt`` limited to the page ``:limit`` rows from ``:offset``."""
+    return stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+@cache
+def _newest_or_oldest_rows(count, descending, scoped, tied):
+    """The rows of a page by submission date over the offerings ``:o0`` … ``:o{count-1}``."""
+    sort = "submitted_desc" if descending else "submitted_asc"
+    return _rows_of(_newest_or_oldest_per_offering(count, descending, scoped, tied), sort)
+
+
+def _newest_or_oldest_per_offering(count, descending, scoped, tied):
+    """The ids of a page by submission date over the offerings ``:o0`` … ``:o{count-1}``.
 
     The unfiltered page of a reviewer spans all their offerings: rather than sorting every
-    application of every offering, each offering gives its first ``enough`` ids off the
+    application of every offering, each offering gives its first ``:enough`` ids off the
     (offering, submitted_at, id) index, and only those are merged and sorted — a page
     costs the same at 1,000 and at 100,000 applications.
     """
-    descending = sort == "submitted_desc"
     order = (
         (Application.submitted_at.desc(), Application.id.desc())
         if descending
         else (Application.submitted_at, Application.id)
     )
     parts = [
-        _examined(
-            select(Application.id, Application.submitted_at).where(Application.offering_id == offering_id),
-            user,
-            offering_ids,
+        _examined_by_params(
+            select(Application.id, Application.submitted_at).where(
+                Application.offering_id == bindparam(f"o{i}")
+            ),
+            # Each part is one offering of the user's: no need to repeat their list.
+            False,
+            tied,
         )
         .order_by(*order)
-        .limit(enough)
+        .limit(bindparam("enough"))
         .subquery()
         .select()
-        for offering_id in offering_ids
+        for i in range(count)
     ]
     merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    return select(merged.c.id).order_by(
-        *(
-            (merged.c.submitted_at.desc(), merged.c.id.desc())
-            if descending
-            else (merged.c.submitted_at, merged.c.id)
+    return _paged(
+        select(merged.c.id).order_by(
+            *(
+                (merged.c.submitted_at.desc(), merged.c.id.desc())
+                if descending
+                else (merged.c.submitted_at, merged.c.id)
+            )
         )
     )
+
+
+@cache
+def _filtered_ids(scoped, tied, offering, status, association, sort):
+    """The ids of the queue's applications matching the filters given (bind parameters), sorted."""
+    ids = _examined_by_params(select(Application.id), scoped, tied)
+    if offering:
+        ids = ids.where(Application.offering_id == bindparam("offering"))
+    if status:
+        ids = ids.where(Application.status == bindparam("status"))
+    if association:
+        members = select(ApplicantProfile.user_id).where(
+            ApplicantProfile.association_id == bindparam("association")
+        )
+        ids = ids.where(Application.applicant_id.in_(members))
+    return _order(ids, sort)
+
+
+@cache
+def _filtered_rows(*shape):
+    """The rows of a page of ``_filtered_ids(*shape)``."""
+    return _rows_of(_paged(_filtered_ids(*shape)), shape[-1])
 
 
 def queue(user, filters):
@@ -301,7 +409,10 @@ def queue(user, filters):
     per_page = current_app.config["PAGE_SIZE"]
     page_number = max(filters.page, 1)
     offering_ids = [o.id for o in offerings]
-    counts = status_counts(user, filters.offering_id, offering_ids)
+    scoped = not permissions.is_admin(user)
+    tied = sorted(permissions.tied_association_ids_of(user))
+    params = {"me": user.id, "offerings": offering_ids, "tied": tied}
+    counts, waitlisted = counters(params, scoped, filters.offering_id)
     total = None
     if not searching and not filters.association_id:
         # The counters above the list already counted what the list holds.
@@ -314,56 +425,42 @@ def queue(user, filters):
         and sort in ("submitted_asc", "submitted_desc")
         and 0 < len(offerings) <= PER_OFFERING_MERGE_LIMIT
     ):
-        ids = _newest_or_oldest_per_offering(user, offering_ids, sort, page_number * per_page)
+        ids = None
+        rows = _newest_or_oldest_rows(len(offering_ids), sort == "submitted_desc", scoped, bool(tied))
+        params.update({f"o{i}": offering_id for i, offering_id in enumerate(offering_ids)})
+        params["enough"] = page_number * per_page
     else:
-        ids = select(Application.id)
+        shape = (
+            scoped,
+            bool(tied),
+            bool(filters.offering_id),
+            bool(filters.status),
+            bool(filters.association_id),
+        )
+        params.update(offering=filters.offering_id, status=filters.status, association=filters.association_id)
+        ids = _filtered_ids(*shape, sort)
         if searching:
             # Only a search needs the applicant's names and CIN.
-            ids = ids.join(Application.applicant).outerjoin(User.profile)
-        ids = _examined(ids, user, offering_ids)
-        if filters.offering_id:
-            ids = ids.where(Application.offering_id == filters.offering_id)
-        if filters.status:
-            ids = ids.where(Application.status == filters.status)
-        if filters.association_id:
-            members = select(ApplicantProfile.user_id).where(
-                ApplicantProfile.association_id == filters.association_id
-            )
-            ids = ids.where(Application.applicant_id.in_(members))
-        ids = _order(_search(ids, filters), sort)
+            ids = _search(ids.join(Application.applicant).outerjoin(User.profile), filters)
+            rows = _rows_of(_paged(ids), sort)
+        else:
+            rows = _filtered_rows(*shape, sort)
     page = _PageOfIds(
         page=page_number,
         per_page=per_page,
         max_per_page=per_page,
         error_out=False,
         ids=ids,
-        rows=_rows(),
+        rows=rows,
+        params=params,
         total=total,
     )
     return Queue(
         page=page,
         offerings=offerings,
         status_counts=counts,
-        waitlist_counts=waitlist_counts(user, offering_ids),
-        association_seats=association_seats((r.offering_id, r.association_id) for r in page.items),
-        endorsements=endorsements(page.items),
+        waitlist_counts=waitlisted,
     )
-
-
-def endorsements(rows):
-    """The endorsement state of these rows' applicants (user id → state); one query.
-
-    Only a claim for the association the profile names now counts.
-    """
-    members = {r.applicant_id: r.association_id for r in rows if r.association_id is not None}
-    if not members:
-        return {}
-    found = db.session.execute(
-        select(Membership.user_id, Membership.association_id, Membership.state).where(
-            Membership.user_id.in_(members)
-        )
-    ).all()
-    return {user_id: state for user_id, association_id, state in found if members[user_id] == association_id}
 
 
 def association_seats(pairs):
@@ -371,16 +468,24 @@ def association_seats(pairs):
     pairs = {(o, a) for o, a in pairs if a is not None}
     if not pairs:
         return {}
-    found = db.session.execute(
-        select(
-            OfferingAssociationSeat.offering_id,
-            OfferingAssociationSeat.association_id,
-            OfferingAssociationSeat.held,
-        )
-        .where(OfferingAssociationSeat.offering_id.in_({o for o, _ in pairs}))
-        .where(OfferingAssociationSeat.association_id.in_({a for _, a in pairs}))
+    found = _read(
+        _association_seats_statement(),
+        {"offerings": sorted({o for o, _ in pairs}), "associations": sorted({a for _, a in pairs})},
     ).all()
     return {(o, a): held for o, a, held in found if (o, a) in pairs}
+
+
+@cache
+def _association_seats_statement():
+    """SELECT of the seats held by the associations ``:associations`` in the offerings ``:offerings``."""
+    return select(
+        OfferingAssociationSeat.offering_id,
+        OfferingAssociationSeat.association_id,
+        OfferingAssociationSeat.held,
+    ).where(
+        OfferingAssociationSeat.offering_id.in_(bindparam("offerings", expanding=True)),
+        OfferingAssociationSeat.association_id.in_(bindparam("associations", expanding=True)),
+    )
 
 
 def application_by_reference(reference):

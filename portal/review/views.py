@@ -11,7 +11,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from portal import permissions
 from portal.applications.models import Document
@@ -19,7 +18,7 @@ from portal.applications.workflow import SeatsFull, course_started
 from portal.associations import membership
 from portal.audit import personal_data_viewed
 from portal.extensions import db
-from portal.review import bp, operations, queries
+from portal.review import bp, operations, queries, rows
 from portal.review.forms import (
     BulkDecisionForm,
     CinSearchForm,
@@ -84,26 +83,20 @@ def _render_queue(filters, filter_form, cin_form, status=200):
 
 
 def _row_helpers(result):
-    """What the queue's rows share, computed once per page rather than fifty times.
+    """The queue's rows as markup, with what they share computed once per page.
 
-    The offerings' names (code and localised city), the links' fixed parts (references
-    and association ids are URL-safe), the statuses that get a checkbox and the dates'
-    formatter.
+    The offerings' names, the links' fixed parts (references and association ids are
+    URL-safe), the statuses that get a checkbox and the dates' formatter.
     """
     return {
-        "offering_names": {
-            o.id: Markup('<bdi class="text-nowrap">{}</bdi> · {}').format(o.code, o.city)
-            for o in result.offerings
-        },
-        "detail_url": url_for("review.detail", reference="_").removesuffix("_"),
-        "association_url": url_for("review.queue") + "?association=",
-        "decidable": permissions.decidable_statuses_in_queue(current_user),
-        "day": day_formatter(),
-        # Translated once, filled per row (``%`` on the plain text; the page escapes the result).
-        "row_texts": {
-            "select": _("Sélectionner %(ref)s"),
-            "seats_held": _("places détenues dans la session : %(n)s"),
-        },
+        "queue_rows": rows.queue_rows(
+            result,
+            rows.offering_names(result.offerings),
+            detail_url=url_for("review.detail", reference="_").removesuffix("_"),
+            association_url=url_for("review.queue") + "?association=",
+            decidable=permissions.decidable_statuses_in_queue(current_user),
+            day=day_formatter(),
+        )
     }
 
 
