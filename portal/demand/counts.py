@@ -8,12 +8,14 @@ atomic statement per row (an upsert adding +1, or ``n = n - 1`` while ``n`` is p
 as ``portal/applications/counts.py`` does for the applications: concurrent writes wait
 for each other on the row and never lose an update, on SQLite and PostgreSQL alike.
 
-The writers call, after their change is flushed:
-- ``interest_added`` / ``interest_removed`` for an interest;
-- ``account_created`` for a new account with its profile (registration, seed);
+The writers call:
+- ``interest_added`` (once the interest is flushed) / ``interest_removed`` for an interest;
+- ``account_created`` for a new account with its profile, flushed (registration, seed);
 - ``account_changed(user, before)`` with ``before = standing(user)`` taken before the
   change, for anything that changes whether or where an account counts (profile city,
   role, deactivation, reactivation, erasure) — before the account's interests are deleted.
+What an account counts for is read from the database with the account's row locked on
+PostgreSQL, so that two writes about one account take turns.
 
 ``differences()`` recounts and lists what does not match; ``fix()`` rewrites the rows
 (``flask counts check [--fix]``).
@@ -55,6 +57,30 @@ _TAKE_ACCOUNT_INTERESTS = text(
     "UPDATE interest_count SET n = n - 1 WHERE n >= 1 AND (track_id, city_id) IN"
     " (SELECT track_id, city_id FROM interest WHERE applicant_id = :user_id)"
 )
+# PostgreSQL: the rows locked in the order of their key first, as every other write takes them.
+_LOCK_ACCOUNT_INTERESTS = text(
+    "SELECT 1 FROM interest_count WHERE (track_id, city_id) IN"
+    " (SELECT track_id, city_id FROM interest WHERE applicant_id = :user_id)"
+    " ORDER BY track_id, city_id FOR UPDATE"
+)
+
+
+# An account's standing as stored. PostgreSQL: read with the account's row locked, so that
+# two writes about one account (an interest withdrawn while an administrator deactivates
+# it, a profile edited meanwhile) take turns and each counts from what the other left.
+# SQLite's transaction already holds the one writer lock.
+_STANDING_SQL = (
+    'SELECT "user".active, "user".role, applicant_profile.city_id FROM "user"'
+    ' LEFT JOIN applicant_profile ON applicant_profile.user_id = "user".id WHERE "user".id = :user_id'
+)
+_STANDING = text(_STANDING_SQL)
+_STANDING_LOCKED = text(_STANDING_SQL + ' FOR NO KEY UPDATE OF "user"')
+_ACTIVE = text('SELECT active FROM "user" WHERE id = :user_id')
+_ACTIVE_LOCKED = text('SELECT active FROM "user" WHERE id = :user_id FOR SHARE')
+
+
+def _postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -67,11 +93,11 @@ class Standing:
 
 
 def standing(user):
-    """The account's standing now: take it before a write, pass it to ``account_changed`` after."""
-    active = bool(user.active)
-    profile = user.profile
-    resident = active and user.role == Role.APPLICANT and profile is not None
-    return Standing(profile.city_id if resident else None, active)
+    """The account's standing as stored (its row locked on PostgreSQL): take it before a write."""
+    statement = _STANDING_LOCKED if _postgresql() else _STANDING
+    row = db.session.execute(statement, {"user_id": user.id}).one()
+    active, role, city_id = bool(row[0]), row[1], row[2]
+    return Standing(city_id if active and role == Role.APPLICANT else None, active)
 
 
 def _add_resident(city_id, delta):
@@ -91,7 +117,9 @@ def _add_interest(track_id, city_id, delta):
 
 
 def account_changed(user, before):
-    """Move the account's weight in the counts from ``before`` to its standing now (after the write)."""
+    """Move the account's weight in the counts from ``before`` to its standing after the write; flush."""
+    # Read back as stored: attributes the write did not set may be stale in the session.
+    db.session.flush()
     after = standing(user)
     if before.residence != after.residence:
         # Rows in the order of their key, so that two writes cannot wait on each other in a circle.
@@ -99,8 +127,13 @@ def account_changed(user, before):
         for city_id, delta in sorted((m for m in moves if m[0] is not None), key=lambda m: m[0]):
             _add_resident(city_id, delta)
     if before.interests != after.interests:
-        statement = _ADD_ACCOUNT_INTERESTS if after.interests else _TAKE_ACCOUNT_INTERESTS
-        db.session.execute(statement, {"user_id": user.id})
+        params = {"user_id": user.id}
+        if after.interests:
+            db.session.execute(_ADD_ACCOUNT_INTERESTS, params)
+            return
+        if _postgresql():
+            db.session.execute(_LOCK_ACCOUNT_INTERESTS, params)
+        db.session.execute(_TAKE_ACCOUNT_INTERESTS, params)
 
 
 def account_created(user):
@@ -108,15 +141,21 @@ def account_created(user):
     account_changed(user, Standing(None, bool(user.active)))
 
 
+def _active(user):
+    """Whether the account is active as stored (its row shared-locked on PostgreSQL, see above)."""
+    statement = _ACTIVE_LOCKED if _postgresql() else _ACTIVE
+    return bool(db.session.execute(statement, {"user_id": user.id}).scalar())
+
+
 def interest_added(user, track_id, city_id):
     """Count ``user``'s new interest for the track in the city (when the account is active)."""
-    if user.active:
+    if _active(user):
         _add_interest(track_id, city_id, 1)
 
 
 def interest_removed(user, track_id, city_id):
     """Uncount ``user``'s interest for the track in the city (when the account is active)."""
-    if user.active:
+    if _active(user):
         _add_interest(track_id, city_id, -1)
 
 

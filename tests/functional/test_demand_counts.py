@@ -14,14 +14,16 @@ from sqlalchemy import select, update
 
 from portal.applications.models import Interest
 from portal.auth.models import User
-from portal.catalog.models import City
+from portal.auth.staff import deactivate_user, reactivate_user
+from portal.catalog.models import City, Track
 from portal.demand import counts
 from portal.demand.models import InterestCount, ResidentCount
+from portal.demand.operations import register_interest, withdraw_interest
 from portal.extensions import db
 from portal.privacy.operations import purge_expired
 from portal.timeutil import utcnow
 from tests import factories
-from tests.helpers import admin_client
+from tests.helpers import THREADS, Race, admin_client
 from tests.security import formdata
 
 
@@ -181,3 +183,44 @@ def test_the_dashboard_ranks_the_kept_demand_live(app):
     row = fes_row()
     assert re.search(r'data-label="Candidats résidents">2</td>', row)
     assert re.search(r">2</td>", row)
+
+
+def test_concurrent_writes_about_the_same_accounts_lose_no_count(app):
+    """Deactivations, reactivations, interests withdrawn and registered, for the same accounts
+    in other threads at once: the counts match after (SQLite and PostgreSQL)."""
+    admin = factories.user(role="admin")
+    fes = factories.city("Fès")
+    first, second = factories.track(), factories.track()
+    people = [factories.user(profile={"city": fes}) for _ in range(THREADS)]
+    deactivated = people[: THREADS // 2]
+    for person in people:
+        factories.interest(person, first, fes)
+    for person in deactivated[:2]:
+        deactivate_user(admin, person)
+    db.session.commit()
+    ids = (admin.id, fes.id, first.id, second.id, [p.id for p in people], [p.id for p in deactivated])
+    db.session.remove()
+    admin_id, fes_id, first_id, second_id, people_ids, deactivated_ids = ids
+    # Each account is written by several threads: its state changes, its interests change.
+    work = [("toggle", i) for i in deactivated_ids] + [("withdraw", i) for i in people_ids]
+    work += [("register", i) for i in people_ids]
+
+    def write(item):
+        kind, user_id = item
+        user = db.session.get(User, user_id)
+        if kind == "toggle":
+            actor = db.session.get(User, admin_id)
+            (reactivate_user if not user.active else deactivate_user)(actor, user)
+        elif kind == "withdraw":
+            interest = db.session.scalar(
+                select(Interest).where(Interest.applicant_id == user_id, Interest.track_id == first_id)
+            )
+            withdraw_interest(interest)
+        else:
+            register_interest(user, db.session.get(Track, second_id), db.session.get(City, fes_id))
+
+    race = Race(app, THREADS)
+    race.run([work[i::THREADS] for i in range(THREADS)], write)
+    assert race.errors == []
+    assert counts.differences() == []
+    assert interests(db.session.get(Track, first_id), db.session.get(City, fes_id)) == 0
