@@ -424,6 +424,7 @@ def populate(
     from portal.auth.passwords import hash_password
     from portal.catalog.models import City, Offering, OfferingAssociationSeat, offering_reviewers
     from portal.catalog.operations import academic_year, seed_catalogue
+    from portal.demand import counts as demand_counts
     from portal.notifications.models import OutboxEmail
     from portal.review.models import Review
     from portal.timeutil import utcnow
@@ -658,6 +659,8 @@ def populate(
         "applicant", 1, password_hash, now, ids, counts, "newcomer", rng, city_ids, True
     )
     db.session.flush()
+    # The demand the dashboard ranks (interests, residents), kept as the migration fills it.
+    demand_counts.fix()
     _fix_sequences()
     current_ids = [o.id for o in current]
     if commit:

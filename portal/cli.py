@@ -62,6 +62,7 @@ def _seed_demo_accounts():
     from portal.auth.operations import create_confirmed_user
     from portal.catalog.models import City, Offering
     from portal.catalog.operations import assign_reviewer
+    from portal.demand import counts as demand_counts
     from portal.timeutil import utcnow
 
     created = 0
@@ -99,6 +100,8 @@ def _seed_demo_accounts():
             )
             # And a claim to belong to it, pending until a referent endorses it.
             claim(user, user.profile.association)
+            db.session.flush()
+            demand_counts.account_created(user)
         if role == Role.REVIEWER:
             rabat_offerings = db.session.scalars(
                 select(Offering).join(Offering.city).where(City.slug == "rabat")
@@ -240,29 +243,39 @@ def workflow_tick():
 
 @click.group("counts")
 def counts():
-    """The counts of applications per offering and status that the dashboard reads."""
+    """The counts the dashboard reads: applications per offering and status, and the demand."""
 
 
 @counts.command("check")
-@click.option("--fix", is_flag=True, help="Rewrite the counts from the applications when they differ.")
+@click.option("--fix", is_flag=True, help="Rewrite the counts from their sources when they differ.")
 def counts_check(fix):
-    """Recount the applications per offering and status and report any difference (exit 1).
+    """Recount applications, interests and residents and report any difference (exit 1).
 
-    With --fix the kept counts are rewritten from the applications (safe while the portal runs).
+    With --fix the kept counts are rewritten from their sources (safe while the portal runs).
     """
     from portal.applications import counts as application_counts
+    from portal.demand import counts as demand_counts
 
     found = application_counts.fix() if fix else application_counts.differences()
     for d in found:
         click.echo(f"offering {d.offering_id} {d.status}: kept {d.stored}, applications {d.actual}")
-    if not found:
-        click.echo("Counts: they match the applications.")
+    demand = demand_counts.fix() if fix else demand_counts.differences()
+    for d in demand:
+        if d.kind == "interests":
+            click.echo(
+                f"interests of track {d.track_id} in city {d.city_id}: kept {d.stored}, interests {d.actual}"
+            )
+        else:
+            click.echo(f"residents of city {d.city_id}: kept {d.stored}, accounts {d.actual}")
+    total = len(found) + len(demand)
+    if not total:
+        click.echo("Counts: they match the applications, interests and accounts.")
         return
     if fix:
         db.session.commit()
-        click.echo(f"Counts: {len(found)} differences fixed.")
+        click.echo(f"Counts: {total} differences fixed.")
         return
-    raise click.ClickException(f"{len(found)} differences (run `flask counts check --fix`).")
+    raise click.ClickException(f"{total} differences (run `flask counts check --fix`).")
 
 
 @click.group("totp")

@@ -6,6 +6,7 @@ from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Region, Track
 from portal.certificates.models import Certificate
+from portal.demand.models import InterestCount, ResidentCount
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
 
@@ -18,9 +19,11 @@ __all__ = [
     "City",
     "Document",
     "Interest",
+    "InterestCount",
     "Offering",
     "OutboxEmail",
     "Region",
+    "ResidentCount",
     "Review",
     "StatusChange",
     "Track",

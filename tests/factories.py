@@ -7,11 +7,12 @@ from types import SimpleNamespace
 from sqlalchemy import delete, func, select
 
 from portal.applications import counts, workflow
-from portal.applications.models import Application, StatusChange
+from portal.applications.models import Application, Interest, StatusChange
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.passwords import hash_password
 from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.operations import academic_year
+from portal.demand import counts as demand_counts
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.timeutil import local_day, utcnow
@@ -138,6 +139,17 @@ def user(role="applicant", **kw):
         data.update(profile_kw)
         obj.profile = ApplicantProfile(**data)
     db.session.flush()
+    # Among the residents the dashboard's demand counts, as a registration counts it.
+    demand_counts.account_created(obj)
+    return obj
+
+
+def interest(applicant, track_, city_, **kw):
+    """An interest of ``applicant`` for ``track_`` in ``city_``, counted as the demand pages count it."""
+    obj = Interest(applicant_id=applicant.id, track_id=track_.id, city_id=city_.id, **kw)
+    db.session.add(obj)
+    db.session.flush()
+    demand_counts.interest_added(applicant, track_.id, city_.id)
     return obj
 
 

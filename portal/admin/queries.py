@@ -14,13 +14,14 @@ from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, with_expression
 
 from portal import permissions
-from portal.applications.models import Application, ApplicationCount, ApplicationDayCount, Interest
+from portal.applications.models import Application, ApplicationCount, ApplicationDayCount
 from portal.associations import queries as association_queries
 from portal.associations.models import Association
 from portal.audit import AuditEvent
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, OfferingAssociationSeat, Region, Track, open_not_over
 from portal.catalog.operations import academic_year
+from portal.demand.models import InterestCount, ResidentCount
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.safety import MAX_ID
@@ -339,45 +340,12 @@ DEMAND_ROWS = 50
 def _demand_statement(by_track):
     """The demand ranking's statement, built once per process (its values are bound parameters).
 
-    Building it cost more than running it: a dozen subqueries and clauses.
+    Building it cost more than running it: a cross join, two subqueries and a dozen clauses.
     """
-    interests = (
-        select(Interest.track_id, Interest.city_id, func.count(Interest.id).label("n"))
-        .join(User, User.id == Interest.applicant_id)
-        .where(User.active.is_(True))
-        .group_by(Interest.track_id, Interest.city_id)
-        .subquery()
-    )
-    # The residents of a city: its profiles (counted from the index on city_id, never the
-    # table) less those of accounts that are not active applicants (a scan of the accounts
-    # that looks a profile up for the few it keeps): a join of every profile with its
-    # account cost several times more.
-    profiles = (
-        select(ApplicantProfile.city_id, func.count().label("n"))
-        .where(ApplicantProfile.city_id.is_not(None))
-        .group_by(ApplicantProfile.city_id)
-        .subquery()
-    )
-    not_applicants = (
-        select(ApplicantProfile.city_id, func.count().label("n"))
-        # The accounts first, then their profiles by user_id; no condition on city_id
-        # (the join below drops its NULL group): SQLite would otherwise read every
-        # profile from that index and look its account up.
-        .where(
-            ApplicantProfile.user_id.in_(
-                select(User.id).where(or_(User.active.is_not(True), User.role != Role.APPLICANT))
-            )
-        )
-        .group_by(ApplicantProfile.city_id)
-        .subquery()
-    )
-    residents = (
-        select(profiles.c.city_id, (profiles.c.n - func.coalesce(not_applicants.c.n, 0)).label("n"))
-        .outerjoin(not_applicants, not_applicants.c.city_id == profiles.c.city_id)
-        .subquery()
-    )
-    n_interests = func.coalesce(interests.c.n, 0)
-    n_residents = func.coalesce(residents.c.n, 0)
+    # The counts kept by every write that changes them (portal/demand/counts.py): the
+    # interests of active accounts per (track, city), the active applicants per city.
+    n_interests = func.coalesce(InterestCount.n, 0)
+    n_residents = func.coalesce(ResidentCount.n, 0)
     offered = exists().where(
         Offering.track_id == Track.id, Offering.city_id == City.id, open_not_over(bindparam("now"))
     )
@@ -402,8 +370,8 @@ def _demand_statement(by_track):
         )
         .select_from(Track)
         .join(City, true())
-        .outerjoin(interests, (interests.c.track_id == Track.id) & (interests.c.city_id == City.id))
-        .outerjoin(residents, residents.c.city_id == City.id)
+        .outerjoin(InterestCount, (InterestCount.track_id == Track.id) & (InterestCount.city_id == City.id))
+        .outerjoin(ResidentCount, ResidentCount.city_id == City.id)
         .where(or_(n_interests > 0, n_residents > 0), ~offered)
         .order_by(n_interests.desc(), n_residents.desc(), Track.code, City.name_fr)
         .limit(DEMAND_ROWS)

@@ -18,6 +18,7 @@ from portal.associations.operations import AssociationError, normalise_registrat
 from portal.auth import passwords, sessions, throttle, tokens, two_factor
 from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
+from portal.demand import counts as demand_counts
 from portal.extensions import db
 from portal.notifications.outbox import (
     absolute_url,
@@ -197,6 +198,7 @@ def register_applicant(email, password, profile, locale):
         if _notify_if_taken(email, profile["cin"]):
             return None
         raise
+    demand_counts.account_created(user)
     send_confirmation(user)
     return user
 
@@ -419,9 +421,11 @@ def update_account(user, current_password, locale, profile=None, email=None, new
     # Notices of the changes go to the address the account had before this form.
     previous_address = user.email
     if user.profile is not None:
+        before = demand_counts.standing(user)
         for name in PROFILE_FIELDS:
             if name in profile:
                 setattr(user.profile, name, profile[name])
+        demand_counts.account_changed(user, before)
         if relink:
             _link_association(user.profile)
     user.locale = locale

@@ -12,6 +12,7 @@ from portal.auth.models import User
 from portal.auth.operations import reset_two_factor
 from portal.auth.passwords import account_inputs, password_problem
 from portal.auth.sessions import end_all_sessions
+from portal.demand import counts as demand_counts
 from portal.extensions import db
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
 from portal.refusals import AdminError
@@ -38,8 +39,10 @@ def invite_staff(actor, email, role):
         before = None
     else:
         before = {"role": user.role}
+        standing = demand_counts.standing(user)
         user.role = role
         user.active = True
+        demand_counts.account_changed(user, standing)
     record(actor, "user_invited", "user", user.id, before=before, after={"role": role})
     # The link is made when the email is sent, so the outbox never holds it.
     enqueue_at_send("staff_invite", user.email, user=user)
@@ -89,7 +92,9 @@ def change_role(actor, user, role):
     if old == Role.APPLICANT:
         # Staff do not apply: a seat they held goes to the next wait-listed candidate.
         release_applicant(user, _l("Candidature retirée : ce compte n'est plus un compte de candidat."))
+    standing = demand_counts.standing(user)
     user.role = role
+    demand_counts.account_changed(user, standing)
     if role != Role.REVIEWER and user.reviewed_offerings:
         # A former reviewer keeps no assignment that would come back with the role.
         user.reviewed_offerings = []
@@ -105,7 +110,9 @@ def deactivate_user(actor, user):
         raise AdminError(_l("Ce compte est déjà désactivé."))
     # Before the account goes: a seat it held goes to the next wait-listed candidate.
     release_applicant(user, _l("Candidature retirée : ce compte a été désactivé."))
+    standing = demand_counts.standing(user)
     user.active = False
+    demand_counts.account_changed(user, standing)
     # The session identifier embeds auth_version: bumping it revokes every session.
     user.auth_version += 1
     end_all_sessions(user)
@@ -117,7 +124,9 @@ def reactivate_user(actor, user):
     """Allow a deactivated account to log in again; flush."""
     if user.active:
         raise AdminError(_l("Ce compte est déjà actif."))
+    standing = demand_counts.standing(user)
     user.active = True
+    demand_counts.account_changed(user, standing)
     record(actor, "user_reactivated", "user", user.id, before={"active": False}, after={"active": True})
     db.session.flush()
 

@@ -11,6 +11,7 @@ from portal import permissions
 from portal.applications.models import Interest
 from portal.auth.models import User
 from portal.catalog.models import Offering, open_not_over
+from portal.demand import counts
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.usererror import UserError
@@ -69,11 +70,13 @@ def register_interest(user, track, city):
             db.session.flush()
     except IntegrityError:
         return find_interest(user, track.id, city.id), False
+    counts.interest_added(user, track.id, city.id)
     return interest, True
 
 
 def withdraw_interest(interest):
     """Delete the applicant's interest; flush."""
+    counts.interest_removed(interest.applicant, interest.track_id, interest.city_id)
     db.session.delete(interest)
     db.session.flush()
 

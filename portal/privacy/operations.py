@@ -28,6 +28,7 @@ from portal.auth.passwords import verify_password
 from portal.auth.sessions import active_sessions, end_all_sessions
 from portal.catalog.models import Offering
 from portal.certificates.models import Certificate
+from portal.demand import counts as demand_counts
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.review.models import Review
@@ -414,7 +415,10 @@ def anonymise_user(user):
     membership.forget(user)
     user.email = ANONYMOUS_EMAIL.format(id=user.id)
     user.password_hash = None
+    # Before its interests go: an active account's are uncounted with it.
+    standing = demand_counts.standing(user)
     user.active = False
+    demand_counts.account_changed(user, standing)
     user.email_confirmed_at = None
     # Every open session ends: the rows go, and the identifier's auth_version changes.
     user.auth_version = (user.auth_version or 1) + 1

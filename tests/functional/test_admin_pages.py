@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.applications.models import Interest
 from portal.associations.operations import find_or_declare
 from portal.audit import AuditEvent
+from portal.auth.staff import change_role
 from portal.catalog.models import City, Offering, Region, Track
 from portal.certificates.operations import issue
 from portal.extensions import db
@@ -250,7 +250,7 @@ def test_dashboard_shows_counts_seats_chart_demand_and_emails(app):
     fes = factories.city("Fès")
     for _ in range(2):
         applicant = factories.user(profile={"city": fes})
-        db.session.add(Interest(applicant_id=applicant.id, track_id=offering.track_id, city_id=fes.id))
+        factories.interest(applicant, offering.track, fes)
     email = enqueue_to_user(applicant, "interest_opened", offering=offering)
     email.status = "failed"
     for _ in range(2):
@@ -302,11 +302,7 @@ def test_dashboard_query_count_does_not_grow_with_data(app, query_counter):
     seed_dashboard(n_offerings=6, per_offering=12)
     for _ in range(5):
         applicant = factories.user(profile={"city": factories.city()})
-        db.session.add(
-            Interest(
-                applicant_id=applicant.id, track_id=factories.track().id, city_id=applicant.profile.city_id
-            )
-        )
+        factories.interest(applicant, factories.track(), applicant.profile.city)
     db.session.commit()
     with query_counter() as large:
         assert admin.get("/admin").status_code == 200
@@ -398,7 +394,7 @@ def test_demand_links_to_a_draft_already_planned_instead_of_a_new_one(app):
     track = factories.track()
     draft = factories.offering(track=track, city=fes, status="draft")
     applicant = factories.user(profile={"city": fes})
-    db.session.add(Interest(applicant_id=applicant.id, track_id=track.id, city_id=fes.id))
+    factories.interest(applicant, track, fes)
     db.session.commit()
     demand = admin.get("/admin").get_data(as_text=True).split('id="demand-table"')[1].split("</table>")[0]
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", demand, re.S) if track.code in r)
@@ -406,14 +402,14 @@ def test_demand_links_to_a_draft_already_planned_instead_of_a_new_one(app):
 
 
 def test_demand_counts_as_residents_only_the_active_applicants_living_there(app):
-    admin, _ = admin_client(app)
+    admin, admin_user = admin_client(app)
     fes = factories.city("Fès")
     track = factories.track()
     for _ in range(3):
         factories.user(profile={"city": fes})
     factories.user(profile={"city": fes}, active=False)
     promoted = factories.user(profile={"city": fes})
-    promoted.role = "reviewer"
+    change_role(admin_user, promoted, "reviewer")
     factories.user(profile={"city": factories.city("Oujda")}, active=False)
     db.session.commit()
     demand = admin.get("/admin").get_data(as_text=True).split('id="demand-table"')[1].split("</table>")[0]

@@ -97,8 +97,7 @@ def test_owner_withdraws_interest_and_others_get_404(app, client):
     track, fes, applicant = setup_track_elsewhere()
     other = factories.user(profile={"city": fes})
     db.session.commit()
-    interest = Interest(applicant_id=applicant.id, track_id=track.id, city_id=fes.id)
-    db.session.add(interest)
+    interest = factories.interest(applicant, track, fes)
     db.session.commit()
     interest_id = interest.id
 

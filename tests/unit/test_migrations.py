@@ -298,7 +298,12 @@ def _newer_columns_for_seeding():
         for table in db.metadata.sorted_tables:
             if table.name not in present:
                 # The counts the workflow keeps (written by every transition), likewise.
-                if table.name in ("application_count", "application_day_count"):
+                if table.name in (
+                    "application_count",
+                    "application_day_count",
+                    "interest_count",
+                    "resident_count",
+                ):
                     table.create(connection)
                     created.append(table)
                 continue
@@ -733,3 +738,87 @@ def test_the_counts_per_offering_and_status_are_filled_at_upgrade(empty_database
         (2, "submitted", 1),
         (2, "waitlisted", 1),
     ]
+
+
+DEMAND_COUNTS_REVISION = "b8e4d2a6c931"
+
+
+def test_the_demand_counts_are_filled_at_upgrade(empty_database_url):
+    """Issue 16, item 4: the kept interests and residents start equal to what the dashboard counted."""
+    from flask_migrate import upgrade
+
+    from portal.demand import counts
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x", "TESTING": True})
+    now = datetime(2026, 5, 1)
+    with app.app_context():
+        upgrade(revision=_revision_before(DEMAND_COUNTS_REVISION))
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(
+                text(
+                    "INSERT INTO region (id, code, name_fr, name_ar, name_en) VALUES (1, 'R', 'R', 'R', 'R')"
+                )
+            )
+            for city_id in (1, 2):
+                run(
+                    text(
+                        "INSERT INTO city (id, slug, region_id, name_fr, name_ar, name_en)"
+                        " VALUES (:id, :slug, 1, 'C', 'C', 'C')"
+                    ),
+                    {"id": city_id, "slug": f"c{city_id}"},
+                )
+            run(
+                text(
+                    "INSERT INTO track (id, code, domain, min_education, title_fr, title_ar, title_en,"
+                    " description_fr, description_ar, description_en)"
+                    " VALUES (1, 'T', 'digital', 'none', 'T', 'T', 'T', 'D', 'D', 'D')"
+                )
+            )
+            # (role, active, city of the profile, interest in city): who counts is what the
+            # dashboard counted — residents: active applicants; interests: active accounts.
+            accounts = [
+                ("applicant", True, 1, 1),
+                ("applicant", True, 1, 2),
+                ("applicant", False, 1, 1),
+                ("reviewer", True, 2, 2),
+                ("applicant", True, None, None),
+            ]
+            for n, (role, active, city_id, wish) in enumerate(accounts, start=1):
+                run(
+                    text(
+                        'INSERT INTO "user" (id, email, role, locale, active, auth_version, created_at)'
+                        " VALUES (:id, :email, :role, 'fr', :active, 1, :t)"
+                    ),
+                    {"id": n, "email": f"d{n}@example.ma", "role": role, "active": active, "t": now},
+                )
+                run(
+                    text(
+                        "INSERT INTO applicant_profile (id, user_id, first_name, last_name, city_id,"
+                        " education_level, association_name, association_registration, association_field,"
+                        " association_role, association_years)"
+                        " VALUES (:id, :id, 'A', 'B', :city, 'licence', 'A', 'R', 'social', 'M', 1)"
+                    ),
+                    {"id": n, "city": city_id},
+                )
+                if wish:
+                    run(
+                        text(
+                            "INSERT INTO interest (id, applicant_id, track_id, city_id, created_at)"
+                            " VALUES (:id, :id, 1, :city, :t)"
+                        ),
+                        {"id": n, "city": wish, "t": now},
+                    )
+        upgrade()
+        with db.engine.connect() as connection:
+            kept_interests = connection.execute(
+                text("SELECT track_id, city_id, n FROM interest_count ORDER BY track_id, city_id")
+            ).all()
+            kept_residents = connection.execute(
+                text("SELECT city_id, n FROM resident_count ORDER BY city_id")
+            ).all()
+        assert counts.differences() == []
+        db.session.remove()
+        db.engine.dispose()
+    assert [tuple(row) for row in kept_interests] == [(1, 1, 1), (1, 2, 2)]
+    assert [tuple(row) for row in kept_residents] == [(1, 2)]
