@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
@@ -114,6 +115,13 @@ _OWN_APPLICATIONS = select(
     Application.id, Application.offering_id, Application.academic_year, Application.status
 ).where(Application.applicant_id == bindparam("applicant_id"))
 _ACTIVE_VALUES = frozenset(s.value for s in ApplicationStatus.ACTIVE)
+# Core statements (no ORM objects to track): the submission's reference and documents.
+_SET_REFERENCE = (
+    update(Application.__table__)
+    .where(Application.__table__.c.id == bindparam("application_id"))
+    .values(reference=bindparam("reference"))
+)
+_INSERT_DOCUMENT = insert(Document.__table__)
 
 
 def existing_application(applicant, offering):
@@ -278,14 +286,21 @@ def submit_application(applicant, offering, form_data, files):
             raise
         log.info("simultaneous submission resolved to application %s", existing.id)
         raise AlreadyApplied(existing) from None
-    application.reference = f"APP-{now.year}-{application.id:06d}"
-
-    # Flushed by start() with its StatusChange and email: one flush writes them all.
-    for kind, upload in files.items():
-        db.session.add(
-            Document(
-                application_id=application.id, kind=kind, uploaded_at=now, **uploads.store(upload, db.session)
-            )
-        )
+    # Written by statements rather than as changes of ORM objects: the flush that start()
+    # makes then holds only its StatusChange and email, and costs a fraction as much.
+    reference = f"APP-{now.year}-{application.id:06d}"
+    db.session.execute(_SET_REFERENCE, {"application_id": application.id, "reference": reference})
+    set_committed_value(application, "reference", reference)
+    documents = [
+        {
+            "application_id": application.id,
+            "kind": kind,
+            "uploaded_at": now,
+            **uploads.store(upload, db.session),
+        }
+        for kind, upload in files.items()
+    ]
+    if documents:
+        db.session.execute(_INSERT_DOCUMENT, documents)
     workflow.start(application, applicant)
     return application
