@@ -1,6 +1,6 @@
 """Small input-safety helpers shared by features, and the check every request goes through."""
 
-import unicodedata
+import re
 from urllib.parse import urlsplit
 
 from flask import Request, abort, current_app, request
@@ -167,7 +167,10 @@ class MultilineText:
 
     def __call__(self, form, field):
         value = field.data
-        if isinstance(value, str) and any(
-            unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value
-        ):
+        if isinstance(value, str) and _CONTROL_BUT_LINE_BREAKS.search(value):
             raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
+
+
+# Unicode's control characters (category Cc, a closed set: U+0000-U+001F and U+007F-U+009F)
+# but tab, line feed and carriage return; one search instead of a lookup per character.
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -14,8 +14,9 @@ from functools import cache
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
@@ -96,26 +97,56 @@ class AlreadyApplied(UserError):
         self.application = application
 
 
+# Built once: these run on every submission, and building a statement costs more than
+# finding its compiled form in SQLAlchemy's cache.
+_EXISTING = select(Application).where(
+    Application.applicant_id == bindparam("applicant_id"), Application.offering_id == bindparam("offering_id")
+)
+_ACTIVE_COUNT = (
+    select(func.count())
+    .select_from(Application)
+    .where(
+        Application.applicant_id == bindparam("applicant_id"),
+        Application.academic_year == bindparam("academic_year"),
+        Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
+    )
+)
+# The applicant's applications in one read: the one to this offering, if any, and the
+# count of active ones in its year, which the submission rules both need.
+_OWN_APPLICATIONS = select(
+    Application.id, Application.offering_id, Application.academic_year, Application.status
+).where(Application.applicant_id == bindparam("applicant_id"))
+_ACTIVE_VALUES = frozenset(s.value for s in ApplicationStatus.ACTIVE)
+# Core statements (no ORM objects to track): the submission's reference and documents.
+_SET_REFERENCE = (
+    update(Application.__table__)
+    .where(Application.__table__.c.id == bindparam("application_id"))
+    .values(reference=bindparam("reference"))
+)
+_INSERT_DOCUMENT = insert(Document.__table__)
+
+
 def existing_application(applicant, offering):
     """The applicant's application to ``offering``, if any."""
-    return db.session.scalar(
-        select(Application).where(
-            Application.applicant_id == applicant.id, Application.offering_id == offering.id
-        )
-    )
+    return db.session.scalar(_EXISTING, {"applicant_id": applicant.id, "offering_id": offering.id})
 
 
 def active_application_count(applicant, academic_year):
     """How many of the applicant's applications of ``academic_year`` are still active."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Application)
-        .where(
-            Application.applicant_id == applicant.id,
-            Application.academic_year == academic_year,
-            Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
-        )
-    )
+    return db.session.scalar(_ACTIVE_COUNT, {"applicant_id": applicant.id, "academic_year": academic_year})
+
+
+def _existing_and_active_count(applicant, offering):
+    """The applicant's application to ``offering`` (or None) and their active ones in its year."""
+    existing_id, active = None, 0
+    for row in db.session.execute(_OWN_APPLICATIONS, {"applicant_id": applicant.id}):
+        if row.offering_id == offering.id:
+            existing_id = row.id
+        elif row.academic_year == offering.academic_year and row.status in _ACTIVE_VALUES:
+            active += 1
+    # Loaded whole only in the rare case it is shown (a double submission).
+    existing = None if existing_id is None else db.session.get(Application, existing_id)
+    return existing, active
 
 
 def eligibility_problem(applicant, offering, now=None, active_count=None):
@@ -271,11 +302,11 @@ def submit_application(applicant, offering, form_data, files):
     click) and SubmissionRefused when a rule is not met (eligibility, texts' lengths, the
     membership attestation); nothing is written then.
     """
-    existing = existing_application(applicant, offering)
+    existing, active_count = _existing_and_active_count(applicant, offering)
     if existing is not None:
         raise AlreadyApplied(existing)
     now = utcnow()
-    problem = eligibility_problem(applicant, offering, now)
+    problem = eligibility_problem(applicant, offering, now, active_count)
     if problem:
         raise SubmissionRefused(problem)
     texts = {name: clean_text(form_data.get(name)) for name in TEXT_RULES}
@@ -305,14 +336,21 @@ def submit_application(applicant, offering, form_data, files):
             raise
         log.info("simultaneous submission resolved to application %s", existing.id)
         raise AlreadyApplied(existing) from None
-    application.reference = f"APP-{now.year}-{application.id:06d}"
-
-    for kind, upload in files.items():
-        db.session.add(
-            Document(
-                application_id=application.id, kind=kind, uploaded_at=now, **uploads.store(upload, db.session)
-            )
-        )
-    db.session.flush()
+    # Written by statements rather than as changes of ORM objects: the flush that start()
+    # makes then holds only its StatusChange and email, and costs a fraction as much.
+    reference = f"APP-{now.year}-{application.id:06d}"
+    db.session.execute(_SET_REFERENCE, {"application_id": application.id, "reference": reference})
+    set_committed_value(application, "reference", reference)
+    documents = [
+        {
+            "application_id": application.id,
+            "kind": kind,
+            "uploaded_at": now,
+            **uploads.store(upload, db.session),
+        }
+        for kind, upload in files.items()
+    ]
+    if documents:
+        db.session.execute(_INSERT_DOCUMENT, documents)
     workflow.start(application, applicant)
     return application

@@ -34,6 +34,7 @@ from portal.vocabulary import ApplicationStatus, DocumentKind, OfferingStatus
 
 # Statuses whose note is the reviewer's message to the applicant (the others carry none).
 DECISIONS_WITH_MESSAGE = frozenset(ApplicationStatus.DECISIONS)
+_OFFERING_WITH_TRACK_AND_CITY = (joinedload(Offering.track), joinedload(Offering.city))
 OPEN_OFFERINGS_SHOWN = 6
 
 
@@ -60,18 +61,23 @@ def _own_application_or_404(reference):
 def apply(offering_id):
     """Apply to an offering: the form, the rules checked by the operation, then the timeline."""
     applicant = _applicant_or_404()
-    offering = db.session.get(Offering, offering_id)
+    # Track and city in the same read: the rules and the acknowledgement email use both.
+    offering = db.session.get(Offering, offering_id, options=_OFFERING_WITH_TRACK_AND_CITY)
     if offering is None or offering.status == OfferingStatus.DRAFT:
         abort(404)
-    existing = existing_application(applicant, offering)
-    if existing is not None:
-        flash(str(ALREADY_APPLIED), AlreadyApplied.category)
-        return redirect(url_for("applications.detail", reference=existing.reference))
-
     form = ApplicationForm()
+    # A valid submission is checked against an existing application by the operation (a
+    # second identical query here would only repeat it); any other request is here.
+    submitting = form.validate_on_submit()
+    if not submitting:
+        existing = existing_application(applicant, offering)
+        if existing is not None:
+            flash(str(ALREADY_APPLIED), AlreadyApplied.category)
+            return redirect(url_for("applications.detail", reference=existing.reference))
+
     status = 200
     problem = None
-    if form.validate_on_submit():
+    if submitting:
         outcome = attempt(
             submit_application,
             applicant,

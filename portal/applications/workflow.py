@@ -377,7 +377,7 @@ def start(application, actor):
     now = application.submitted_at or utcnow()
     change = _record_change(application, None, S.SUBMITTED, actor, None, now)
     counts.count_arrival(application.offering_id, S.SUBMITTED, now)
-    db.session.flush()
+    # The email's flush writes the StatusChange with it (and whatever the caller added).
     enqueue_to_user(
         application.applicant, "application_received", application=application, offering=application.offering
     )

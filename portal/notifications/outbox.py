@@ -14,7 +14,7 @@ has an account or not (no difference in time or in SQL that would tell).
 
 import re
 
-from flask import current_app, render_template
+from flask import current_app
 
 from portal.extensions import db
 from portal.i18n import force_locale
@@ -42,13 +42,16 @@ def _text_templates(template):
 
     Rendering the file whole and cutting at the first line break would let a value with a
     line break (a name, a title) end the subject early and push the rest into the body.
+    Compiled once, and again only when the file changes while templates reload (as Jinja
+    does for the templates it loads).
     """
     env = current_app.jinja_env
     name = f"email/{template}.txt"
-    source, _, _ = env.loader.get_source(env, name)
-    cached = _TEXT_CACHE.get((id(env), name))
-    if cached and cached[0] == source:
+    key = (id(env), name)
+    cached = _TEXT_CACHE.get(key)
+    if cached and (not env.auto_reload or cached[0] is None or cached[0]()):
         return cached[1], cached[2]
+    source, _, uptodate = env.loader.get_source(env, name)
     first, _, rest = source.partition("\n")
     if not first.startswith("Subject:"):
         raise ValueError(f"{name} must start with 'Subject:'")
@@ -59,7 +62,7 @@ def _text_templates(template):
 
     # The body keeps its leading line break so that error line numbers match the file.
     subject, body = compile_part(first[len("Subject:") :]), compile_part("\n" + rest)
-    _TEXT_CACHE[(id(env), name)] = (source, subject, body)
+    _TEXT_CACHE[key] = (uptodate, subject, body)
     return subject, body
 
 
@@ -72,11 +75,11 @@ def render_email(template, locale, **context):
         context.setdefault("locale", locale)
         context["url"] = absolute_url
         subject_template, body_template = _text_templates(template)
-        text_context = dict(context)
-        current_app.update_template_context(text_context)
-        subject = subject_template.render(text_context)
-        text = body_template.render(text_context)
-        html = render_template(f"email/{template}.html", **context)
+        # One context for the three parts: the context processors run once.
+        current_app.update_template_context(context)
+        subject = subject_template.render(context)
+        text = body_template.render(context)
+        html = current_app.jinja_env.get_template(f"email/{template}.html").render(context)
     return single_line(subject), text.lstrip("\n"), html
 
 

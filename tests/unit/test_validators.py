@@ -178,3 +178,27 @@ def test_tokens_follow_the_state_they_were_made_for(app):
 def test_garbage_tokens(app, token):
     assert tokens.read_confirm_token(token) is None
     assert tokens.read_reset_token(token) is None
+
+
+def test_multiline_texts_refuse_every_control_character_but_tab_and_line_breaks():
+    """The validator's character class is exactly Unicode's Cc category less tab, LF and CR."""
+    import unicodedata
+
+    from wtforms.validators import StopValidation
+
+    from portal.safety import MultilineText
+
+    class Field:
+        data = None
+
+    refused = set()
+    for code in range(0x110000):
+        field = Field()
+        field.data = f"a{chr(code)}b"
+        try:
+            MultilineText()(None, field)
+        except StopValidation:
+            refused.add(chr(code))
+    control = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"}
+    assert refused == control - set("\t\n\r")
+    assert "\u200f" not in refused and "\u200d" not in refused  # RLM, ZWJ
