@@ -735,8 +735,6 @@ def portal_env(run_dir, target, secret, no_cache=False, **extra):
         # Every request of the benchmark comes from one address: per-address limits would
         # answer 429 to most of them.
         "PORTAL_RATELIMIT_ENABLED": "false",
-        # P4 measures the dashboard with no cache at all (issue 16).
-        "PORTAL_DEMAND_CACHE_SECONDS": "0",
     }
     if no_cache:
         env.update(NO_CACHE)

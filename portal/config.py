@@ -197,7 +197,3 @@ class Config:
     # address and state of the open offerings (any change of seats, or an offering opened
     # or closed, renders them again), and at least this often. 0 turns it off.
     VISITOR_PAGE_CACHE_SECONDS = 30
-    # The dashboard's demand ranking counts every applicant per city of residence: it is
-    # computed at most this often per track filter. 0 turns it off. (The counts of
-    # applications are live: the workflow keeps them per offering and status.)
-    DEMAND_CACHE_SECONDS = 60

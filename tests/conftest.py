@@ -103,7 +103,6 @@ def _app(smtp_server):
             "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
             # Tests change data between two looks at the dashboard; tests/functional/
             # test_caching.py turns the cache of its figures back on.
-            "DEMAND_CACHE_SECONDS": 0,
         }
     )
     mail.init_app(app)

@@ -1,10 +1,9 @@
 """The administrators' dashboard: counts by city, track and status, seats, demand, outbox."""
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import ngettext
 
 from portal.admin import bp, charts, dashboard_rows, queries
-from portal.extensions import cache
 from portal.i18n import current_language, isolate_text
 from portal.templating import format_day
 from portal.vocabulary import ApplicationStatus, OfferingStatus, OutboxStatus
@@ -17,9 +16,9 @@ SEATS_ROWS = 100
 def dashboard():
     """Counts by city, track and status, seats, applications per day, demand, outbox.
 
-    Rendered on every request: the counts per status come from the rows the workflow keeps
-    (``application_count``), so they are never stale. Only the demand ranking (interests
-    and residents per city, not applications) is kept for DEMAND_CACHE_SECONDS.
+    Rendered on every request, nothing cached: the counts per status come from the rows the
+    workflow keeps (``application_count``), the demand ranking's from those the writes of
+    interests and accounts keep (``interest_count``, ``resident_count``), so none is stale.
     """
     filters = queries.ApplicationFilters.from_args(request.args)
     return render_template("admin/dashboard.html", **_dashboard_content(filters))
@@ -155,19 +154,8 @@ def _dashboard_content(filters):
 
 
 def _demand(filters, cities, tracks):
-    """The demand ranking, rows of ``dashboard_rows.demand_rows`` (names in the reader's language).
-
-    It counts every registered applicant per city of residence (as many rows as accounts),
-    so its figures — ids and numbers, the same in every language — are kept for
-    DEMAND_CACHE_SECONDS per track filter (0: computed on every request).
-    """
-    seconds = current_app.config["DEMAND_CACHE_SECONDS"]
-    key = f"admin-demand:{filters.track or 0}"
-    rows = cache.get(key) if seconds else None
-    if rows is None:
-        rows = queries.demand_ranking_ids(track_id=filters.track)
-        if seconds:
-            cache.set(key, rows, timeout=seconds)
+    """The demand ranking, rows of ``dashboard_rows.demand_rows`` (names in the reader's language)."""
+    rows = queries.demand_ranking_ids(track_id=filters.track)
     return [
         (*tracks[track_id], city_id, *cities[city_id], interests, residents, planned, track_id)
         for track_id, city_id, interests, residents, planned in rows

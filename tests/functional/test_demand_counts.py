@@ -165,7 +165,6 @@ def test_the_check_command_reports_and_fixes_a_difference(app, runner):
 
 
 def test_the_dashboard_ranks_the_kept_demand_live(app):
-    app.config["DEMAND_CACHE_SECONDS"] = 0
     admin, _ = admin_client(app)
     track, fes = factories.track(), factories.city("Fès")
     applicant = factories.user(profile={"city": fes})
