@@ -233,21 +233,19 @@ def decide_many():
     form = BulkDecisionForm()
     references = request.form.getlist("references")
     back = url_for("review.queue", **_safe_queue_args(request.form))
-    if not form.validate():
-        flash(_("Décision invalide. Veuillez réessayer."), "danger")
-        return redirect(back)
-    if not references:
-        flash(_("Sélectionnez au moins une candidature."), "warning")
-        return redirect(back)
-    if len(references) > operations.MAX_BULK:
-        flash(
-            ngettext(
-                "Sélectionnez au plus %(num)d candidature à la fois.",
-                "Sélectionnez au plus %(num)d candidatures à la fois.",
-                operations.MAX_BULK,
-            ),
-            "warning",
-        )
+    refusal = _selection_refused(
+        form,
+        references,
+        invalid=_("Décision invalide. Veuillez réessayer."),
+        empty=_("Sélectionnez au moins une candidature."),
+        too_many=ngettext(
+            "Sélectionnez au plus %(num)d candidature à la fois.",
+            "Sélectionnez au plus %(num)d candidatures à la fois.",
+            operations.MAX_BULK,
+        ),
+    )
+    if refusal:
+        flash(*refusal)
         return redirect(back)
     result = operations.decide_many(current_user, references, form.decision.data, form.message.data)
     session[_BULK_RESULT_KEY] = _compact(result)
@@ -261,6 +259,21 @@ def decide_many():
             "success",
         )
     return redirect(back)
+
+
+def _selection_refused(form, references, *, invalid, empty, too_many):
+    """(message, category) refusing a bulk form before any row is touched, or None.
+
+    The form invalid, no row selected, or more rows than one request may change
+    (``operations.MAX_BULK``, which the operations enforce as well).
+    """
+    if not form.validate():
+        return invalid, "danger"
+    if not references:
+        return empty, "warning"
+    if len(references) > operations.MAX_BULK:
+        return too_many, "warning"
+    return None
 
 
 def _compact(result):
@@ -330,21 +343,19 @@ def record_outcomes(offering_id):
     references = request.form.getlist("references")
     page = form.page.data if form.page.data and form.page.data > 1 else None
     back = url_for("review.cohort", offering_id=offering.id, page=page)
-    if not form.validate():
-        flash(_("Résultat invalide. Veuillez réessayer."), "danger")
-        return redirect(back)
-    if not references:
-        flash(_("Sélectionnez au moins un participant."), "warning")
-        return redirect(back)
-    if len(references) > operations.MAX_BULK:
-        flash(
-            ngettext(
-                "Sélectionnez au plus %(num)d participant à la fois.",
-                "Sélectionnez au plus %(num)d participants à la fois.",
-                operations.MAX_BULK,
-            ),
-            "warning",
-        )
+    refusal = _selection_refused(
+        form,
+        references,
+        invalid=_("Résultat invalide. Veuillez réessayer."),
+        empty=_("Sélectionnez au moins un participant."),
+        too_many=ngettext(
+            "Sélectionnez au plus %(num)d participant à la fois.",
+            "Sélectionnez au plus %(num)d participants à la fois.",
+            operations.MAX_BULK,
+        ),
+    )
+    if refusal:
+        flash(*refusal)
         return redirect(back)
     result = operations.record_outcomes(
         current_user, offering, references, form.outcome.data, form.reason.data or None
