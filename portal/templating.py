@@ -284,6 +284,46 @@ def apply_action(offering, outlooks, class_="btn btn-primary"):
     )
 
 
+def _deadline_text():
+    """The open offering item's deadline pattern in the language being rendered, translated once."""
+    key = ("offering_item", current_language())
+    try:
+        return _labels[key]
+    except KeyError:
+        pass
+    # As Jinja's gettext does: the translation is markup, its variables are escaped.
+    deadline = Markup(translations().ugettext("Date limite : %(date)s"))  # noqa: S704 - the catalogue's markup
+    _labels[key] = deadline
+    return deadline
+
+
+def open_offering_item(offering, outlooks, local_day):
+    """An open offering in the applicant's list: track, city, deadline, seats and apply action.
+
+    Plain markup (the same the dashboard wrote in Jinja): six of them on every ``/me``.
+    ``local_day`` is the page's ``day_formatter()``.
+    """
+    deadline = _deadline_text()
+    track_prefix = escape(url_prefix("catalog.track", "code"))
+    seats_left = offering.seats_left
+    seats = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
+        translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
+    ) % {"num": seats_left}
+    track = offering.track
+    action = apply_action(offering, outlooks, class_="btn btn-primary btn-sm")
+    return Markup(  # noqa: S704 - every value escaped here, the texts are the catalogue's markup
+        '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
+        f' data-offering="{offering.id}">\n'
+        "      <div>\n"
+        f'        <a href="{track_prefix}{escape(track.code)}">{escape(track.title)}</a> — {escape(offering.city.name)}\n'
+        f'        <span class="small text-secondary d-block">{deadline % {"date": local_day(offering.closes_at)}}'
+        f" · {seats}</span>\n"
+        "      </div>\n"
+        f"      <div>{action}</div>\n"
+        "    </li>"
+    )
+
+
 def init_app(app):
     """Register globals and filters."""
     app.jinja_env.globals.update(
@@ -300,6 +340,7 @@ def init_app(app):
         layout_fragment=layout_fragment,
         layout_nav=layout_nav,
         apply_action=apply_action,
+        open_offering_item=open_offering_item,
         day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or
