@@ -6,13 +6,13 @@ from functools import lru_cache
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask_babel import get_timezone, gettext, ngettext, to_user_timezone
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal import permissions
-from portal.i18n import current_language, is_rtl, isolate_text
+from portal.i18n import current_language, is_rtl, isolate_text, translations
 from portal.vocabulary import ALL as VOCABULARIES
 from portal.vocabulary import ApplicationStatus, Endorsement
 
@@ -209,6 +209,121 @@ def layout_nav():
     )
 
 
+def url_prefix(endpoint, argument):
+    """The URL of ``endpoint`` up to its last ``argument`` (an integer), built once per URL root."""
+    cache = current_app.extensions.setdefault(_FRAGMENTS, {})
+    key = ("url_prefix", endpoint, argument, request.script_root)
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    sentinel = 987654321
+    prefix, found, rest = url_for(endpoint, **{argument: sentinel}).rpartition(str(sentinel))
+    if not found or rest:
+        raise ValueError(f"{endpoint}: {argument} does not end the URL")
+    cache[key] = prefix
+    return prefix
+
+
+def _apply_texts():
+    """The apply action's fixed texts in the language being rendered, translated once."""
+    key = ("apply_action", current_language())
+    try:
+        return _labels[key]
+    except KeyError:
+        pass
+    # As Jinja's gettext does: the translation is markup, only its variables are escaped.
+    catalogue = translations()
+    texts = _labels[key] = tuple(
+        Markup(text)  # noqa: S704 - the catalogue is the portal's own markup, as in templates
+        for text in (
+            catalogue.ugettext("Vous avez déjà postulé à cette session."),
+            catalogue.ugettext("Voir ma candidature"),
+            catalogue.ugettext("Vous ne pouvez pas postuler :"),
+            catalogue.ugettext(
+                "Toutes les places sont attribuées : une nouvelle candidature ne peut aller que sur la liste d'attente."
+            ),
+            catalogue.ugettext("Postuler"),
+        )
+    )
+    return texts
+
+
+def apply_action(offering, outlooks, class_="btn btn-primary"):
+    """Beside an offering: the apply button, or why the logged-in applicant cannot apply.
+
+    ``outlooks`` maps offering ids to ``applications.operations.Outlook`` (the submission's
+    own rules); it is empty for visitors, who get the button (the rules come after login),
+    and for staff, who get nothing. Plain markup: pages show it on every row.
+    """
+    outlook = outlooks.get(offering.id) if outlooks else None
+    if outlook is None and current_user.is_authenticated:
+        return ""
+    applied, see, refused, full, apply = _apply_texts()
+    if outlook is not None and outlook.reference:
+        where = escape(listing(offering.track.title, offering.city.name))
+        link = escape(url_for("applications.detail", reference=outlook.reference))
+        return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
+            f'<p class="apply-status small mb-0" data-offering="{offering.id}">{applied} <a href="{link}">'
+            f'{see}<span class="visually-hidden"> — {where}</span></a></p>'
+        )
+    if outlook is not None and outlook.problem:
+        return Markup(  # noqa: S704 - the problem escaped here, the texts are the catalogue's markup
+            f'<p class="apply-reason small mb-0" data-offering="{offering.id}"><span class="fw-semibold">'
+            f"{refused}</span> {escape(outlook.problem)}</p>"
+        )
+    where = escape(listing(offering.track.title, offering.city.name))
+    note = (
+        f'<p class="waitlist-note small mb-2" data-offering="{offering.id}">{full}</p>\n'
+        if offering.seats_left == 0
+        else ""
+    )
+    return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
+        f'{note}<a class="{escape(class_)}" href="{escape(url_prefix("applications.apply", "offering_id"))}{offering.id}">'
+        f'{apply}<span class="visually-hidden"> — {where}</span></a>'
+    )
+
+
+def _deadline_text():
+    """The open offering item's deadline pattern in the language being rendered, translated once."""
+    key = ("offering_item", current_language())
+    try:
+        return _labels[key]
+    except KeyError:
+        pass
+    # As Jinja's gettext does: the translation is markup, its variables are escaped.
+    deadline = Markup(translations().ugettext("Date limite : %(date)s"))  # noqa: S704 - the catalogue's markup
+    _labels[key] = deadline
+    return deadline
+
+
+def open_offering_item(offering, outlooks, local_day):
+    """An open offering in the applicant's list: track, city, deadline, seats and apply action.
+
+    Plain markup (the same the dashboard wrote in Jinja): six of them on every ``/me``.
+    ``local_day`` is the page's ``day_formatter()``.
+    """
+    deadline = _deadline_text()
+    track_prefix = escape(url_prefix("catalog.track", "code"))
+    seats_left = offering.seats_left
+    seats = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
+        translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
+    ) % {"num": seats_left}
+    track = offering.track
+    action = apply_action(offering, outlooks, class_="btn btn-primary btn-sm")
+    return Markup(  # noqa: S704 - every value escaped here, the texts are the catalogue's markup
+        '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
+        f' data-offering="{offering.id}">\n'
+        "      <div>\n"
+        f'        <a href="{track_prefix}{escape(track.code)}">{escape(track.title)}</a> — {escape(offering.city.name)}\n'
+        f'        <span class="small text-secondary d-block">{deadline % {"date": local_day(offering.closes_at)}}'
+        f" · {seats}</span>\n"
+        "      </div>\n"
+        f"      <div>{action}</div>\n"
+        "    </li>"
+    )
+
+
 def init_app(app):
     """Register globals and filters."""
     app.jinja_env.globals.update(
@@ -224,6 +339,8 @@ def init_app(app):
         listing=listing,
         layout_fragment=layout_fragment,
         layout_nav=layout_nav,
+        apply_action=apply_action,
+        open_offering_item=open_offering_item,
         day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or
