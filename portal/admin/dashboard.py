@@ -5,7 +5,7 @@ from flask_babel import ngettext
 
 from portal.admin import bp, charts, dashboard_rows, queries
 from portal.i18n import current_language, isolate_text
-from portal.templating import format_day
+from portal.templating import format_day, url_prefix
 from portal.vocabulary import ApplicationStatus, OfferingStatus, OutboxStatus
 
 # The seats table lists the first offerings matching the filters.
@@ -22,18 +22,6 @@ def dashboard():
     """
     filters = queries.ApplicationFilters.from_args(request.args)
     return render_template("admin/dashboard.html", **_dashboard_content(filters))
-
-
-def url_prefix(endpoint, argument):
-    """The URL of ``endpoint`` up to its last ``argument``, for pages that append ids to it.
-
-    One ``url_for`` per page instead of one per row; the URL map still decides the path.
-    """
-    sentinel = 987654321
-    prefix, found, rest = url_for(endpoint, **{argument: sentinel}).rpartition(str(sentinel))
-    if not found or rest:
-        raise ValueError(f"{endpoint}: {argument} does not end the URL")
-    return prefix
 
 
 def _matches(filters, row):
