@@ -5,8 +5,10 @@ Views and templates only ask these functions. Anything a user may not even see a
 ids of other people's objects cannot be probed.
 """
 
+from functools import lru_cache
+
 from flask import g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.applications.states import TRANSITIONS
 from portal.vocabulary import ApplicationStatus, Role
@@ -74,8 +76,14 @@ def _tied_ids(user):
     # The review queue asks for each of its rows: one query per request, not per row.
     cache = g.setdefault("_tied_association_ids", {}) if has_request_context() else {}
     if user.id not in cache:
-        cache[user.id] = frozenset(db.session.scalars(tied_association_ids(user.id)))
+        cache[user.id] = frozenset(db.session.scalars(_tied_ids_statement(), {"tied_user_id": user.id}))
     return cache[user.id]
+
+
+@lru_cache(maxsize=1)
+def _tied_ids_statement():
+    """``tied_association_ids`` with its user as a parameter, built once (a statement keeps its cache key)."""
+    return tied_association_ids(bindparam("tied_user_id"))
 
 
 def tied_association_ids_of(user):
