@@ -170,9 +170,10 @@ def register_extensions(app):
 
     login_manager.login_message = _l("Veuillez vous connecter pour accéder à cette page.")
 
-    from portal.auth.sessions import load_user
+    from portal.auth.sessions import CookieSessions, load_user
 
     login_manager.user_loader(load_user)
+    app.session_interface = CookieSessions()
 
 
 def register_blueprints(app):

@@ -120,7 +120,7 @@ def is_reviewer(user):
 
 def is_staff(user):
     """Reviewers and administrators."""
-    return is_admin(user) or is_reviewer(user)
+    return bool(user and user.is_authenticated and user.is_active and user.role in Role.STAFF)
 
 
 def is_applicant(user):

@@ -87,10 +87,12 @@ def _texts():
     for key, values in request.args.lists():
         yield key
         yield from values
-    yield from request.form.keys()
-    for upload in request.files.values():
-        if upload.filename:
-            yield upload.filename
+    # Only a body werkzeug would parse has form keys or files (not a GET's empty one).
+    if request.want_form_data_parsed:
+        yield from request.form.keys()
+        for upload in request.files.values():
+            if upload.filename:
+                yield upload.filename
 
 
 def check_request():

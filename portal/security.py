@@ -98,17 +98,24 @@ def init_app(app):
     # missing, say) still gets its id and its log line.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
 
+    defaults = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if app.config["PRODUCTION"]:
+        defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config["PRODUCTION"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # A view may have set its own (a CSP for a PDF, say): only the missing ones are added,
+        # with one look at the response's few headers rather than one per header.
+        present = {key.lower() for key, _value in headers}
+        headers.extend([(key, value) for key, value in defaults if key.lower() not in present])
         # Pages of a logged-in user carry personal data: never stored by browsers or proxies.
         if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"

@@ -79,7 +79,14 @@ def show_in_form(error, form, fields=None):
 def _commit_or_roll_back(response):
     """The request's one commit: its writes land together, unless the answer is an error."""
     if response.status_code < FIRST_ERROR_STATUS:
-        db.session.commit()
+        session = db.session()
+        # The session ends with the request: expiring every object it loaded (what a
+        # commit does by default, for code that goes on reading them) would be wasted work.
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
     else:
         db.session.rollback()
     return response

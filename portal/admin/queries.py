@@ -189,6 +189,19 @@ def applications_per_day(filters, offering=None, max_days=92):
     most one row per offering and day); with a status filter, which those rows do not
     know, the applications of the range are grouped instead.
     """
+    if offering is None and not filters.status:
+        # The dashboard's case, one statement built once: the latest ``max_days`` days that
+        # have arrivals hold every day of the range ending on the latest one, newest first.
+        rows = db.session.execute(
+            _latest_days_statement(filters.offering_shape(), max_days), filters.bound_values()
+        ).all()
+        if not rows:
+            return []
+        end = _as_date(rows[0][0])
+        start = end - timedelta(days=max_days - 1)
+        return _every_day(
+            [(d, n) for d, n in rows if d is not None and _as_date(d) >= start], start, end, True
+        )
     if filters.status:
         day = func.date(Application.submitted_at)
 
@@ -219,38 +232,27 @@ def applications_per_day(filters, offering=None, max_days=92):
         def in_range(start, end):
             return (ApplicationDayCount.day >= start, ApplicationDayCount.day <= end)
 
-    today = utcnow().date()
-    if offering is None and not filters.status:
-        # One statement: the latest ``max_days`` days that have arrivals hold every day of
-        # the range ending on the latest one (at most ``max_days`` days), newest first.
-        rows = db.session.execute(
-            _latest_days_statement(filters.offering_shape(), max_days), filters.bound_values()
-        ).all()
-        if not rows:
-            return []
-        end = _as_date(rows[0][0])
-        start = end - timedelta(days=max_days - 1)
-        rows = [(d, n) for d, n in rows if d is not None and _as_date(d) >= start]
+    if offering is not None:
+        start, end = offering.opens_at.date(), min(offering.closes_at.date(), utcnow().date())
     else:
-        if offering is not None:
-            start, end = offering.opens_at.date(), min(offering.closes_at.date(), today)
-        else:
-            latest = db.session.scalar(source(latest_column))
-            if latest is None:
-                return []
-            end = _as_date(latest)
-            start = end - timedelta(days=max_days - 1)
-        if end < start:
-            end = start
-        start = max(start, end - timedelta(days=max_days - 1))
-        rows = db.session.execute(
-            source(day_column, n_column)
-            .where(*in_range(start, end))
-            .group_by(day_column)
-            .order_by(day_column)
-        ).all()
+        latest = db.session.scalar(source(latest_column))
+        if latest is None:
+            return []
+        end = _as_date(latest)
+        start = end - timedelta(days=max_days - 1)
+    if end < start:
+        end = start
+    start = max(start, end - timedelta(days=max_days - 1))
+    rows = db.session.execute(
+        source(day_column, n_column).where(*in_range(start, end)).group_by(day_column).order_by(day_column)
+    ).all()
+    return _every_day(rows, start, end, offering is None)
+
+
+def _every_day(rows, start, end, from_first):
+    """``[(day, n)]`` for every day from ``start`` (or the first with arrivals) to ``end``."""
     counts = {_as_date(d): int(n) for d, n in rows if d is not None and n}
-    if offering is None and counts:
+    if from_first and counts:
         # The span of the matching applications, not the 92 days before the latest one.
         start = min(counts)
     return [

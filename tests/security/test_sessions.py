@@ -273,6 +273,21 @@ def test_a_session_cookie_of_one_user_cannot_be_pointed_at_another(app, browser)
     assert refused(replay(app, tampered))
 
 
+def test_a_new_secret_key_refuses_the_cookies_signed_with_the_old_one(app, browser):
+    """The signing serializer is kept between requests (portal.auth.sessions.CookieSessions):
+    it must follow a change of key, not keep accepting what the old key signed."""
+    user = factories.user()
+    db.session.commit()
+    factories.login(browser, user)
+    value = cookie(browser, app)
+    data = session_data(app, value)
+    assert logged_in(replay(app, value))
+    app.secret_key = "another-key-" + "k" * 40
+    assert refused(replay(app, value))
+    # The same session signed with the new key is accepted.
+    assert logged_in(replay(app, app.session_interface.get_signing_serializer(app).dumps(data)))
+
+
 # ASVS 3.3.4: users see their logged-in devices and log out the others ------------------
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A146B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
