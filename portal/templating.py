@@ -9,6 +9,7 @@ from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app, request, url_for
 from flask_babel import get_timezone, gettext, ngettext, to_user_timezone
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from portal import permissions
@@ -209,6 +210,30 @@ def layout_nav():
     )
 
 
+# Stand-ins for this request's values in the cached menu: plain words no escaping alters.
+_TOKEN_MARK, _NEXT_MARK = "portal-csrf-token-here", "portal-next-address-here"
+
+
+def layout_menu():
+    """The language menu (and the logout button) with this request's CSRF token and address.
+
+    The markup is a ``layout_fragment``, rendered once per language and kind of visitor;
+    only the token and the address to come back to are put in on each request.
+    """
+    authenticated = current_user.is_authenticated
+    html = layout_fragment(
+        "_layout_account.html",
+        languages=tuple(current_app.config["LANGUAGES"]),
+        authenticated=authenticated,
+        csrf=_TOKEN_MARK,
+        next=_NEXT_MARK,
+    )
+    html = html.replace(_NEXT_MARK, escape(request.full_path.rstrip("?")))
+    if authenticated:
+        html = html.replace(_TOKEN_MARK, escape(generate_csrf()))
+    return Markup(html)  # noqa: S704 - a rendered template and two escaped values
+
+
 def url_prefix(endpoint, argument):
     """The URL of ``endpoint`` up to its last ``argument`` (an integer), built once per URL root."""
     cache = current_app.extensions.setdefault(_FRAGMENTS, {})
@@ -339,6 +364,7 @@ def init_app(app):
         listing=listing,
         layout_fragment=layout_fragment,
         layout_nav=layout_nav,
+        layout_menu=layout_menu,
         apply_action=apply_action,
         open_offering_item=open_offering_item,
         day_formatter=day_formatter,

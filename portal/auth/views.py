@@ -1,8 +1,11 @@
 """Account pages: register, confirm, log in and out, reset the password, edit the profile."""
 
+from urllib.parse import quote_plus
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from portal import errors, permissions
 from portal.associations import queries as association_queries
@@ -30,6 +33,7 @@ from portal.auth.sessions import (
 )
 from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
+from portal.templating import layout_fragment
 from portal.transaction import attempt
 
 CHECK_EMAIL_REASONS = ("register", "confirm", "reset")
@@ -77,11 +81,24 @@ def _require_second_factor():
     return redirect(url_for(endpoint, next=target))
 
 
+# Stand-ins for this request's values in the idle warning's cached markup.
+_SECONDS_MARK, _NEXT_MARK = "987654321", "portal-next-address-here"
+# What werkzeug leaves unquoted in a query string (werkzeug.urls._urlencode), for ``next``.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
 @bp.app_template_global()
-def session_seconds_left():
-    """Seconds before this page's session ends if nothing happens (for the idle warning)."""
+def session_warning():
+    """The idle warning of a logged-in page, with the seconds its session has left.
+
+    The markup is a ``layout_fragment``, rendered once per language; the seconds left and
+    this page's address (for the link that logs in again in a new tab) are put in.
+    """
     row = current_session()
-    return 0 if row is None else seconds_left(row)
+    seconds = 0 if row is None else seconds_left(row)
+    html = layout_fragment("auth/_session_warning.html", seconds_left=_SECONDS_MARK, next=_NEXT_MARK)
+    address = quote_plus(request.full_path.rstrip("?"), safe=_QUERY_SAFE)
+    return Markup(html.replace(_SECONDS_MARK, str(seconds)).replace(_NEXT_MARK, escape(address)))  # noqa: S704
 
 
 @bp.get("/keepalive")
