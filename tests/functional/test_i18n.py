@@ -177,3 +177,31 @@ def test_an_email_rendered_during_a_request_is_in_its_readers_language(app, clie
         )
         assert 'lang="ar"' in html or 'dir="rtl"' in html
         assert i18n.current_language() == "fr"
+
+
+# Template texts (portal.i18n._template_gettext keeps them once translated) ------------------
+
+TEXTS = (
+    '{{ _("Se déconnecter") }}|{{ _("100%% en ligne") }}|{{ _("Bonjour %(name)s", name=name) }}'
+    '{% autoescape false %}|{{ _("Bonjour %(name)s", name=name) }}|{{ _("100%% en ligne") }}{% endautoescape %}'
+)
+
+
+@pytest.mark.parametrize(
+    ("languages", "logout"),
+    [(("fr", "ar", "en", "fr"), ("Se déconnecter", "تسجيل الخروج", "Sign out", "Se déconnecter"))],
+)
+def test_template_texts_follow_the_language_of_each_render_and_jinja_formatting(app, languages, logout):
+    template = app.jinja_env.from_string(TEXTS)
+    for language, expected in zip(languages, logout, strict=True):
+        # A context of its own, as each request has (the language is kept on it).
+        with app.app_context(), app.test_request_context("/", headers={"Accept-Language": language}):
+            rendered = template.render(name="<b>")
+        # Kept texts never leak into another language's page.
+        assert rendered.split("|") == [
+            expected,
+            "100% en ligne",  # a "%%" reads "%" with or without variables, as in Jinja
+            "Bonjour &lt;b&gt;",  # variables are escaped where the template escapes
+            "Bonjour <b>",  # and left alone where it does not (text emails)
+            "100% en ligne",
+        ]
