@@ -22,6 +22,36 @@ def offering_names(offerings):
     }
 
 
+def seats_rows(offerings, offering_names, waitlist_counts, cohort_url):
+    """The ``<tr>`` of each of the user's offerings in the seats table (escaped markup).
+
+    ``cohort_url`` is the cohort page's URL for offering 0, its id put in for each row.
+    """
+    cohort_text = escape(_("Cohorte et résultats"))
+    label_year, label_seats = escape(_("Année")), escape(_("Places"))
+    label_held, label_left = escape(_("Attribuées")), escape(_("Restantes"))
+    label_waitlist = escape(_("Liste d'attente"))
+    before, after = (escape(part) for part in cohort_url.split("/0/", 1))
+    parts = []
+    for o in offerings:
+        name = offering_names[o.id]
+        parts.append(
+            f'\n        <tr data-offering="{o.id}">\n'
+            f'          <th scope="row" class="card-title-cell">{name} '
+            f'<span class="d-block small fw-normal text-secondary">{escape(o.title)}</span>\n'
+            f'            <a href="{before}/{o.id}/{after}" class="d-inline-block small fw-normal cohort-link">'
+            f'{cohort_text}<span class="visually-hidden"> — {name}</span></a></th>\n'
+            f'          <td data-label="{label_year}"><span class="text-nowrap">{escape(o.academic_year)}</span></td>\n'
+            f'          <td class="text-end" data-label="{label_seats}">{o.seats}</td>'
+            f'<td class="text-end seats-held" data-label="{label_held}">{o.seats_held}</td>\n'
+            f'          <td class="text-end seats-left" data-label="{label_left}">{o.seats_left}</td>'
+            f'<td class="text-end" data-label="{label_waitlist}">{waitlist_counts.get(o.id, 0)}</td>\n'
+            "        </tr>"
+        )
+    # Each value escaped above, the labels and the URL's parts too.
+    return Markup("".join(parts))  # noqa: S704
+
+
 def queue_rows(queue, offering_names, detail_url, association_url, decidable, day):
     """The ``<tr>`` of each row of ``queue.page`` (escaped markup), in the page's order."""
     # Escaped like any value (an apostrophe becomes ``&#39;``: the same text in the browser).

@@ -83,20 +83,24 @@ def _render_queue(filters, filter_form, cin_form, status=200):
 
 
 def _row_helpers(result):
-    """The queue's rows as markup, with what they share computed once per page.
+    """The queue's rows and its offerings' seats as markup, what they share computed once per page.
 
     The offerings' names, the links' fixed parts (references and association ids are
     URL-safe), the statuses that get a checkbox and the dates' formatter.
     """
+    names = rows.offering_names(result.offerings)
     return {
+        "seats_rows": rows.seats_rows(
+            result.offerings, names, result.waitlist_counts, url_for("review.cohort", offering_id=0)
+        ),
         "queue_rows": rows.queue_rows(
             result,
-            rows.offering_names(result.offerings),
+            names,
             detail_url=url_for("review.detail", reference="_").removesuffix("_"),
             association_url=url_for("review.queue") + "?association=",
             decidable=permissions.decidable_statuses_in_queue(current_user),
             day=day_formatter(),
-        )
+        ),
     }
 
 
