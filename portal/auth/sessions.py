@@ -190,7 +190,6 @@ def touch(row):
 
 def load_user(user_id):
     """Flask-Login's user loader: the user of a live session row, or None when it was revoked."""
-    from portal.auth.models import User
 
     user_part, _, version = str(user_id).partition(".")
     if not user_part.isdigit() or not version.isdigit():
@@ -198,7 +197,8 @@ def load_user(user_id):
     row = current_session()
     if row is None or row.user_id != int(user_part):
         return None
-    user = db.session.get(User, int(user_part))
+    # Loaded with the session row (``_session_by_token``): no lookup in the session's map.
+    user = row.user
     if user is None or not user.active or user.auth_version != int(version):
         return None
     return user
