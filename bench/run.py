@@ -534,6 +534,11 @@ class Burst:
 
     def _slot(self, number, prepared, start, deadline):
         email, browser, body, ctype = prepared
+        # A browser follows each submission's redirect, whose page shows the confirmation and
+        # takes it out of the session cookie; the driver does not fetch that page (it is not
+        # the submission's work), so it puts the logged-in cookie back instead of sending
+        # back one that holds every confirmation so far (a hundred by the end of a minute).
+        logged_in = dict(browser.cookies)
         offerings = self.offering_ids[number:] + self.offering_ids[:number]
         position = 0
         while time.monotonic() < deadline:
@@ -546,6 +551,7 @@ class Burst:
                 except (RuntimeError, OSError) as error:
                     self._record(time.monotonic() - start, 0.0, 0, account, None, f"login: {error}")
                     continue
+                logged_in = dict(browser.cookies)
                 position = 0
             offering_id = offerings[position]
             position += 1
@@ -557,6 +563,7 @@ class Burst:
                 error = ""
                 if status not in (302, 303) or "/auth/login" in headers.get("Location", ""):
                     error = f"status {status}"
+                browser.cookies = dict(logged_in)
             except OSError as exc:
                 status, error = 0, f"{type(exc).__name__}: {exc}"
             self._record(began - start, time.monotonic() - began, status, email, offering_id, error)
