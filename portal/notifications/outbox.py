@@ -98,7 +98,6 @@ def enqueue(to_address, template, locale, user_id=None, **context):
         user_id=user_id,
     )
     db.session.add(email)
-    db.session.flush()
     return email
 
 
