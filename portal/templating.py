@@ -259,27 +259,34 @@ def apply_action(offering, outlooks, class_="btn btn-primary"):
     outlook = outlooks.get(offering.id) if outlooks else None
     if outlook is None and current_user.is_authenticated:
         return ""
+    return _apply_markup(
+        offering.id, offering.track.title, offering.city.name, offering.seats_left, outlook, class_
+    )
+
+
+def _apply_markup(offering_id, title, city, seats_left, outlook, class_):
+    """``apply_action``'s markup for the offering of these values, told ``outlook`` (or None)."""
     applied, see, refused, full, apply = _apply_texts()
     if outlook is not None and outlook.reference:
-        where = escape(listing(offering.track.title, offering.city.name))
+        where = escape(listing(title, city))
         link = escape(url_for("applications.detail", reference=outlook.reference))
         return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
-            f'<p class="apply-status small mb-0" data-offering="{offering.id}">{applied} <a href="{link}">'
+            f'<p class="apply-status small mb-0" data-offering="{offering_id}">{applied} <a href="{link}">'
             f'{see}<span class="visually-hidden"> — {where}</span></a></p>'
         )
     if outlook is not None and outlook.problem:
         return Markup(  # noqa: S704 - the problem escaped here, the texts are the catalogue's markup
-            f'<p class="apply-reason small mb-0" data-offering="{offering.id}"><span class="fw-semibold">'
+            f'<p class="apply-reason small mb-0" data-offering="{offering_id}"><span class="fw-semibold">'
             f"{refused}</span> {escape(outlook.problem)}</p>"
         )
-    where = escape(listing(offering.track.title, offering.city.name))
+    where = escape(listing(title, city))
     note = (
-        f'<p class="waitlist-note small mb-2" data-offering="{offering.id}">{full}</p>\n'
-        if offering.seats_left == 0
+        f'<p class="waitlist-note small mb-2" data-offering="{offering_id}">{full}</p>\n'
+        if seats_left == 0
         else ""
     )
     return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
-        f'{note}<a class="{escape(class_)}" href="{escape(url_prefix("applications.apply", "offering_id"))}{offering.id}">'
+        f'{note}<a class="{escape(class_)}" href="{escape(url_prefix("applications.apply", "offering_id"))}{offering_id}">'
         f'{apply}<span class="visually-hidden"> — {where}</span></a>'
     )
 
@@ -297,31 +304,45 @@ def _deadline_text():
     return deadline
 
 
-def open_offering_item(offering, outlooks, local_day):
-    """An open offering in the applicant's list: track, city, deadline, seats and apply action.
+def open_offering_items(offerings, outlooks, local_day):
+    """The applicant's list of open offerings: track, city, deadline, seats and apply action.
 
-    Plain markup (the same the dashboard wrote in Jinja): six of them on every ``/me``.
-    ``local_day`` is the page's ``day_formatter()``.
+    ``offerings`` are rows of ``catalog.views.open_offering_rows``; ``outlooks`` their
+    ``Outlook`` by id; ``local_day`` the page's ``day_formatter()``. Plain markup (the same
+    the dashboard wrote in Jinja, one ``<li>`` per offering): six of them on every ``/me``.
     """
     deadline = _deadline_text()
     track_prefix = escape(url_prefix("catalog.track", "code"))
-    seats_left = offering.seats_left
-    seats = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
-        translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
-    ) % {"num": seats_left}
-    track = offering.track
-    action = apply_action(offering, outlooks, class_="btn btn-primary btn-sm")
-    return Markup(  # noqa: S704 - every value escaped here, the texts are the catalogue's markup
-        '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
-        f' data-offering="{offering.id}">\n'
-        "      <div>\n"
-        f'        <a href="{track_prefix}{escape(track.code)}">{escape(track.title)}</a> — {escape(offering.city.name)}\n'
-        f'        <span class="small text-secondary d-block">{deadline % {"date": local_day(offering.closes_at)}}'
-        f" · {seats}</span>\n"
-        "      </div>\n"
-        f"      <div>{action}</div>\n"
-        "    </li>"
-    )
+    catalogue = translations()
+    # Whether to show the apply action at all, as apply_action decides for a missing outlook.
+    anonymous = not current_user.is_authenticated
+    items = []
+    for offering in offerings:
+        seats_left = offering.seats_left
+        seats = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
+            catalogue.ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
+        ) % {"num": seats_left}
+        outlook = outlooks.get(offering.id) if outlooks else None
+        action = (
+            _apply_markup(
+                offering.id, offering.title, offering.city, seats_left, outlook, "btn btn-primary btn-sm"
+            )
+            if outlook is not None or anonymous
+            else ""
+        )
+        items.append(
+            '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
+            f' data-offering="{offering.id}">\n'
+            "      <div>\n"
+            f'        <a href="{track_prefix}{escape(offering.code)}">{escape(offering.title)}</a>'
+            f" — {escape(offering.city)}\n"
+            f'        <span class="small text-secondary d-block">{deadline % {"date": local_day(offering.closes_at)}}'
+            f" · {seats}</span>\n"
+            "      </div>\n"
+            f"      <div>{action}</div>\n"
+            "    </li>"
+        )
+    return Markup("\n    ".join(items))  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
 
 
 def init_app(app):
@@ -340,7 +361,7 @@ def init_app(app):
         layout_fragment=layout_fragment,
         layout_nav=layout_nav,
         apply_action=apply_action,
-        open_offering_item=open_offering_item,
+        open_offering_items=open_offering_items,
         day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or

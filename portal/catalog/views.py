@@ -5,7 +5,7 @@ from functools import cache
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, case, select, text
 from sqlalchemy.orm import joinedload
 
 from portal import permissions
@@ -14,21 +14,26 @@ from portal.catalog.models import City, Offering, Track, taking_applications
 from portal.catalog.visitor_cache import visitor_page
 from portal.demand.operations import interest_state
 from portal.extensions import csrf, db
-from portal.i18n import remember_language
+from portal.i18n import current_language, remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 from portal.vocabulary import Domain
 
 
+def _taking_applications_in_order(query, now):
+    """``query`` (of offerings joined to their track and city) kept to those taking applications
+    at ``now`` (a value or a parameter), in the catalogue's order: closing first."""
+    return query.where(taking_applications(now)).order_by(Offering.closes_at, Track.code, City.name_fr)
+
+
 def _open_offerings_query(now):
     """Offerings taking applications at ``now`` (a value or a parameter), track and city loaded."""
-    return (
+    return _taking_applications_in_order(
         select(Offering)
         .join(Offering.track)
         .join(Offering.city)
-        .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(taking_applications(now))
-        .order_by(Offering.closes_at, Track.code, City.name_fr)
+        .options(joinedload(Offering.track), joinedload(Offering.city)),
+        now,
     )
 
 
@@ -70,6 +75,44 @@ def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=N
     if exclude:
         query = query.where(Offering.id.not_in(exclude))
     return db.session.scalars(query.limit(limit)).all()
+
+
+@cache
+def _open_offering_rows_statement(language):
+    """The query of ``open_offering_rows`` in ``language``, built once (it keeps its cache key)."""
+    # Imported here: applications builds on the catalogue, which is loaded first.
+    from portal.applications.operations import localized_column
+
+    seats_left = case((Offering.seats > Offering.seats_held, Offering.seats - Offering.seats_held), else_=0)
+    return _taking_applications_in_order(
+        select(
+            Offering.id,
+            Offering.academic_year,
+            Offering.status,
+            Offering.opens_at,
+            Offering.closes_at,
+            seats_left.label("seats_left"),
+            Track.code,
+            Track.min_education,
+            localized_column(Track, "title", language).label("title"),
+            localized_column(City, "name", language).label("city"),
+        )
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id)
+        .where(Offering.id.not_in(bindparam("exclude", expanding=True))),
+        bindparam("now"),
+    ).limit(bindparam("limit"))
+
+
+def open_offering_rows(exclude, limit):
+    """The first ``limit`` offerings taking applications, but those of ``exclude``, as plain rows.
+
+    For the applicant's dashboard: the columns its list and the apply rules read (``id``,
+    ``academic_year``, ``status``, ``opens_at``, ``closes_at``, ``seats_left``, the track's
+    ``code``, ``min_education`` and ``title``, and ``city``), in the language being rendered.
+    """
+    values = {"now": utcnow(), "exclude": list(exclude), "limit": limit}
+    return db.session.execute(_open_offering_rows_statement(current_language()), values).all()
 
 
 def apply_outlooks_for(offerings):
