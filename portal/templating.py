@@ -260,13 +260,24 @@ def apply_action(offering, outlooks, class_="btn btn-primary"):
     if outlook is None and current_user.is_authenticated:
         return ""
     return _apply_markup(
-        offering.id, offering.track.title, offering.city.name, offering.seats_left, outlook, class_
+        offering.id,
+        offering.track.title,
+        offering.city.name,
+        offering.seats_left,
+        outlook,
+        class_,
+        _apply_texts(),
+        url_prefix("applications.apply", "offering_id"),
     )
 
 
-def _apply_markup(offering_id, title, city, seats_left, outlook, class_):
-    """``apply_action``'s markup for the offering of these values, told ``outlook`` (or None)."""
-    applied, see, refused, full, apply = _apply_texts()
+def _apply_markup(offering_id, title, city, seats_left, outlook, class_, texts, apply_prefix):
+    """``apply_action``'s markup for the offering of these values, told ``outlook`` (or None).
+
+    ``texts`` (``_apply_texts()``) and ``apply_prefix`` (the apply URL's) are the page's: a
+    list reads them once for all its rows.
+    """
+    applied, see, refused, full, apply = texts
     if outlook is not None and outlook.reference:
         where = escape(listing(title, city))
         link = escape(url_for("applications.detail", reference=outlook.reference))
@@ -286,7 +297,7 @@ def _apply_markup(offering_id, title, city, seats_left, outlook, class_):
         else ""
     )
     return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
-        f'{note}<a class="{escape(class_)}" href="{escape(url_prefix("applications.apply", "offering_id"))}{offering_id}">'
+        f'{note}<a class="{escape(class_)}" href="{escape(apply_prefix)}{offering_id}">'
         f'{apply}<span class="visually-hidden"> — {where}</span></a>'
     )
 
@@ -304,6 +315,20 @@ def _deadline_text():
     return deadline
 
 
+def _seats_text(language, seats_left):
+    """``N places restantes`` in ``language``, translated once per number."""
+    key = ("seats_left", language, seats_left)
+    try:
+        return _labels[key]
+    except KeyError:
+        pass
+    # As Jinja's ngettext does: the translation is markup, its number formatted into it.
+    seats = _labels[key] = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
+        translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
+    ) % {"num": seats_left}
+    return seats
+
+
 def open_offering_items(offerings, outlooks, local_day):
     """The applicant's list of open offerings: track, city, deadline, seats and apply action.
 
@@ -313,19 +338,25 @@ def open_offering_items(offerings, outlooks, local_day):
     """
     deadline = _deadline_text()
     track_prefix = escape(url_prefix("catalog.track", "code"))
-    catalogue = translations()
+    texts, apply_prefix = _apply_texts(), url_prefix("applications.apply", "offering_id")
+    language = current_language()
     # Whether to show the apply action at all, as apply_action decides for a missing outlook.
     anonymous = not current_user.is_authenticated
     items = []
     for offering in offerings:
         seats_left = offering.seats_left
-        seats = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
-            catalogue.ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
-        ) % {"num": seats_left}
+        seats = _seats_text(language, seats_left)
         outlook = outlooks.get(offering.id) if outlooks else None
         action = (
             _apply_markup(
-                offering.id, offering.title, offering.city, seats_left, outlook, "btn btn-primary btn-sm"
+                offering.id,
+                offering.title,
+                offering.city,
+                seats_left,
+                outlook,
+                "btn btn-primary btn-sm",
+                texts,
+                apply_prefix,
             )
             if outlook is not None or anonymous
             else ""

@@ -98,8 +98,7 @@ def _open_offering_rows_statement(language):
             localized_column(City, "name", language).label("city"),
         )
         .join(Track, Track.id == Offering.track_id)
-        .join(City, City.id == Offering.city_id)
-        .where(Offering.id.not_in(bindparam("exclude", expanding=True))),
+        .join(City, City.id == Offering.city_id),
         bindparam("now"),
     ).limit(bindparam("limit"))
 
@@ -111,8 +110,11 @@ def open_offering_rows(exclude, limit):
     ``academic_year``, ``status``, ``opens_at``, ``closes_at``, ``seats_left``, the track's
     ``code``, ``min_education`` and ``title``, and ``city``), in the language being rendered.
     """
-    values = {"now": utcnow(), "exclude": list(exclude), "limit": limit}
-    return db.session.execute(_open_offering_rows_statement(current_language()), values).all()
+    # The excluded ones left out here, from as many more rows: a list of values in the
+    # statement would be rendered into its SQL again on every execution.
+    values = {"now": utcnow(), "limit": limit + len(exclude)}
+    rows = db.session.execute(_open_offering_rows_statement(current_language()), values).all()
+    return [row for row in rows if row.id not in exclude][:limit]
 
 
 def apply_outlooks_for(offerings):
