@@ -357,7 +357,9 @@ def dashboard_applications(applicant):
     Plain rows (no ORM objects): the application's own columns the page and the waitlist
     rank read, with ``title`` (the track's) and ``city`` in the language being rendered.
     """
-    return db.session.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    connection = db.session.connection()
+    return connection.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
 
 
 def submit_application(applicant, offering, form_data, files):

@@ -113,7 +113,8 @@ def open_offering_rows(exclude, limit):
     # The excluded ones left out here, from as many more rows: a list of values in the
     # statement would be rendered into its SQL again on every execution.
     values = {"now": utcnow(), "limit": limit + len(exclude)}
-    rows = db.session.execute(_open_offering_rows_statement(current_language()), values).all()
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    rows = db.session.connection().execute(_open_offering_rows_statement(current_language()), values).all()
     return [row for row in rows if row.id not in exclude][:limit]
 
 

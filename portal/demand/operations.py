@@ -175,4 +175,5 @@ def my_interests(user):
     if not permissions.is_applicant(user):
         return []
     values = {"applicant_id": user.id, "now": utcnow()}
-    return db.session.execute(_interests_statement(current_language()), values).all()
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    return db.session.connection().execute(_interests_statement(current_language()), values).all()
