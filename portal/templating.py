@@ -329,50 +329,78 @@ def _seats_text(language, seats_left):
     return seats
 
 
+@lru_cache(maxsize=1024)
+def _open_offering_parts(offering, day, language, script_root):
+    """An open offering item's markup before and after its apply action, and its apply button.
+
+    Public: made of the offering's row (every value it shows is part of the key, with the
+    deadline's ``day`` as the reader's time zone writes it) and of the catalogue's texts,
+    in ``language`` under ``script_root`` (the URLs' root, also keys); nothing of the reader.
+    """
+    seats_left = offering.seats_left
+    track_prefix = escape(url_prefix("catalog.track", "code"))
+    head = (
+        '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
+        f' data-offering="{offering.id}">\n'
+        "      <div>\n"
+        f'        <a href="{track_prefix}{escape(offering.code)}">{escape(offering.title)}</a>'
+        f" — {escape(offering.city)}\n"
+        f'        <span class="small text-secondary d-block">{_deadline_text() % {"date": day}}'
+        f" · {_seats_text(language, seats_left)}</span>\n"
+        "      </div>\n"
+        "      <div>"
+    )
+    button = _apply_markup(
+        offering.id,
+        offering.title,
+        offering.city,
+        seats_left,
+        None,
+        _OFFERING_ITEM_BUTTON,
+        _apply_texts(),
+        url_prefix("applications.apply", "offering_id"),
+    )
+    return head, str(button), "</div>\n    </li>"
+
+
+_OFFERING_ITEM_BUTTON = "btn btn-primary btn-sm"
+
+
 def open_offering_items(offerings, outlooks, local_day):
     """The applicant's list of open offerings: track, city, deadline, seats and apply action.
 
     ``offerings`` are rows of ``catalog.views.open_offering_rows``; ``outlooks`` their
     ``Outlook`` by id; ``local_day`` the page's ``day_formatter()``. Plain markup (the same
     the dashboard wrote in Jinja, one ``<li>`` per offering): six of them on every ``/me``.
+    The offering's own markup is made once per content (``_open_offering_parts``); only the
+    apply action, when it is the reader's (their application, why they may not apply), is
+    made for the page.
     """
-    deadline = _deadline_text()
-    track_prefix = escape(url_prefix("catalog.track", "code"))
-    texts, apply_prefix = _apply_texts(), url_prefix("applications.apply", "offering_id")
-    language = current_language()
+    language, script_root = current_language(), request.script_root
     # Whether to show the apply action at all, as apply_action decides for a missing outlook.
     anonymous = not current_user.is_authenticated
     items = []
     for offering in offerings:
-        seats_left = offering.seats_left
-        seats = _seats_text(language, seats_left)
+        head, button, tail = _open_offering_parts(
+            offering, local_day(offering.closes_at), language, script_root
+        )
         outlook = outlooks.get(offering.id) if outlooks else None
-        action = (
-            _apply_markup(
+        if outlook is None:
+            action = button if anonymous else ""
+        elif outlook.reference or outlook.problem:
+            action = _apply_markup(
                 offering.id,
                 offering.title,
                 offering.city,
-                seats_left,
+                offering.seats_left,
                 outlook,
-                "btn btn-primary btn-sm",
-                texts,
-                apply_prefix,
+                _OFFERING_ITEM_BUTTON,
+                _apply_texts(),
+                url_prefix("applications.apply", "offering_id"),
             )
-            if outlook is not None or anonymous
-            else ""
-        )
-        items.append(
-            '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
-            f' data-offering="{offering.id}">\n'
-            "      <div>\n"
-            f'        <a href="{track_prefix}{escape(offering.code)}">{escape(offering.title)}</a>'
-            f" — {escape(offering.city)}\n"
-            f'        <span class="small text-secondary d-block">{deadline % {"date": local_day(offering.closes_at)}}'
-            f" · {seats}</span>\n"
-            "      </div>\n"
-            f"      <div>{action}</div>\n"
-            "    </li>"
-        )
+        else:
+            action = button
+        items.append(f"{head}{action}{tail}")
     return Markup("\n    ".join(items))  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
 
 
