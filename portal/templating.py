@@ -421,6 +421,7 @@ def init_app(app):
         layout_nav=layout_nav,
         apply_action=apply_action,
         open_offering_items=open_offering_items,
+        url_prefix=url_prefix,
         day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or
