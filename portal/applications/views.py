@@ -118,9 +118,10 @@ def apply(offering_id):
 @login_required
 def dashboard():
     """The applicant's applications and next steps, and offerings open to apply to."""
-    if permissions.is_admin(current_user):
+    user = current_user._get_current_object()  # the user, not the proxy: read several times here
+    if permissions.is_admin(user):
         return redirect(url_for("admin.dashboard"))
-    if permissions.is_staff(current_user):
+    if permissions.is_staff(user):
         return redirect(url_for("review.queue"))
     applicant = _applicant_or_404()
     applications = dashboard_applications(applicant)
