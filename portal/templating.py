@@ -329,31 +329,33 @@ def _seats_text(language, seats_left):
     return seats
 
 
+# The apply button's classes in the dashboard's list of open offerings.
+_OFFERING_ITEM_BUTTON = "btn btn-primary btn-sm"
+
+
 @lru_cache(maxsize=1024)
-def _open_offering_parts(offering, day, language, script_root):
+def _open_offering_parts(offering_id, code, title, city, seats_left, day, language, script_root):
     """An open offering item's markup before and after its apply action, and its apply button.
 
-    Public: made of the offering's row (every value it shows is part of the key, with the
-    deadline's ``day`` as the reader's time zone writes it) and of the catalogue's texts,
-    in ``language`` under ``script_root`` (the URLs' root, also keys); nothing of the reader.
+    Public, and kept by what it is made of: the values it shows (the deadline's ``day`` as
+    the reader's time zone writes it), the catalogue's texts in ``language`` and the URLs
+    under ``script_root``; nothing of the reader.
     """
-    seats_left = offering.seats_left
     track_prefix = escape(url_prefix("catalog.track", "code"))
     head = (
         '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
-        f' data-offering="{offering.id}">\n'
+        f' data-offering="{offering_id}">\n'
         "      <div>\n"
-        f'        <a href="{track_prefix}{escape(offering.code)}">{escape(offering.title)}</a>'
-        f" — {escape(offering.city)}\n"
+        f'        <a href="{track_prefix}{escape(code)}">{escape(title)}</a> — {escape(city)}\n'
         f'        <span class="small text-secondary d-block">{_deadline_text() % {"date": day}}'
         f" · {_seats_text(language, seats_left)}</span>\n"
         "      </div>\n"
         "      <div>"
     )
     button = _apply_markup(
-        offering.id,
-        offering.title,
-        offering.city,
+        offering_id,
+        title,
+        city,
         seats_left,
         None,
         _OFFERING_ITEM_BUTTON,
@@ -361,9 +363,6 @@ def _open_offering_parts(offering, day, language, script_root):
         url_prefix("applications.apply", "offering_id"),
     )
     return head, str(button), "</div>\n    </li>"
-
-
-_OFFERING_ITEM_BUTTON = "btn btn-primary btn-sm"
 
 
 def open_offering_items(offerings, outlooks, local_day):
@@ -381,18 +380,20 @@ def open_offering_items(offerings, outlooks, local_day):
     anonymous = not current_user.is_authenticated
     items = []
     for offering in offerings:
+        offering_id, title, city, seats_left = offering.id, offering.title, offering.city, offering.seats_left
+        day = local_day(offering.closes_at)
         head, button, tail = _open_offering_parts(
-            offering, local_day(offering.closes_at), language, script_root
+            offering_id, offering.code, title, city, seats_left, day, language, script_root
         )
-        outlook = outlooks.get(offering.id) if outlooks else None
+        outlook = outlooks.get(offering_id) if outlooks else None
         if outlook is None:
             action = button if anonymous else ""
         elif outlook.reference or outlook.problem:
             action = _apply_markup(
-                offering.id,
-                offering.title,
-                offering.city,
-                offering.seats_left,
+                offering_id,
+                title,
+                city,
+                seats_left,
                 outlook,
                 _OFFERING_ITEM_BUTTON,
                 _apply_texts(),
