@@ -21,8 +21,11 @@ from portal.vocabulary import Domain
 
 
 def _taking_applications_in_order(query, now):
-    """``query`` (of offerings joined to their track and city) kept to those taking applications
-    at ``now`` (a value or a parameter), in the catalogue's order: closing first."""
+    """``query`` kept to the offerings taking applications at ``now``, in the catalogue's order.
+
+    ``query`` reads offerings joined to their track and city (the order reads both); ``now``
+    is a value or a parameter.
+    """
     return query.where(taking_applications(now)).order_by(Offering.closes_at, Track.code, City.name_fr)
 
 
@@ -38,33 +41,20 @@ def _open_offerings_query(now):
 
 
 @cache
-def _open_offerings_statement(excluding, limited):
-    """``_open_offerings_query`` with parameters, built once (a statement keeps its cache key).
-
-    Its parameters: ``now``, and ``exclude`` and ``limit`` when ``excluding``/``limited``.
-    """
-    query = _open_offerings_query(bindparam("now"))
-    if excluding:
-        query = query.where(Offering.id.not_in(bindparam("exclude", expanding=True)))
-    if limited:
-        query = query.limit(bindparam("limit"))
-    return query
+def _open_offerings_statement():
+    """``_open_offerings_query`` with ``now`` a parameter, built once (it keeps its cache key)."""
+    return _open_offerings_query(bindparam("now"))
 
 
-def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=None):
+def open_offerings(city_id=None, domain=None, track_id=None):
     """Offerings taking applications now, with their track and city loaded.
 
-    ``exclude``: ids of offerings left out; ``limit``: at most that many, the first ones.
+    The dashboard reads its own few as rows: ``open_offering_rows``.
     """
     now = utcnow()
     if not (city_id or domain or track_id):
-        # The dashboard's and the home page's case: the statement built once.
-        values = {"now": now}
-        if exclude:
-            values["exclude"] = list(exclude)
-        if limit is not None:
-            values["limit"] = limit
-        return db.session.scalars(_open_offerings_statement(bool(exclude), limit is not None), values).all()
+        # The home page's and the whole catalogue's case: the statement built once.
+        return db.session.scalars(_open_offerings_statement(), {"now": now}).all()
     query = _open_offerings_query(now)
     if city_id:
         query = query.where(Offering.city_id == city_id)
@@ -72,9 +62,7 @@ def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=N
         query = query.where(Track.domain == domain)
     if track_id:
         query = query.where(Offering.track_id == track_id)
-    if exclude:
-        query = query.where(Offering.id.not_in(exclude))
-    return db.session.scalars(query.limit(limit)).all()
+    return db.session.scalars(query).all()
 
 
 @cache

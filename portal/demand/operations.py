@@ -137,7 +137,7 @@ def _interests_statement(language):
     """The query of an applicant's interests in ``language``, with their open offering: built once.
 
     One statement (run on every dashboard, it keeps its cache key): each interest comes
-    with the first open offering (lowest id) of its track in its city, or None.
+    with the id of the first open offering (lowest id) of its track in its city, or None.
     """
     opened_id = (
         select(func.min(Offering.id))
