@@ -284,27 +284,45 @@ def apply_action(offering, outlooks, class_="btn btn-primary"):
     outlook = outlooks.get(offering.id) if outlooks else None
     if outlook is None and current_user.is_authenticated:
         return ""
-    applied, see, refused, full, apply = _apply_texts()
+    return _apply_markup(
+        offering.id,
+        offering.track.title,
+        offering.city.name,
+        offering.seats_left,
+        outlook,
+        class_,
+        _apply_texts(),
+        url_prefix("applications.apply", "offering_id"),
+    )
+
+
+def _apply_markup(offering_id, title, city, seats_left, outlook, class_, texts, apply_prefix):
+    """``apply_action``'s markup for the offering of these values, told ``outlook`` (or None).
+
+    ``texts`` (``_apply_texts()``) and ``apply_prefix`` (the apply URL's) are the page's: a
+    list reads them once for all its rows.
+    """
+    applied, see, refused, full, apply = texts
     if outlook is not None and outlook.reference:
-        where = escape(listing(offering.track.title, offering.city.name))
+        where = escape(listing(title, city))
         link = escape(url_for("applications.detail", reference=outlook.reference))
         return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
-            f'<p class="apply-status small mb-0" data-offering="{offering.id}">{applied} <a href="{link}">'
+            f'<p class="apply-status small mb-0" data-offering="{offering_id}">{applied} <a href="{link}">'
             f'{see}<span class="visually-hidden"> — {where}</span></a></p>'
         )
     if outlook is not None and outlook.problem:
         return Markup(  # noqa: S704 - the problem escaped here, the texts are the catalogue's markup
-            f'<p class="apply-reason small mb-0" data-offering="{offering.id}"><span class="fw-semibold">'
+            f'<p class="apply-reason small mb-0" data-offering="{offering_id}"><span class="fw-semibold">'
             f"{refused}</span> {escape(outlook.problem)}</p>"
         )
-    where = escape(listing(offering.track.title, offering.city.name))
+    where = escape(listing(title, city))
     note = (
-        f'<p class="waitlist-note small mb-2" data-offering="{offering.id}">{full}</p>\n'
-        if offering.seats_left == 0
+        f'<p class="waitlist-note small mb-2" data-offering="{offering_id}">{full}</p>\n'
+        if seats_left == 0
         else ""
     )
     return Markup(  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
-        f'{note}<a class="{escape(class_)}" href="{escape(url_prefix("applications.apply", "offering_id"))}{offering.id}">'
+        f'{note}<a class="{escape(class_)}" href="{escape(apply_prefix)}{offering_id}">'
         f'{apply}<span class="visually-hidden"> — {where}</span></a>'
     )
 
@@ -322,31 +340,94 @@ def _deadline_text():
     return deadline
 
 
-def open_offering_item(offering, outlooks, local_day):
-    """An open offering in the applicant's list: track, city, deadline, seats and apply action.
-
-    Plain markup (the same the dashboard wrote in Jinja): six of them on every ``/me``.
-    ``local_day`` is the page's ``day_formatter()``.
-    """
-    deadline = _deadline_text()
-    track_prefix = escape(url_prefix("catalog.track", "code"))
-    seats_left = offering.seats_left
-    seats = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
+def _seats_text(language, seats_left):
+    """``N places restantes`` in ``language``, translated once per number."""
+    key = ("seats_left", language, seats_left)
+    try:
+        return _labels[key]
+    except KeyError:
+        pass
+    # As Jinja's ngettext does: the translation is markup, its number formatted into it.
+    seats = _labels[key] = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
         translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
     ) % {"num": seats_left}
-    track = offering.track
-    action = apply_action(offering, outlooks, class_="btn btn-primary btn-sm")
-    return Markup(  # noqa: S704 - every value escaped here, the texts are the catalogue's markup
+    return seats
+
+
+# The apply button's classes in the dashboard's list of open offerings.
+_OFFERING_ITEM_BUTTON = "btn btn-primary btn-sm"
+
+
+@lru_cache(maxsize=1024)
+def _open_offering_parts(offering_id, code, title, city, seats_left, day, language, script_root):
+    """An open offering item's markup before and after its apply action, and its apply button.
+
+    Public, and kept by what it is made of: the values it shows (the deadline's ``day`` as
+    the reader's time zone writes it), the catalogue's texts in ``language`` and the URLs
+    under ``script_root``; nothing of the reader.
+    """
+    track_prefix = escape(url_prefix("catalog.track", "code"))
+    head = (
         '<li class="list-group-item d-flex flex-wrap gap-2 justify-content-between align-items-center"'
-        f' data-offering="{offering.id}">\n'
+        f' data-offering="{offering_id}">\n'
         "      <div>\n"
-        f'        <a href="{track_prefix}{escape(track.code)}">{escape(track.title)}</a> — {escape(offering.city.name)}\n'
-        f'        <span class="small text-secondary d-block">{deadline % {"date": local_day(offering.closes_at)}}'
-        f" · {seats}</span>\n"
+        f'        <a href="{track_prefix}{escape(code)}">{escape(title)}</a> — {escape(city)}\n'
+        f'        <span class="small text-secondary d-block">{_deadline_text() % {"date": day}}'
+        f" · {_seats_text(language, seats_left)}</span>\n"
         "      </div>\n"
-        f"      <div>{action}</div>\n"
-        "    </li>"
+        "      <div>"
     )
+    button = _apply_markup(
+        offering_id,
+        title,
+        city,
+        seats_left,
+        None,
+        _OFFERING_ITEM_BUTTON,
+        _apply_texts(),
+        url_prefix("applications.apply", "offering_id"),
+    )
+    return head, str(button), "</div>\n    </li>"
+
+
+def open_offering_items(offerings, outlooks, local_day):
+    """The applicant's list of open offerings: track, city, deadline, seats and apply action.
+
+    ``offerings`` are rows of ``catalog.views.open_offering_rows``; ``outlooks`` their
+    ``Outlook`` by id; ``local_day`` the page's ``day_formatter()``. Plain markup (the same
+    the dashboard wrote in Jinja, one ``<li>`` per offering): six of them on every ``/me``.
+    The offering's own markup is made once per content (``_open_offering_parts``); only the
+    apply action, when it is the reader's (their application, why they may not apply), is
+    made for the page.
+    """
+    language, script_root = current_language(), request.script_root
+    # Whether to show the apply action at all, as apply_action decides for a missing outlook.
+    anonymous = not current_user.is_authenticated
+    items = []
+    for offering in offerings:
+        offering_id, title, city, seats_left = offering.id, offering.title, offering.city, offering.seats_left
+        day = local_day(offering.closes_at)
+        head, button, tail = _open_offering_parts(
+            offering_id, offering.code, title, city, seats_left, day, language, script_root
+        )
+        outlook = outlooks.get(offering_id) if outlooks else None
+        if outlook is None:
+            action = button if anonymous else ""
+        elif outlook.reference or outlook.problem:
+            action = _apply_markup(
+                offering_id,
+                title,
+                city,
+                seats_left,
+                outlook,
+                _OFFERING_ITEM_BUTTON,
+                _apply_texts(),
+                url_prefix("applications.apply", "offering_id"),
+            )
+        else:
+            action = button
+        items.append(f"{head}{action}{tail}")
+    return Markup("\n    ".join(items))  # noqa: S704 - every value escaped above, the texts are the catalogue's markup
 
 
 def init_app(app):
@@ -366,7 +447,8 @@ def init_app(app):
         layout_nav=layout_nav,
         layout_menu=layout_menu,
         apply_action=apply_action,
-        open_offering_item=open_offering_item,
+        open_offering_items=open_offering_items,
+        url_prefix=url_prefix,
         day_formatter=day_formatter,
     )
     # Flask-Babel's own date filters would bring other formats back (with seconds, or

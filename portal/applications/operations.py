@@ -117,6 +117,12 @@ _OWN_APPLICATIONS = select(
     Application.id, Application.offering_id, Application.academic_year, Application.status
 ).where(Application.applicant_id == bindparam("applicant_id"))
 _ACTIVE_VALUES = frozenset(s.value for s in ApplicationStatus.ACTIVE)
+# What apply_outlooks reads of the applicant's applications when the caller has not.
+_OUTLOOK_ROWS = select(
+    Application.offering_id, Application.reference, Application.academic_year, Application.status
+).where(Application.applicant_id == bindparam("applicant_id"))
+# apply_outlooks: the applicant's standing not read yet (None means read, and no problem).
+_UNREAD = object()
 # Core statements (no ORM objects to track): the submission's reference and documents.
 _SET_REFERENCE = (
     update(Application.__table__)
@@ -149,44 +155,50 @@ def _existing_and_active_count(applicant, offering):
     return existing, active
 
 
-def eligibility_problem(applicant, offering, now=None, active_count=None):
-    """The translated reason why ``applicant`` may not apply to ``offering`` now, or None.
+# An education level's rank by its stored value (``EducationLevel.rank_of``, -1 when unknown),
+# read beside every offering a page lists: a look-up rather than building the member each time.
+_EDUCATION_RANKS = {level.value: level.rank for level in EducationLevel}
 
-    ``active_count`` is the applicant's number of active applications in the offering's
-    academic year, when the caller already knows it (it is counted otherwise).
-    """
-    now = now or utcnow()
-    if offering.status != OfferingStatus.OPEN:
+
+def _window_problem(status, opens_at, closes_at, now):
+    """Why an offering takes no application at ``now`` (its status or dates), or None."""
+    if status != OfferingStatus.OPEN:
         return _l("Cette session n'accepte pas de candidatures.")
-    if now < offering.opens_at:
-        return _l(
-            "Les candidatures pour cette session ouvriront le %(date)s.", date=format_day(offering.opens_at)
-        )
-    if now > offering.closes_at:
-        return _l(
-            "La date limite de candidature (%(date)s) est dépassée.", date=format_day(offering.closes_at)
-        )
+    if now < opens_at:
+        return _l("Les candidatures pour cette session ouvriront le %(date)s.", date=format_day(opens_at))
+    if now > closes_at:
+        return _l("La date limite de candidature (%(date)s) est dépassée.", date=format_day(closes_at))
+    return None
+
+
+def _applicant_problem(applicant, now):
+    """Why ``applicant`` may apply nowhere at ``now`` (address not confirmed, too young), or None."""
     if not applicant.is_confirmed:
         return _l(
             "Confirmez d'abord votre adresse e-mail en cliquant sur le lien que nous vous avons envoyé."
         )
-    profile = applicant.profile
     min_age = current_app.config["MIN_AGE_YEARS"]
-    age = profile.age_on(now.date())
+    age = applicant.profile.age_on(now.date())
     if age is None or age < min_age:
         return _l("Il faut avoir au moins %(age)d ans pour postuler.", age=min_age)
-    required = EducationLevel.rank_of(offering.track.min_education)
+    return None
+
+
+def _education_problem(min_education, own_level):
+    """Why a profile's education level falls short of a track's minimum, or None."""
+    required = _EDUCATION_RANKS.get(min_education, -1)
     # An unknown minimum is not "no minimum": nobody may apply until it is corrected.
-    if required < 0 or EducationLevel.rank_of(profile.education_level) < required:
-        level, own = offering.track.min_education, profile.education_level
+    if required < 0 or _EDUCATION_RANKS.get(own_level, -1) < required:
         return _l(
             "Cette formation demande au moins le niveau « %(level)s » ; votre profil indique « %(own)s ».",
-            level=EducationLevel.label_of(level),
-            own=EducationLevel.label_of(own) if own else "—",
+            level=EducationLevel.label_of(min_education),
+            own=EducationLevel.label_of(own_level) if own_level else "—",
         )
-    limit = current_app.config["MAX_ACTIVE_APPLICATIONS"]
-    if active_count is None:
-        active_count = active_application_count(applicant, offering.academic_year)
+    return None
+
+
+def _active_problem(active_count, limit, academic_year):
+    """Why ``active_count`` applications in ``academic_year`` leave no room for another, or None."""
     if active_count >= limit:
         return lazy_ngettext(
             "Vous avez déjà %(num)d candidature en cours pour l'année %(year)s, le maximum autorisé. "
@@ -194,9 +206,30 @@ def eligibility_problem(applicant, offering, now=None, active_count=None):
             "Vous avez déjà %(num)d candidatures en cours pour l'année %(year)s, le maximum autorisé. "
             "Retirez-en une pour pouvoir postuler ailleurs.",
             limit,
-            year=offering.academic_year,
+            year=academic_year,
         )
     return None
+
+
+def eligibility_problem(applicant, offering, now=None, active_count=None):
+    """The translated reason why ``applicant`` may not apply to ``offering`` now, or None.
+
+    ``active_count`` is the applicant's number of active applications in the offering's
+    academic year, when the caller already knows it (it is counted otherwise).
+    """
+    now = now or utcnow()
+    problem = _window_problem(offering.status, offering.opens_at, offering.closes_at, now)
+    if problem is None:
+        problem = _applicant_problem(applicant, now)
+    if problem is None:
+        problem = _education_problem(offering.track.min_education, applicant.profile.education_level)
+    if problem is None:
+        if active_count is None:
+            active_count = active_application_count(applicant, offering.academic_year)
+        problem = _active_problem(
+            active_count, current_app.config["MAX_ACTIVE_APPLICATIONS"], offering.academic_year
+        )
+    return problem
 
 
 @dataclass(frozen=True)
@@ -225,30 +258,64 @@ def apply_outlooks(applicant, offerings, now=None, rows=None):
     when the caller already has them as ``rows`` (with ``offering_id``, ``reference``,
     ``academic_year`` and ``status``: all of the applicant's applications).
     """
+    return _outlooks(
+        applicant,
+        [
+            (o.id, o.status, o.opens_at, o.closes_at, o.track.min_education, o.academic_year, o.seats_left)
+            for o in offerings
+        ],
+        now,
+        rows,
+    )
+
+
+def apply_outlooks_of_rows(applicant, offering_rows, now=None, rows=None):
+    """``apply_outlooks`` for offerings read as rows (``catalog.views.open_offering_rows``)."""
+    return _outlooks(
+        applicant,
+        [
+            (o.id, o.status, o.opens_at, o.closes_at, o.min_education, o.academic_year, o.seats_left)
+            for o in offering_rows
+        ],
+        now,
+        rows,
+    )
+
+
+def _outlooks(applicant, offerings, now, rows):
+    """``apply_outlooks`` of ``(id, status, opens_at, closes_at, min_education, year, seats_left)``.
+
+    What the rules read of the applicant and of the configuration is read once for all
+    the offerings, not once per offering.
+    """
     now = now or utcnow()
     if rows is None:
-        rows = db.session.execute(
-            select(
-                Application.offering_id, Application.reference, Application.academic_year, Application.status
-            ).where(Application.applicant_id == applicant.id)
-        ).all()
+        rows = db.session.execute(_OUTLOOK_ROWS, {"applicant_id": applicant.id}).all()
     applied = {row.offering_id: row.reference for row in rows}
-    active = Counter(
-        row.academic_year for row in rows if ApplicationStatus(row.status) in ApplicationStatus.ACTIVE
-    )
-    return {
-        offering.id: Outlook(
-            reference=applied.get(offering.id),
-            problem=None
-            if offering.id in applied
-            else eligibility_problem(applicant, offering, now, active[offering.academic_year]),
-            waitlist=offering.seats_left == 0,
-        )
-        for offering in offerings
-    }
+    active = Counter(row.academic_year for row in rows if row.status in _ACTIVE_VALUES)
+    # Checked only when an offering gets that far, as eligibility_problem does.
+    standing, own_level, limit = _UNREAD, None, current_app.config["MAX_ACTIVE_APPLICATIONS"]
+    outlooks = {}
+    for offering_id, status, opens_at, closes_at, min_education, academic_year, seats_left in offerings:
+        reference = applied.get(offering_id)
+        problem = None
+        if reference is None:
+            problem = _window_problem(status, opens_at, closes_at, now)
+            if problem is None:
+                if standing is _UNREAD:
+                    standing = _applicant_problem(applicant, now)
+                    if standing is None:
+                        own_level = applicant.profile.education_level
+                problem = standing
+            if problem is None:
+                problem = _education_problem(min_education, own_level)
+            if problem is None:
+                problem = _active_problem(active[academic_year], limit, academic_year)
+        outlooks[offering_id] = Outlook(reference=reference, problem=problem, waitlist=seats_left == 0)
+    return outlooks
 
 
-def _localized(model, field, language):
+def localized_column(model, field, language):
     """SQL: ``model``'s ``field`` in ``language``, French when empty (as ``Localized.localized``)."""
     french = getattr(model, f"{field}_fr")
     if language == "fr":
@@ -273,8 +340,8 @@ def _dashboard_statement(language):
             Application.confirmation_deadline,
             Application.completion_reason,
             Application.mean_score,
-            _localized(Track, "title", language).label("title"),
-            _localized(City, "name", language).label("city"),
+            localized_column(Track, "title", language).label("title"),
+            localized_column(City, "name", language).label("city"),
         )
         .join(Offering, Offering.id == Application.offering_id)
         .join(Track, Track.id == Offering.track_id)
@@ -290,7 +357,9 @@ def dashboard_applications(applicant):
     Plain rows (no ORM objects): the application's own columns the page and the waitlist
     rank read, with ``title`` (the track's) and ``city`` in the language being rendered.
     """
-    return db.session.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    connection = db.session.connection()
+    return connection.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
 
 
 def submit_application(applicant, offering, form_data, files):

@@ -14,7 +14,7 @@ from portal.applications.models import Application, Document, StatusChange, own_
 from portal.applications.operations import (
     ALREADY_APPLIED,
     AlreadyApplied,
-    apply_outlooks,
+    apply_outlooks_of_rows,
     dashboard_applications,
     eligibility_problem,
     existing_application,
@@ -24,7 +24,7 @@ from portal.applications.workflow import transition, waitlist_rank
 from portal.associations import membership
 from portal.audit import personal_data_viewed
 from portal.catalog.models import Offering
-from portal.catalog.views import open_offerings
+from portal.catalog.views import open_offering_rows
 from portal.certificates.operations import certificate_of
 from portal.demand.operations import my_interests
 from portal.extensions import db
@@ -118,21 +118,22 @@ def apply(offering_id):
 @login_required
 def dashboard():
     """The applicant's applications and next steps, and offerings open to apply to."""
-    if permissions.is_admin(current_user):
+    user = current_user._get_current_object()  # the user, not the proxy: read several times here
+    if permissions.is_admin(user):
         return redirect(url_for("admin.dashboard"))
-    if permissions.is_staff(current_user):
+    if permissions.is_staff(user):
         return redirect(url_for("review.queue"))
     applicant = _applicant_or_404()
     applications = dashboard_applications(applicant)
     ranks = {a.id: waitlist_rank(a) for a in applications if a.status == ApplicationStatus.WAITLISTED}
-    offerings = open_offerings(exclude={a.offering_id for a in applications}, limit=OPEN_OFFERINGS_SHOWN)
+    offerings = open_offering_rows(exclude={a.offering_id for a in applications}, limit=OPEN_OFFERINGS_SHOWN)
     claim_name, claim_state, referent = membership.association_standing(applicant)
     return render_template(
         "applications/dashboard.html",
         applications=applications,
         ranks=ranks,
         offerings=offerings,
-        outlooks=apply_outlooks(applicant, offerings, rows=applications),
+        outlooks=apply_outlooks_of_rows(applicant, offerings, rows=applications),
         my_interests=my_interests(applicant),
         claim_name=claim_name,
         claim_state=claim_state,

@@ -76,7 +76,8 @@ def association_standing(user):
     ``membership_of``); ``is_referent`` whether they are a referent of any association.
     """
     standing, referent = _standing_statements()
-    row = db.session.execute(standing, {"user_id": user.id}).first()
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    row = db.session.connection().execute(standing, {"user_id": user.id}).first()
     if row is None:
         # No profile, hence no claim; a referent all the same, perhaps.
         return None, None, bool(db.session.scalar(referent, {"user_id": user.id}))

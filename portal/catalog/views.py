@@ -5,7 +5,7 @@ from functools import cache
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, case, select, text
 from sqlalchemy.orm import joinedload
 
 from portal import permissions
@@ -14,52 +14,47 @@ from portal.catalog.models import City, Offering, Track, taking_applications
 from portal.catalog.visitor_cache import visitor_page
 from portal.demand.operations import interest_state
 from portal.extensions import csrf, db
-from portal.i18n import remember_language
+from portal.i18n import current_language, remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 from portal.vocabulary import Domain
 
 
+def _taking_applications_in_order(query, now):
+    """``query`` kept to the offerings taking applications at ``now``, in the catalogue's order.
+
+    ``query`` reads offerings joined to their track and city (the order reads both); ``now``
+    is a value or a parameter.
+    """
+    return query.where(taking_applications(now)).order_by(Offering.closes_at, Track.code, City.name_fr)
+
+
 def _open_offerings_query(now):
     """Offerings taking applications at ``now`` (a value or a parameter), track and city loaded."""
-    return (
+    return _taking_applications_in_order(
         select(Offering)
         .join(Offering.track)
         .join(Offering.city)
-        .options(joinedload(Offering.track), joinedload(Offering.city))
-        .where(taking_applications(now))
-        .order_by(Offering.closes_at, Track.code, City.name_fr)
+        .options(joinedload(Offering.track), joinedload(Offering.city)),
+        now,
     )
 
 
 @cache
-def _open_offerings_statement(excluding, limited):
-    """``_open_offerings_query`` with parameters, built once (a statement keeps its cache key).
-
-    Its parameters: ``now``, and ``exclude`` and ``limit`` when ``excluding``/``limited``.
-    """
-    query = _open_offerings_query(bindparam("now"))
-    if excluding:
-        query = query.where(Offering.id.not_in(bindparam("exclude", expanding=True)))
-    if limited:
-        query = query.limit(bindparam("limit"))
-    return query
+def _open_offerings_statement():
+    """``_open_offerings_query`` with ``now`` a parameter, built once (it keeps its cache key)."""
+    return _open_offerings_query(bindparam("now"))
 
 
-def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=None):
+def open_offerings(city_id=None, domain=None, track_id=None):
     """Offerings taking applications now, with their track and city loaded.
 
-    ``exclude``: ids of offerings left out; ``limit``: at most that many, the first ones.
+    The dashboard reads its own few as rows: ``open_offering_rows``.
     """
     now = utcnow()
     if not (city_id or domain or track_id):
-        # The dashboard's and the home page's case: the statement built once.
-        values = {"now": now}
-        if exclude:
-            values["exclude"] = list(exclude)
-        if limit is not None:
-            values["limit"] = limit
-        return db.session.scalars(_open_offerings_statement(bool(exclude), limit is not None), values).all()
+        # The home page's and the whole catalogue's case: the statement built once.
+        return db.session.scalars(_open_offerings_statement(), {"now": now}).all()
     query = _open_offerings_query(now)
     if city_id:
         query = query.where(Offering.city_id == city_id)
@@ -67,9 +62,48 @@ def open_offerings(city_id=None, domain=None, track_id=None, exclude=(), limit=N
         query = query.where(Track.domain == domain)
     if track_id:
         query = query.where(Offering.track_id == track_id)
-    if exclude:
-        query = query.where(Offering.id.not_in(exclude))
-    return db.session.scalars(query.limit(limit)).all()
+    return db.session.scalars(query).all()
+
+
+@cache
+def _open_offering_rows_statement(language):
+    """The query of ``open_offering_rows`` in ``language``, built once (it keeps its cache key)."""
+    # Imported here: applications builds on the catalogue, which is loaded first.
+    from portal.applications.operations import localized_column
+
+    seats_left = case((Offering.seats > Offering.seats_held, Offering.seats - Offering.seats_held), else_=0)
+    return _taking_applications_in_order(
+        select(
+            Offering.id,
+            Offering.academic_year,
+            Offering.status,
+            Offering.opens_at,
+            Offering.closes_at,
+            seats_left.label("seats_left"),
+            Track.code,
+            Track.min_education,
+            localized_column(Track, "title", language).label("title"),
+            localized_column(City, "name", language).label("city"),
+        )
+        .join(Track, Track.id == Offering.track_id)
+        .join(City, City.id == Offering.city_id),
+        bindparam("now"),
+    ).limit(bindparam("limit"))
+
+
+def open_offering_rows(exclude, limit):
+    """The first ``limit`` offerings taking applications, but those of ``exclude``, as plain rows.
+
+    For the applicant's dashboard: the columns its list and the apply rules read (``id``,
+    ``academic_year``, ``status``, ``opens_at``, ``closes_at``, ``seats_left``, the track's
+    ``code``, ``min_education`` and ``title``, and ``city``), in the language being rendered.
+    """
+    # The excluded ones left out here, from as many more rows: a list of values in the
+    # statement would be rendered into its SQL again on every execution.
+    values = {"now": utcnow(), "limit": limit + len(exclude)}
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    rows = db.session.connection().execute(_open_offering_rows_statement(current_language()), values).all()
+    return [row for row in rows if row.id not in exclude][:limit]
 
 
 def apply_outlooks_for(offerings):

@@ -5,14 +5,16 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from portal import permissions
 from portal.applications.models import Interest
+from portal.applications.operations import localized_column
 from portal.auth.models import User
-from portal.catalog.models import Offering, open_not_over
+from portal.catalog.models import City, Offering, Track, open_not_over
 from portal.demand import counts
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.timeutil import utcnow
 from portal.usererror import UserError
 from portal.vocabulary import OfferingStatus
@@ -131,11 +133,11 @@ def interest_state(user, track):
 
 
 @cache
-def _interests_statement():
-    """The query of an applicant's interests with their open offering, if any: built once.
+def _interests_statement(language):
+    """The query of an applicant's interests in ``language``, with their open offering: built once.
 
     One statement (run on every dashboard, it keeps its cache key): each interest comes
-    with the first open offering (lowest id) of its track in its city, or None.
+    with the id of the first open offering (lowest id) of its track in its city, or None.
     """
     opened_id = (
         select(func.min(Offering.id))
@@ -147,19 +149,31 @@ def _interests_statement():
         .correlate(Interest)
         .scalar_subquery()
     )
-    opened = aliased(Offering)
     return (
-        select(Interest, opened)
-        .outerjoin(opened, opened.id == opened_id)
-        .options(joinedload(Interest.track), joinedload(Interest.city))
+        select(
+            Interest.id,
+            Interest.created_at,
+            Track.code,
+            localized_column(Track, "title", language).label("title"),
+            localized_column(City, "name", language).label("city"),
+            opened_id.label("opened_id"),
+        )
+        .join(Track, Track.id == Interest.track_id)
+        .join(City, City.id == Interest.city_id)
         .where(Interest.applicant_id == bindparam("applicant_id"))
         .order_by(Interest.created_at.desc(), Interest.id.desc())
     )
 
 
 def my_interests(user):
-    """The applicant's interests, each with ``opened``: the open offering, if any."""
+    """The applicant's interests, newest first, as plain rows of what their list shows.
+
+    Each row: the interest's ``id`` and ``created_at``, the track's ``code`` and ``title``
+    and ``city`` (in the language being rendered), and ``opened_id``: the open offering of
+    that track in that city, if any.
+    """
     if not permissions.is_applicant(user):
         return []
-    rows = db.session.execute(_interests_statement(), {"applicant_id": user.id, "now": utcnow()}).all()
-    return [{"interest": interest, "opened": opened} for interest, opened in rows]
+    values = {"applicant_id": user.id, "now": utcnow()}
+    # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
+    return db.session.connection().execute(_interests_statement(current_language()), values).all()
