@@ -205,3 +205,15 @@ def test_template_texts_follow_the_language_of_each_render_and_jinja_formatting(
             "Bonjour <b>",  # and left alone where it does not (text emails)
             "100% en ligne",
         ]
+
+
+def test_template_texts_kept_are_bounded_and_the_others_still_translated(app, monkeypatch):
+    from portal import i18n
+
+    monkeypatch.setattr(i18n, "_template_texts", {})
+    monkeypatch.setattr(i18n, "_MAX_TEMPLATE_TEXTS", 2)
+    template = app.jinja_env.from_string('{{ _("Se déconnecter") }}|{{ _("Filtrer") }}|{{ _("Effacer") }}')
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        first, second = template.render(), template.render()
+    assert first == second == "Sign out|Filter|Clear"
+    assert len(i18n._template_texts) == 2
