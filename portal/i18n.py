@@ -10,6 +10,7 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
+from sqlalchemy import func
 
 # The portal's own per-context copy of the locale being rendered, on ``flask.g``: set by
 # ``select_locale`` (Flask-Babel calls it once per request) and by ``force_locale``, read
@@ -192,6 +193,14 @@ class Localized:
         """The value of ``field`` in ``language`` (current one by default), French as fallback."""
         language = language or current_language()
         return getattr(self, f"{field}_{language}", None) or getattr(self, f"{field}_fr")
+
+
+def localized_column(model, field, language):
+    """SQL: ``model``'s ``field`` in ``language``, French when empty (as ``Localized.localized``)."""
+    french = getattr(model, f"{field}_fr")
+    if language == "fr":
+        return french
+    return func.coalesce(func.nullif(getattr(model, f"{field}_{language}"), ""), french)
 
 
 # Unicode's left-to-right isolate (LRI ... PDI): the plain-text twin of <bdi dir="ltr">.

@@ -210,8 +210,9 @@ def layout_nav():
     )
 
 
-# Stand-ins for this request's values in the cached menu: plain words no escaping alters.
-_TOKEN_MARK, _NEXT_MARK = "portal-csrf-token-here", "portal-next-address-here"
+# Stand-ins for this request's values in cached layout markup (the menu here, the idle
+# warning in auth.views): plain words no escaping or URL quoting alters.
+_TOKEN_MARK, NEXT_MARK = "portal-csrf-token-here", "portal-next-address-here"
 
 
 def layout_menu():
@@ -226,9 +227,9 @@ def layout_menu():
         languages=tuple(current_app.config["LANGUAGES"]),
         authenticated=authenticated,
         csrf=_TOKEN_MARK,
-        next=_NEXT_MARK,
+        next=NEXT_MARK,
     )
-    html = html.replace(_NEXT_MARK, escape(request.full_path.rstrip("?")))
+    html = html.replace(NEXT_MARK, escape(request.full_path.rstrip("?")))
     if authenticated:
         html = html.replace(_TOKEN_MARK, escape(generate_csrf()))
     return Markup(html)  # noqa: S704 - a rendered template and two escaped values

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
 from portal.extensions import db
-from portal.i18n import current_language
+from portal.i18n import current_language, localized_column
 from portal.templating import format_day
 from portal.timeutil import utcnow
 from portal.usererror import UserError
@@ -313,14 +313,6 @@ def _outlooks(applicant, offerings, now, rows):
                 problem = _active_problem(active[academic_year], limit, academic_year)
         outlooks[offering_id] = Outlook(reference=reference, problem=problem, waitlist=seats_left == 0)
     return outlooks
-
-
-def localized_column(model, field, language):
-    """SQL: ``model``'s ``field`` in ``language``, French when empty (as ``Localized.localized``)."""
-    french = getattr(model, f"{field}_fr")
-    if language == "fr":
-        return french
-    return func.coalesce(func.nullif(getattr(model, f"{field}_{language}"), ""), french)
 
 
 @cache

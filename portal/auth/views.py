@@ -33,7 +33,7 @@ from portal.auth.sessions import (
 )
 from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
-from portal.templating import layout_fragment
+from portal.templating import NEXT_MARK, layout_fragment
 from portal.transaction import attempt
 
 CHECK_EMAIL_REASONS = ("register", "confirm", "reset")
@@ -81,8 +81,8 @@ def _require_second_factor():
     return redirect(url_for(endpoint, next=target))
 
 
-# Stand-ins for this request's values in the idle warning's cached markup.
-_SECONDS_MARK, _NEXT_MARK = "987654321", "portal-next-address-here"
+# Stand-in for the seconds left in the idle warning's cached markup (the address: NEXT_MARK).
+_SECONDS_MARK = "987654321"
 # What werkzeug leaves unquoted in a query string (werkzeug.urls._urlencode), for ``next``.
 _QUERY_SAFE = "!$'()*,/:;?@"
 
@@ -96,9 +96,9 @@ def session_warning():
     """
     row = current_session()
     seconds = 0 if row is None else seconds_left(row)
-    html = layout_fragment("auth/_session_warning.html", seconds_left=_SECONDS_MARK, next=_NEXT_MARK)
+    html = layout_fragment("auth/_session_warning.html", seconds_left=_SECONDS_MARK, next=NEXT_MARK)
     address = quote_plus(request.full_path.rstrip("?"), safe=_QUERY_SAFE)
-    return Markup(html.replace(_SECONDS_MARK, str(seconds)).replace(_NEXT_MARK, escape(address)))  # noqa: S704
+    return Markup(html.replace(_SECONDS_MARK, str(seconds)).replace(NEXT_MARK, escape(address)))  # noqa: S704
 
 
 @bp.get("/keepalive")

@@ -14,7 +14,7 @@ from portal.catalog.models import City, Offering, Track, taking_applications
 from portal.catalog.visitor_cache import visitor_page
 from portal.demand.operations import interest_state
 from portal.extensions import csrf, db
-from portal.i18n import current_language, remember_language
+from portal.i18n import current_language, localized_column, remember_language
 from portal.safety import query_int, safe_next
 from portal.timeutil import utcnow
 from portal.vocabulary import Domain
@@ -68,9 +68,6 @@ def open_offerings(city_id=None, domain=None, track_id=None):
 @cache
 def _open_offering_rows_statement(language):
     """The query of ``open_offering_rows`` in ``language``, built once (it keeps its cache key)."""
-    # Imported here: applications builds on the catalogue, which is loaded first.
-    from portal.applications.operations import localized_column
-
     seats_left = case((Offering.seats > Offering.seats_held, Offering.seats - Offering.seats_held), else_=0)
     return _taking_applications_in_order(
         select(

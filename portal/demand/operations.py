@@ -9,12 +9,11 @@ from sqlalchemy.orm import joinedload
 
 from portal import permissions
 from portal.applications.models import Interest
-from portal.applications.operations import localized_column
 from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track, open_not_over
 from portal.demand import counts
 from portal.extensions import db
-from portal.i18n import current_language
+from portal.i18n import current_language, localized_column
 from portal.timeutil import utcnow
 from portal.usererror import UserError
 from portal.vocabulary import OfferingStatus
