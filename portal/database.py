@@ -12,12 +12,16 @@ handler waits by sleeping (up to 100 ms between tries), so under a burst of subm
 from several gunicorn workers most of the time went to sleeping while the lock was
 free; the file lock hands it over within a couple of milliseconds. The busy timeout stays
 as the backstop (and bounds the wait for the file lock), so nothing can wait forever.
+
+List pages read their rows as named tuples (``plain_rows``).
 """
 
 import contextvars
 import fcntl
 import os
 import time
+from collections import namedtuple
+from functools import cache
 
 from flask import has_request_context, request
 from sqlalchemy import event
@@ -140,3 +144,18 @@ def init_app(app):
     def _on_invalidate(_dbapi_connection, record, _exception):
         if record is not None:
             _close_writer_lock(record.info)
+
+
+@cache
+def _row_type(keys):
+    return namedtuple("PlainRow", keys)
+
+
+def plain_rows(result):
+    """The rows of ``result`` (a Core result) as named tuples of its columns, by name.
+
+    For the rows a page reads field by field: reading a field of SQLAlchemy's ``Row`` by
+    name costs some twenty times what a named tuple's does, and a queue page reads 700.
+    """
+    make = _row_type(tuple(result.keys()))._make
+    return [make(row) for row in result]

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
+from portal.database import plain_rows
 from portal.extensions import db
 from portal.i18n import current_language, localized_column
 from portal.templating import format_day
@@ -351,7 +352,9 @@ def dashboard_applications(applicant):
     """
     # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
     connection = db.session.connection()
-    return connection.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id}).all()
+    return plain_rows(
+        connection.execute(_dashboard_statement(current_language()), {"applicant_id": applicant.id})
+    )
 
 
 def submit_application(applicant, offering, form_data, files):

@@ -12,6 +12,7 @@ from portal import permissions
 from portal.catalog import bp
 from portal.catalog.models import City, Offering, Track, taking_applications
 from portal.catalog.visitor_cache import visitor_page
+from portal.database import plain_rows
 from portal.demand.operations import interest_state
 from portal.extensions import csrf, db
 from portal.i18n import current_language, localized_column, remember_language
@@ -99,7 +100,9 @@ def open_offering_rows(exclude, limit):
     # statement would be rendered into its SQL again on every execution.
     values = {"now": utcnow(), "limit": limit + len(exclude)}
     # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
-    rows = db.session.connection().execute(_open_offering_rows_statement(current_language()), values).all()
+    rows = plain_rows(
+        db.session.connection().execute(_open_offering_rows_statement(current_language()), values)
+    )
     return [row for row in rows if row.id not in exclude][:limit]
 
 

@@ -11,6 +11,7 @@ from portal import permissions
 from portal.applications.models import Interest
 from portal.auth.models import User
 from portal.catalog.models import City, Offering, Track, open_not_over
+from portal.database import plain_rows
 from portal.demand import counts
 from portal.extensions import db
 from portal.i18n import current_language, localized_column
@@ -175,4 +176,4 @@ def my_interests(user):
         return []
     values = {"applicant_id": user.id, "now": utcnow()}
     # Plain columns: run on the session's connection, the ORM's execution layer has nothing to do.
-    return db.session.connection().execute(_interests_statement(current_language()), values).all()
+    return plain_rows(db.session.connection().execute(_interests_statement(current_language()), values))

@@ -8,7 +8,6 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringFi
 from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
 from portal.forms import max_length
-from portal.i18n import isolate_text
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
 from portal.vocabulary import ApplicationStatus, CompletionReason, Recommendation
@@ -33,7 +32,10 @@ def _int_or_none(value):
 
 
 class QueueFilterForm(FlaskForm):
-    """GET filters of the queue (names and references only: no CIN in URLs)."""
+    """GET filters of the queue (names and references only: no CIN in URLs).
+
+    It parses the request; the lists' options are written by ``rows.filter_options``.
+    """
 
     class Meta:
         csrf = False
@@ -42,15 +44,6 @@ class QueueFilterForm(FlaskForm):
     status = SelectField(_l("Statut"), validate_choice=False)
     q = StringField(_l("Nom ou référence"), validators=[max_length(100), Optional()])
     sort = SelectField(_l("Tri"), choices=[(s, SORT_LABELS[s]) for s in SORTS], validate_choice=False)
-
-    def fill_choices(self, offerings, status_label):
-        """Offerings of the reviewer and translated statuses as choices."""
-        self.offering.choices = [("", _l("Toutes mes sessions"))] + [
-            (o.id, f"{isolate_text(o.code)} · {o.city} · {isolate_text(o.academic_year)}") for o in offerings
-        ]
-        self.status.choices = [("", _l("Tous les statuts"))] + [
-            (s.value, status_label(s)) for s in ApplicationStatus
-        ]
 
 
 class CinSearchForm(FlaskForm):

@@ -19,6 +19,7 @@ from portal.applications.models import BEST_CANDIDATE_FIRST, Application, Applic
 from portal.associations.models import Association, Membership
 from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, OfferingAssociationSeat, Track, offering_reviewers
+from portal.database import plain_rows
 from portal.extensions import db
 from portal.i18n import current_language
 from portal.review.models import Review
@@ -265,7 +266,7 @@ class _PageOfIds(Pagination):
 
     def _query_items(self):
         params = dict(self._query_args["params"], limit=self.per_page, offset=self._query_offset)
-        return _read(self._query_args["rows"], params).all()
+        return plain_rows(_read(self._query_args["rows"], params))
 
     def _query_count(self):
         if self._query_args.get("total") is not None:

@@ -54,7 +54,6 @@ def _application_or_404(reference):
 def _render_queue(filters, filter_form, cin_form, status=200):
     """Render the queue page for ``filters``."""
     result = queries.queue(current_user, filters)
-    filter_form.fill_choices(result.offerings, status_label)
     args = {
         k: v
         for k, v in {
@@ -76,20 +75,24 @@ def _render_queue(filters, filter_form, cin_form, status=200):
             bulk_form=BulkDecisionForm(formdata=None),
             page_args=args,
             bulk_result=_expand(session.pop(_BULK_RESULT_KEY, None)),
-            **_row_helpers(result),
+            **_row_helpers(result, filters),
         ),
         status,
     )
 
 
-def _row_helpers(result):
-    """The queue's rows and its offerings' seats as markup, what they share computed once per page.
+def _row_helpers(result, filters):
+    """The queue's rows, its offerings' seats, status counts and filter lists as markup.
 
-    The offerings' names, the links' fixed parts (references and association ids are
-    URL-safe), the statuses that get a checkbox and the dates' formatter.
+    What they share is computed once per page: the offerings' names, the links' fixed
+    parts (references and association ids are URL-safe), the statuses that get a checkbox
+    and the dates' formatter.
     """
     names = rows.offering_names(result.offerings)
+    status_url = url_for("review.queue", status="_status_", offering=filters.offering_id or None)
     return {
+        "filter_options": rows.filter_options(result.offerings, filters),
+        "status_counts": rows.status_count_items(result.status_counts, status_url),
         "seats_rows": rows.seats_rows(
             result.offerings, names, result.waitlist_counts, url_for("review.cohort", offering_id=0)
         ),

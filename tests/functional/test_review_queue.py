@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from portal.extensions import db
+from portal.vocabulary import ApplicationStatus
 from tests import factories
 
 
@@ -124,6 +125,41 @@ def test_filter_by_status_and_search_by_name_or_reference(two_offerings, client)
     assert refs(client.get(f"/review?q={theirs.reference}")) == []
     # The CIN is not searched through the URL.
     assert refs(client.get("/review?q=BE111111")) == []
+
+
+def selected_options(response, name):
+    """(value, label) of each option of the list ``name``, and the values marked selected."""
+    body = re.search(rf'<select [^>]*name="{name}">(.*?)</select>', response.text, re.S).group(1)
+    options = re.findall(r'<option( selected)? value="([^"]*)">([^<]*)</option>', body)
+    return [(value, label) for _, value, label in options], [value for chosen, value, _ in options if chosen]
+
+
+def test_filter_lists_offer_the_reviewers_choices_and_keep_what_was_chosen(two_offerings, client):
+    a, b, _, _, _ = two_offerings
+    offerings, chosen = selected_options(client.get("/review"), "offering")
+    assert [value for value, _ in offerings] == ["", str(a.id)] and chosen == [""]
+    assert "\u2066" + a.track.code + "\u2069" in offerings[1][1]
+    statuses, chosen = selected_options(client.get("/review"), "status")
+    assert statuses[0][0] == "" and len(statuses) == len(ApplicationStatus) + 1 and chosen == [""]
+    assert selected_options(client.get("/review"), "sort")[1] == ["submitted_asc"]
+
+    response = client.get(f"/review?offering={a.id}&status=under_review&sort=score_desc")
+    assert selected_options(response, "offering")[1] == [str(a.id)]
+    assert selected_options(response, "status")[1] == ["under_review"]
+    assert selected_options(response, "sort")[1] == ["score_desc"]
+    # The status links above the list keep the offering chosen.
+    assert f'href="/review?status=accepted&amp;offering={a.id}"' in response.text
+    # Values the queue ignores show as what it applies instead: every offering and status.
+    response = client.get(f"/review?offering={b.id}&status=nonsense&sort=%3Cb%3E")
+    assert selected_options(response, "offering")[1] == selected_options(response, "status")[1] == [""]
+    assert selected_options(response, "sort")[1] == ["submitted_asc"]
+    assert "<b>" not in response.text
+
+    client.post("/lang/ar", data={})
+    statuses, _ = selected_options(client.get("/review"), "status")
+    sorts, _ = selected_options(client.get("/review"), "sort")
+    assert statuses[0][1] == "جميع الحالات" and "Tous les statuts" not in client.get("/review").text
+    assert all(re.search("[\u0600-\u06ff]", label) for _, label in sorts)
 
 
 def test_cin_search_is_a_post_matching_exactly_after_upper_casing(two_offerings, client, caplog):
