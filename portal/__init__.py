@@ -166,7 +166,7 @@ def register_extensions(app):
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    from flask_babel import lazy_gettext as _l
+    from portal.i18n import lazy_gettext as _l
 
     login_manager.login_message = _l("Veuillez vous connecter pour accéder à cette page.")
 

@@ -3,12 +3,12 @@
 import logging
 
 from flask import current_app, make_response, render_template, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.usererror import UserError
 
 log = logging.getLogger(__name__)

@@ -7,10 +7,10 @@ keep what was typed.
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import Length, StopValidation
 
+from portal.i18n import lazy_gettext as _l
 from portal.safety import clamp_int
 
 REQUIRED = _l("Ce champ est obligatoire.")

@@ -6,7 +6,7 @@ import flask_babel
 from babel import Locale
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask.globals import _cv_app
-from flask_babel import get_locale, get_translations
+from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -128,6 +128,33 @@ def translations():
     except KeyError:
         catalogue = _catalogues[locale.language] = get_translations()
         return catalogue
+
+
+# The portal's gettext functions: Flask-Babel's, reading the catalogue in one lookup
+# (``translations``) instead of three context lookups and a locale's string per call, which
+# cost 7 µs each; a page translates dozens of labels and messages.
+
+
+def gettext(string, **variables):
+    """Flask-Babel's ``gettext``: ``string`` translated, ``%(name)s`` variables filled in."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular, plural, num, **variables):
+    """Flask-Babel's ``ngettext``: the plural form for ``num``, which ``%(num)d`` reads too."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string, **variables):
+    """Flask-Babel's ``lazy_gettext``: translated when used, in the language used then."""
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_ngettext(singular, plural, num, **variables):
+    """Flask-Babel's ``lazy_ngettext``: translated when used, in the language used then."""
+    return LazyString(ngettext, singular, plural, num, **variables)
 
 
 def install_template_gettext(app):

@@ -4,9 +4,10 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Request, abort, current_app, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import StopValidation
+
+from portal.i18n import lazy_gettext as _l
 
 
 def takes_files(view):

@@ -7,13 +7,13 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app, request, url_for
-from flask_babel import get_timezone, gettext, ngettext, to_user_timezone
+from flask_babel import get_timezone, to_user_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from portal import permissions
-from portal.i18n import current_language, is_rtl, isolate_text, translations
+from portal.i18n import current_language, gettext, is_rtl, isolate_text, ngettext, translations
 from portal.vocabulary import ALL as VOCABULARIES
 from portal.vocabulary import ApplicationStatus, Endorsement
 
@@ -54,6 +54,17 @@ def status_badge(status):
             '<span class="badge text-bg-{} status-badge" data-status="{}"><span aria-hidden="true">{}</span> {}</span>'
         ).format(colour, status, symbol, status_label(status))
         return badge
+
+
+def status_badges():
+    """Every status's badge in the language being rendered, by status (for pages listing many)."""
+    key = ("badges", current_language())
+    try:
+        return _labels[key]
+    except KeyError:
+        pass
+    badges = _labels[key] = {status: status_badge(status) for status in ApplicationStatus}
+    return badges
 
 
 def endorsement_badge(state):
@@ -235,19 +246,27 @@ def layout_menu():
     return Markup(html)  # noqa: S704 - a rendered template and two escaped values
 
 
-def url_prefix(endpoint, argument):
-    """The URL of ``endpoint`` up to its last ``argument`` (an integer), built once per URL root."""
+def url_parts(endpoint, argument):
+    """The URL of ``endpoint`` before and after its ``argument`` (an integer), built once per URL root."""
     cache = current_app.extensions.setdefault(_FRAGMENTS, {})
-    key = ("url_prefix", endpoint, argument, request.script_root)
+    key = ("url_parts", endpoint, argument, request.script_root)
     try:
         return cache[key]
     except KeyError:
         pass
     sentinel = 987654321
-    prefix, found, rest = url_for(endpoint, **{argument: sentinel}).rpartition(str(sentinel))
-    if not found or rest:
+    prefix, found, suffix = url_for(endpoint, **{argument: sentinel}).rpartition(str(sentinel))
+    if not found:
+        raise ValueError(f"{endpoint}: {argument} is not in the URL")
+    parts = cache[key] = (prefix, suffix)
+    return parts
+
+
+def url_prefix(endpoint, argument):
+    """The URL of ``endpoint`` up to its last ``argument`` (an integer), built once per URL root."""
+    prefix, suffix = url_parts(endpoint, argument)
+    if suffix:
         raise ValueError(f"{endpoint}: {argument} does not end the URL")
-    cache[key] = prefix
     return prefix
 
 

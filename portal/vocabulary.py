@@ -13,8 +13,9 @@ This module sits below every feature: it imports nothing of the portal.
 
 import enum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, column
+
+from portal.i18n import lazy_gettext as _l
 
 
 class Vocabulary(enum.StrEnum):

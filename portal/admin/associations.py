@@ -1,7 +1,6 @@
 """The register screens: the list, editing an entry, verifying it, merging two entries."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp, get_or_404, page_number, page_size, queries
@@ -11,6 +10,7 @@ from portal.associations import operations as register
 from portal.associations.models import Association
 from portal.auth.models import User
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.safety import MAX_ID, query_int
 from portal.transaction import attempt
 from portal.vocabulary import AssociationField, AssociationState

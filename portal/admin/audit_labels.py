@@ -7,10 +7,8 @@ so an event written by a newer version never breaks the page.
 
 from datetime import date, datetime
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
-
-from portal.i18n import isolate_text
+from portal.i18n import gettext, isolate_text
+from portal.i18n import lazy_gettext as _l
 from portal.templating import format_day, format_day_time, listing, status_label
 from portal.vocabulary import (
     AssociationField,

@@ -1,7 +1,6 @@
 """The certificates screen: find a certificate by number or holder, revoke it (confirmed first)."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import permissions
@@ -10,6 +9,7 @@ from portal.admin.forms import RevokeCertificateForm
 from portal.certificates import operations
 from portal.certificates.models import Certificate
 from portal.certificates.queries import certificates_page
+from portal.i18n import gettext as _
 from portal.transaction import attempt
 
 

@@ -1,13 +1,13 @@
 """The cities screens: the list, adding a city, changing its names or region."""
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp, get_or_404, queries
 from portal.admin.forms import CityForm
 from portal.catalog import operations as catalog
 from portal.catalog.models import City
+from portal.i18n import gettext as _
 from portal.transaction import attempt
 
 

@@ -1,10 +1,9 @@
 """The administrators' dashboard: counts by city, track and status, seats, demand, outbox."""
 
 from flask import render_template, request, url_for
-from flask_babel import ngettext
 
 from portal.admin import bp, charts, dashboard_rows, queries
-from portal.i18n import current_language, isolate_text
+from portal.i18n import current_language, isolate_text, ngettext
 from portal.templating import format_day, url_prefix
 from portal.vocabulary import ApplicationStatus, OfferingStatus, OutboxStatus
 

@@ -7,8 +7,9 @@ is one f-string of escaped values (numbers need none). The markup is the one the
 template had.
 """
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from portal.i18n import gettext as _
 
 
 class _Escaped(dict):

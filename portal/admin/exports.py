@@ -14,7 +14,6 @@ import tempfile
 from datetime import UTC, date, datetime
 
 from flask_babel import get_timezone
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from portal.applications.models import Application
@@ -23,6 +22,7 @@ from portal.auth.models import ApplicantProfile, User
 from portal.catalog.models import City, Offering, Track
 from portal.extensions import db
 from portal.i18n import current_language
+from portal.i18n import lazy_gettext as _l
 from portal.templating import status_label
 from portal.vocabulary import AssociationField, EducationLevel
 

@@ -3,7 +3,6 @@
 import re
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -32,6 +31,7 @@ from portal.forms import (
     max_length,
     optional_int,
 )
+from portal.i18n import lazy_gettext as _l
 from portal.vocabulary import Domain, EducationLevel, OfferingStatus, Role
 
 

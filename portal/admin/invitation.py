@@ -1,12 +1,12 @@
 """The page where an invited staff member chooses a password (no login: the link is the proof)."""
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 
 from portal.admin import bp
 from portal.admin.forms import SetPasswordForm
 from portal.auth import staff
 from portal.auth.invitations import read_invite_token
+from portal.i18n import gettext as _
 from portal.transaction import attempt
 
 

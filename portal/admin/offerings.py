@@ -3,8 +3,6 @@
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.admin import bp, get_or_404, page_number, page_size, queries
@@ -12,6 +10,8 @@ from portal.admin.forms import OfferingEditForm, OfferingForm
 from portal.catalog import operations as catalog
 from portal.catalog.models import Offering
 from portal.catalog.operations import academic_year
+from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.templating import format_day
 from portal.timeutil import local_day, utcnow
 from portal.transaction import attempt

@@ -1,10 +1,10 @@
 """The outbox screen: emails pending, sent or failed, and sending a failed one again."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp, get_or_404, page_number, page_size, queries
+from portal.i18n import gettext as _
 from portal.notifications import delivery
 from portal.notifications.models import OutboxEmail
 from portal.transaction import attempt

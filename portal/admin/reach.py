@@ -10,15 +10,15 @@ import tempfile
 
 from flask import Response, render_template, request
 from flask_babel import format_percent
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import database
 from portal.admin import bp, charts, exports
 from portal.audit import record
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import is_rtl
+from portal.i18n import lazy_gettext as _l
 from portal.reach import queries
 from portal.reach.views import selected_year
 from portal.timeutil import utcnow

@@ -1,7 +1,6 @@
 """The staff screens: users, invitations, role changes, deactivation, second-factor reset."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import errors
@@ -9,6 +8,7 @@ from portal.admin import bp, get_or_404, page_number, page_size, queries
 from portal.admin.forms import InviteForm, RoleForm
 from portal.auth import staff, throttle
 from portal.auth.models import User
+from portal.i18n import gettext as _
 from portal.transaction import attempt
 from portal.vocabulary import Role
 

@@ -12,11 +12,11 @@ import io
 import zlib
 
 import pypdf
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
+from portal.i18n import lazy_gettext as _l
 from portal.usererror import UserError
 
 # An A4 page scanned at 600 dpi has 35 million pixels; a phone photo 12 to 50 million.

@@ -1,7 +1,6 @@
 """The application form and the checks of its uploaded files."""
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
@@ -11,6 +10,7 @@ from portal.applications.filecheck import document_problem
 from portal.applications.operations import TEXT_RULES, clean_text
 from portal.applications.uploads import detect_type, stream_size
 from portal.forms import Needed, TextLength
+from portal.i18n import lazy_gettext as _l
 from portal.safety import MultilineText
 from portal.vocabulary import DocumentKind
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -22,7 +20,8 @@ from portal.applications import uploads, workflow
 from portal.applications.models import Application, Document
 from portal.database import plain_rows
 from portal.extensions import db
-from portal.i18n import current_language, localized_column
+from portal.i18n import current_language, lazy_ngettext, localized_column
+from portal.i18n import lazy_gettext as _l
 from portal.templating import format_day
 from portal.timeutil import utcnow
 from portal.usererror import UserError

@@ -1,7 +1,6 @@
 """Applicant pages: applying, the dashboard, an application's timeline, documents, actions."""
 
 from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from portal.catalog.views import open_offering_rows
 from portal.certificates.operations import certificate_of
 from portal.demand.operations import my_interests
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.safety import takes_files
 from portal.transaction import attempt
 from portal.vocabulary import ApplicationStatus, DocumentKind, OfferingStatus

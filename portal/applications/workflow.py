@@ -99,7 +99,7 @@ def _check_outcome(application, to, reason, now):
 
     Returns the reason to store (None for completed: recording completion clears it).
     """
-    from flask_babel import lazy_gettext as _l
+    from portal.i18n import lazy_gettext as _l
 
     if not course_started(application.offering, now):
         start = application.offering.course_starts_on
@@ -127,7 +127,7 @@ def _check_outcome(application, to, reason, now):
 
 def refuse_conflict_of_interest(actor, application):
     """Raise ConflictOfInterest when staff ``actor`` is the applicant or tied to their association."""
-    from flask_babel import lazy_gettext as _l
+    from portal.i18n import lazy_gettext as _l
 
     if actor is not None and permissions.is_staff(actor) and permissions.has_conflict(actor, application):
         raise ConflictOfInterest(
@@ -146,10 +146,9 @@ def transition(application, to, actor, note=None, *, promoted=False, reason=None
     outcome (completed, not completed) comes after the course start; not completed needs
     ``reason`` (a ``CompletionReason``), which becomes the note in the participant's language.
     """
-    from flask_babel import lazy_gettext as _l
-
     from portal.applications.models import Application
     from portal.catalog.models import Offering
+    from portal.i18n import lazy_gettext as _l
 
     to = ApplicationStatus(to)
     current = ApplicationStatus(application.status)
@@ -264,10 +263,9 @@ def _take_association_seat(application):
     accepts cannot pass it. The counter row is inserted first when missing (a concurrent
     insert of the same row is ignored). Raises AssociationFull at the cap.
     """
-    from flask_babel import lazy_gettext as _l
-
     from portal.auth.models import ApplicantProfile
     from portal.catalog.models import Offering, OfferingAssociationSeat
+    from portal.i18n import lazy_gettext as _l
 
     association_id = db.session.scalar(
         select(ApplicantProfile.association_id).where(ApplicantProfile.user_id == application.applicant_id)
@@ -313,12 +311,11 @@ def _check_endorsement(application):
     Read with a shared lock (PostgreSQL): a referent's concurrent decision waits for the
     accept to commit, so the accept never rests on a decision being withdrawn.
     """
-    from flask_babel import lazy_gettext as _l
-
     from portal.associations.membership import CLAIM_IN_FORCE
     from portal.associations.models import Membership
     from portal.auth.models import ApplicantProfile
     from portal.catalog.models import Offering
+    from portal.i18n import lazy_gettext as _l
 
     required = db.session.scalar(
         select(Offering.endorsement_required).where(Offering.id == application.offering_id)
@@ -368,8 +365,7 @@ def start(application, actor):
     submission rules. Its first StatusChange (none → submitted) is written here, by the
     same function as every other one, and the acknowledgement is emailed.
     """
-    from flask_babel import lazy_gettext as _l
-
+    from portal.i18n import lazy_gettext as _l
     from portal.notifications.outbox import enqueue_to_user
 
     if application.id is None or ApplicationStatus(application.status) != S.SUBMITTED:

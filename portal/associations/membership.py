@@ -9,7 +9,6 @@ writes its audit event; the request commits.
 
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, delete, select, update
 from sqlalchemy.orm import contains_eager
 
@@ -19,6 +18,7 @@ from portal.audit import record
 from portal.auth.models import ApplicantProfile, User
 from portal.auth.validators import normalize_email
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.outbox import enqueue_to_user
 from portal.timeutil import utcnow
 from portal.usererror import UserError

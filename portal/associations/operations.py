@@ -6,7 +6,6 @@ writes its audit events; the request commits.
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +14,7 @@ from portal.associations.models import Association
 from portal.audit import record
 from portal.auth.validators import normalize_email
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.timeutil import utcnow
 from portal.usererror import UserError
 from portal.vocabulary import AssociationField, AssociationState

@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import errors, permissions
@@ -25,6 +24,7 @@ from portal.associations.models import Membership
 from portal.auth import throttle
 from portal.extensions import db
 from portal.i18n import current_language
+from portal.i18n import gettext as _
 from portal.safety import MAX_ID, query_int
 from portal.transaction import attempt
 from portal.vocabulary import AssociationState, Endorsement

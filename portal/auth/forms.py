@@ -1,7 +1,6 @@
 """Account forms: registration, login, confirmation, password reset and profile."""
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -35,6 +34,7 @@ from portal.forms import (
     optional_int,
 )
 from portal.i18n import current_language
+from portal.i18n import lazy_gettext as _l
 from portal.templating import LANGUAGE_NAMES
 from portal.vocabulary import AssociationField, EducationLevel
 

@@ -8,7 +8,6 @@ difference only shows in who receives an email, never on the page.
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +19,7 @@ from portal.auth.models import ApplicantProfile, RecoveryCode, User
 from portal.auth.validators import normalize_email
 from portal.demand import counts as demand_counts
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.outbox import (
     absolute_url,
     enqueue,

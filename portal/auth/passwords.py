@@ -8,9 +8,10 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from zxcvbn import matching as zxcvbn_matching
 from zxcvbn import zxcvbn
+
+from portal.i18n import lazy_gettext as _l
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

@@ -3,7 +3,6 @@
 Each operation flushes and writes its audit event; the request commits.
 """
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.applications.workflow import release_applicant
@@ -14,6 +13,7 @@ from portal.auth.passwords import account_inputs, password_problem
 from portal.auth.sessions import end_all_sessions
 from portal.demand import counts as demand_counts
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.outbox import enqueue_at_send, prepared_at_send
 from portal.refusals import AdminError
 from portal.timeutil import utcnow

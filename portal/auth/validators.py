@@ -11,9 +11,9 @@ from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 
+from portal.i18n import lazy_gettext as _l
 from portal.timeutil import utcnow
 
 CIN_RE = re.compile(r"[A-Z]{1,2}[0-9]{1,6}")

@@ -3,7 +3,6 @@
 from urllib.parse import quote_plus
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
@@ -31,6 +30,7 @@ from portal.auth.sessions import (
     start_session,
     touch,
 )
+from portal.i18n import gettext as _
 from portal.i18n import remember_language
 from portal.safety import query_int, safe_next
 from portal.templating import NEXT_MARK, layout_fragment

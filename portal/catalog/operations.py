@@ -8,7 +8,6 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal.audit import record
@@ -17,6 +16,7 @@ from portal.catalog.models import City, Offering, Region, Track
 from portal.catalog.seed_data import OFFERINGS, REGIONS, TRACKS
 from portal.catalog.workflow import transition_offering
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.refusals import AdminError
 from portal.timeutil import end_of_local_day, local_day, start_of_local_day, utcnow
 from portal.vocabulary import Domain, EducationLevel, OfferingStatus, Role

@@ -6,11 +6,10 @@ cleared on leaving ``closed``), emails the applicants who asked for the offering
 opens, and writes exactly one audit event per change.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from portal.applications.workflow import WorkflowError
 from portal.audit import record
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.timeutil import utcnow
 from portal.vocabulary import OfferingStatus
 

@@ -5,7 +5,6 @@ Operations flush, never commit: the request (or the caller) commits once they re
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -18,6 +17,7 @@ from portal.catalog.models import Offering
 from portal.certificates import numbers
 from portal.certificates.models import Certificate
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.timeutil import utcnow
 from portal.usererror import UserError
 from portal.vocabulary import ApplicationStatus, CertificateLanguage

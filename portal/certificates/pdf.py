@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 import segno
-from flask_babel import gettext as _
 from fpdf import FPDF
 
 from portal.i18n import force_locale, isolate_text
+from portal.i18n import gettext as _
 from portal.templating import format_day
 from portal.vocabulary import CertificateLanguage
 

@@ -2,7 +2,6 @@
 
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -15,6 +14,7 @@ from portal.database import plain_rows
 from portal.demand import counts
 from portal.extensions import db
 from portal.i18n import current_language, localized_column
+from portal.i18n import lazy_gettext as _l
 from portal.timeutil import utcnow
 from portal.usererror import UserError
 from portal.vocabulary import OfferingStatus

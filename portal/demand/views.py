@@ -1,7 +1,6 @@
 """Applicants register and withdraw their wishes for a track in a city."""
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import permissions
@@ -10,6 +9,7 @@ from portal.catalog.models import City, Track
 from portal.demand import bp, operations
 from portal.demand.forms import InterestForm
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.safety import safe_next
 from portal.transaction import attempt
 

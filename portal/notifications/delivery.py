@@ -31,12 +31,12 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from portal.audit import record
 from portal.extensions import db
 from portal.i18n import force_locale
+from portal.i18n import lazy_gettext as _l
 from portal.notifications import mailer
 from portal.notifications.mailer import BadHeaderError
 from portal.notifications.models import OutboxEmail

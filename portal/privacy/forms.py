@@ -1,11 +1,11 @@
 """The account deletion form."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
 from portal.auth.forms import current_password_field
+from portal.i18n import lazy_gettext as _l
 
 
 class DeleteAccountForm(FlaskForm):

@@ -3,12 +3,12 @@
 import json
 
 from flask import Response, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import errors, permissions
 from portal.auth import throttle
 from portal.auth.sessions import end_session
+from portal.i18n import gettext as _
 from portal.privacy import bp, operations
 from portal.privacy.forms import DeleteAccountForm
 from portal.timeutil import utcnow

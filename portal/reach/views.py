@@ -4,10 +4,10 @@ from functools import lru_cache
 
 from babel.numbers import format_decimal, format_percent
 from flask import render_template, request
-from flask_babel import gettext as _
 
 from portal.catalog.visitor_cache import visitor_page
 from portal.i18n import current_language
+from portal.i18n import gettext as _
 from portal.reach import bp, disclosure, queries
 
 # The counts of the page, in the order of its columns.

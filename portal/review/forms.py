@@ -2,12 +2,12 @@
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
 from portal.forms import max_length
+from portal.i18n import lazy_gettext as _l
 from portal.review.queries import SORTS
 from portal.safety import MultilineText
 from portal.vocabulary import ApplicationStatus, CompletionReason, Recommendation

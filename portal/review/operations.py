@@ -6,7 +6,6 @@ change goes through ``workflow.transition``; nothing here assigns ``Application.
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from portal.applications.models import Application
 from portal.applications.workflow import NotAllowed, SeatsFull, StaleStatus, WorkflowError
 from portal.audit import record
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.review import queries
 from portal.review.models import CRITERIA, Review
 from portal.timeutil import utcnow

@@ -8,14 +8,10 @@ is one f-string of escaped values. The markup is the one the template had, to th
 
 from markupsafe import Markup, escape
 
-from portal.i18n import current_language, isolate_text, translations
-from portal.templating import endorsement_badge, format_score, status_badge, status_label
+from portal.i18n import current_language, isolate_text
+from portal.i18n import gettext as _
+from portal.templating import endorsement_badge, format_score, status_badge, status_badges, status_label
 from portal.vocabulary import ApplicationStatus
-
-
-def _(text):
-    # One lookup of the catalogue (Flask-Babel's gettext makes three): a page asks for a dozen.
-    return translations().ugettext(text)
 
 
 def offering_names(offerings):
@@ -30,13 +26,13 @@ def offering_names(offerings):
 def seats_rows(offerings, offering_names, waitlist_counts, cohort_url):
     """The ``<tr>`` of each of the user's offerings in the seats table (escaped markup).
 
-    ``cohort_url`` is the cohort page's URL for offering 0, its id put in for each row.
+    ``cohort_url`` is the cohort page's URL before and after the offering's id.
     """
     cohort_text = escape(_("Cohorte et résultats"))
     label_year, label_seats = escape(_("Année")), escape(_("Places"))
     label_held, label_left = escape(_("Attribuées")), escape(_("Restantes"))
     label_waitlist = escape(_("Liste d'attente"))
-    before, after = (escape(part) for part in cohort_url.split("/0/", 1))
+    before, after = (escape(part) for part in cohort_url)
     parts = []
     for o in offerings:
         name = offering_names[o.id]
@@ -44,7 +40,7 @@ def seats_rows(offerings, offering_names, waitlist_counts, cohort_url):
             f'\n        <tr data-offering="{o.id}">\n'
             f'          <th scope="row" class="card-title-cell">{name} '
             f'<span class="d-block small fw-normal text-secondary">{escape(o.title)}</span>\n'
-            f'            <a href="{before}/{o.id}/{after}" class="d-inline-block small fw-normal cohort-link">'
+            f'            <a href="{before}{o.id}{after}" class="d-inline-block small fw-normal cohort-link">'
             f'{cohort_text}<span class="visually-hidden"> — {name}</span></a></th>\n'
             f'          <td data-label="{label_year}"><span class="text-nowrap">{escape(o.academic_year)}</span></td>\n'
             f'          <td class="text-end" data-label="{label_seats}">{o.seats}</td>'
@@ -68,7 +64,7 @@ def queue_rows(queue, offering_names, detail_url, association_url, decidable, da
     # ``%`` on the plain translated text; the result is escaped like any value.
     select_text, seats_text = _("Sélectionner %(ref)s"), _("places détenues dans la session : %(n)s")
     detail_url, association_url = escape(detail_url), escape(association_url)
-    badges = {status: status_badge(status) for status in ApplicationStatus}
+    badges = status_badges()
     # A page has a few distinct mean scores, each formatted once.
     scores = {}
     parts = []
@@ -175,11 +171,12 @@ def status_count_items(counts, status_url):
 
     ``status_url`` is the queue's URL for the status ``_status_``, put in for each status.
     """
+    badges = status_badges()
     return Markup(  # noqa: S704 - badges are markup, URL parts escaped, counts integers
         "".join(
             f'\n    <li class="list-inline-item mb-1" data-status="{status}">\n'
             f'      <a href="{escape(status_url.replace("_status_", status))}" class="text-decoration-none">'
-            f'{status_badge(status)} <span class="count">{counts.get(status, 0)}</span></a>\n'
+            f'{badges[status]} <span class="count">{counts.get(status, 0)}</span></a>\n'
             "    </li>"
             for status in ApplicationStatus
         )

@@ -8,8 +8,6 @@ logged; the CIN search is a POST so the number stays out of URLs and access logs
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal import permissions
@@ -18,6 +16,8 @@ from portal.applications.workflow import SeatsFull, course_started
 from portal.associations import membership
 from portal.audit import personal_data_viewed
 from portal.extensions import db
+from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.review import bp, operations, queries, rows
 from portal.review.forms import (
     BulkDecisionForm,
@@ -28,7 +28,7 @@ from portal.review.forms import (
     ReviewForm,
 )
 from portal.safety import query_int
-from portal.templating import day_formatter, status_label
+from portal.templating import day_formatter, status_label, url_parts, url_prefix
 from portal.timeutil import utcnow
 from portal.transaction import attempt
 from portal.vocabulary import ApplicationStatus
@@ -89,18 +89,22 @@ def _row_helpers(result, filters):
     and the dates' formatter.
     """
     names = rows.offering_names(result.offerings)
-    status_url = url_for("review.queue", status="_status_", offering=filters.offering_id or None)
+    # The links are built from parts made once (url_for costs some 15 µs a call).
+    queue_url = url_for("review.queue")
+    status_url = f"{queue_url}?status=_status_" + (
+        f"&offering={filters.offering_id}" if filters.offering_id else ""
+    )
     return {
         "filter_options": rows.filter_options(result.offerings, filters),
         "status_counts": rows.status_count_items(result.status_counts, status_url),
         "seats_rows": rows.seats_rows(
-            result.offerings, names, result.waitlist_counts, url_for("review.cohort", offering_id=0)
+            result.offerings, names, result.waitlist_counts, url_parts("review.cohort", "offering_id")
         ),
         "queue_rows": rows.queue_rows(
             result,
             names,
-            detail_url=url_for("review.detail", reference="_").removesuffix("_"),
-            association_url=url_for("review.queue") + "?association=",
+            detail_url=url_prefix("review.detail", "reference"),
+            association_url=f"{queue_url}?association=",
             decidable=permissions.decidable_statuses_in_queue(current_user),
             day=day_formatter(),
         ),
