@@ -217,3 +217,29 @@ def test_template_texts_kept_are_bounded_and_the_others_still_translated(app, mo
         first, second = template.render(), template.render()
     assert first == second == "Sign out|Filter|Clear"
     assert len(i18n._template_texts) == 2
+
+
+# The portal's gettext functions (portal.i18n.gettext, ngettext and their lazy forms) ---------
+
+
+def test_python_texts_are_those_of_flask_babel_and_lazy_ones_follow_the_language_of_use(app):
+    import flask_babel
+
+    from portal import i18n
+
+    label = i18n.lazy_gettext("Se déconnecter")
+    plural = i18n.lazy_ngettext("%(num)d candidature", "%(num)d candidatures", 2)
+    greeting = i18n.lazy_gettext("Bonjour %(name)s,", name="<b>")
+    seen = {}
+    for language in ("fr", "ar", "en", "fr"):
+        with app.app_context(), app.test_request_context("/", headers={"Accept-Language": language}):
+            for args in (("Se déconnecter",), ("Bonjour %(name)s,",)):
+                assert i18n.gettext(*args, name="x") == flask_babel.gettext(*args, name="x")
+            for num in (0, 1, 2, 11):
+                assert i18n.ngettext("%(num)d candidature", "%(num)d candidatures", num) == (
+                    flask_babel.ngettext("%(num)d candidature", "%(num)d candidatures", num)
+                )
+            seen[language] = (str(label), str(plural), str(greeting))
+    assert seen["fr"] == ("Se déconnecter", "2 candidatures", "Bonjour <b>,")
+    assert seen["en"] == ("Sign out", "2 applications", "Hello <b>,")
+    assert seen["ar"][0] == "تسجيل الخروج" and seen["ar"][1] == "ترشيحان"
