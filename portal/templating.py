@@ -56,15 +56,20 @@ def status_badge(status):
         return badge
 
 
-def status_badges():
-    """Every status's badge in the language being rendered, by status (for pages listing many)."""
-    key = ("badges", current_language())
+def per_language(name, build):
+    """``build()``, made once per language for the one being rendered (fixed texts, badges)."""
+    key = (name, current_language())
     try:
         return _labels[key]
     except KeyError:
         pass
-    badges = _labels[key] = {status: status_badge(status) for status in ApplicationStatus}
-    return badges
+    value = _labels[key] = build()
+    return value
+
+
+def status_badges():
+    """Every status's badge in the language being rendered, by status (for pages listing many)."""
+    return per_language("badges", lambda: {status: status_badge(status) for status in ApplicationStatus})
 
 
 def endorsement_badge(state):
@@ -272,26 +277,24 @@ def url_prefix(endpoint, argument):
 
 def _apply_texts():
     """The apply action's fixed texts in the language being rendered, translated once."""
-    key = ("apply_action", current_language())
-    try:
-        return _labels[key]
-    except KeyError:
-        pass
-    # As Jinja's gettext does: the translation is markup, only its variables are escaped.
-    catalogue = translations()
-    texts = _labels[key] = tuple(
-        Markup(text)  # noqa: S704 - the catalogue is the portal's own markup, as in templates
-        for text in (
-            catalogue.ugettext("Vous avez déjà postulé à cette session."),
-            catalogue.ugettext("Voir ma candidature"),
-            catalogue.ugettext("Vous ne pouvez pas postuler :"),
-            catalogue.ugettext(
-                "Toutes les places sont attribuées : une nouvelle candidature ne peut aller que sur la liste d'attente."
-            ),
-            catalogue.ugettext("Postuler"),
+
+    def build():
+        # As Jinja's gettext does: the translation is markup, only its variables are escaped.
+        catalogue = translations()
+        return tuple(
+            Markup(text)  # noqa: S704 - the catalogue is the portal's own markup, as in templates
+            for text in (
+                catalogue.ugettext("Vous avez déjà postulé à cette session."),
+                catalogue.ugettext("Voir ma candidature"),
+                catalogue.ugettext("Vous ne pouvez pas postuler :"),
+                catalogue.ugettext(
+                    "Toutes les places sont attribuées : une nouvelle candidature ne peut aller que sur la liste d'attente."
+                ),
+                catalogue.ugettext("Postuler"),
+            )
         )
-    )
-    return texts
+
+    return per_language("apply_action", build)
 
 
 def apply_action(offering, outlooks, class_="btn btn-primary"):

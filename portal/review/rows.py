@@ -8,9 +8,17 @@ is one f-string of escaped values. The markup is the one the template had, to th
 
 from markupsafe import Markup, escape
 
-from portal.i18n import current_language, isolate_text
 from portal.i18n import gettext as _
-from portal.templating import endorsement_badge, format_score, status_badge, status_badges, status_label
+from portal.i18n import isolate_text
+from portal.review.forms import SORT_LABELS
+from portal.templating import (
+    endorsement_badge,
+    format_score,
+    per_language,
+    status_badge,
+    status_badges,
+    status_label,
+)
 from portal.vocabulary import ApplicationStatus
 
 
@@ -114,25 +122,18 @@ def queue_rows(queue, offering_names, detail_url, association_url, decidable, da
     return Markup("".join(parts))  # noqa: S704 - every value escaped above
 
 
-# The filters' fixed choices as (value, label) pairs, escaped, by language: the statuses and
-# the orders of the list are the same for every reviewer.
-_fixed_choices = {}
-
-
 def _status_and_sort_choices():
-    """The status and sort lists' choices in the language being rendered (translated once)."""
-    language = current_language()
-    try:
-        return _fixed_choices[language]
-    except KeyError:
-        pass
-    from portal.review.forms import SORT_LABELS
+    """The status and sort lists' choices, (value, label) escaped, in the language being rendered.
 
-    statuses = [("", escape(_("Tous les statuts")))]
-    statuses += [(escape(s.value), escape(status_label(s))) for s in ApplicationStatus]
-    sorts = [(escape(key), escape(str(label))) for key, label in SORT_LABELS.items()]
-    choices = _fixed_choices[language] = (statuses, sorts)
-    return choices
+    The same for every reviewer: translated once per language.
+    """
+
+    def build():
+        statuses = [("", escape(_("Tous les statuts")))]
+        statuses += [(escape(s.value), escape(status_label(s))) for s in ApplicationStatus]
+        return statuses, [(escape(key), escape(str(label))) for key, label in SORT_LABELS.items()]
+
+    return per_language("queue_filter_choices", build)
 
 
 def _options(choices, selected):
