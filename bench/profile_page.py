@@ -68,13 +68,20 @@ def print_statements(app, client, path):
 
 
 def _schema_fingerprint():
-    """A digest of the models' tables and columns and of the generator: stale caches are rebuilt."""
+    """A digest of the models' tables, columns and indexes and of the generator: stale caches are rebuilt."""
     import hashlib
 
     import portal.models  # noqa: F401 - every table in the metadata
     from portal.extensions import db
 
-    tables = [(t.name, sorted(c.name for c in t.c)) for t in db.metadata.sorted_tables]
+    tables = [
+        (
+            t.name,
+            sorted(c.name for c in t.c),
+            sorted((i.name, [c.name for c in i.columns]) for i in t.indexes),
+        )
+        for t in db.metadata.sorted_tables
+    ]
     generator = (ROOT / "bench" / "generate.py").read_bytes()
     return hashlib.sha256(repr(tables).encode() + generator).hexdigest()[:16]
 

@@ -26,8 +26,10 @@ class Application(db.Model):
         # conflicted applications) read this index alone, never the table.
         Index("ix_application_offering_status_applicant", "offering_id", "status", "applicant_id"),
         # A reviewer's unfiltered queue (all their offerings, by date) merges one ordered scan
-        # per offering off this one instead of sorting every application of them all.
-        Index("ix_application_offering_submitted", "offering_id", "submitted_at", "id"),
+        # per offering off this one instead of sorting every application of them all; the
+        # applicant is in it so that leaving out the reviewer's own (and conflicted) ones
+        # reads the index alone.
+        Index("ix_application_offering_submitted", "offering_id", "submitted_at", "id", "applicant_id"),
         check_in("status", ApplicationStatus, "status_known"),
         check_in("completion_reason", CompletionReason, "completion_reason_known"),
     )
