@@ -252,7 +252,10 @@ def layout_menu():
 
 
 def url_parts(endpoint, argument):
-    """The URL of ``endpoint`` before and after its ``argument`` (an integer), built once per URL root."""
+    """The URL of ``endpoint`` before and after its ``argument``, built once per URL root.
+
+    A number stands in for the argument, so it may be an integer or a string (a reference).
+    """
     cache = current_app.extensions.setdefault(_FRAGMENTS, {})
     key = ("url_parts", endpoint, argument, request.script_root)
     try:
@@ -268,7 +271,7 @@ def url_parts(endpoint, argument):
 
 
 def url_prefix(endpoint, argument):
-    """The URL of ``endpoint`` up to its last ``argument`` (an integer), built once per URL root."""
+    """The URL of ``endpoint`` up to its ``argument``, which ends it (see ``url_parts``)."""
     prefix, suffix = url_parts(endpoint, argument)
     if suffix:
         raise ValueError(f"{endpoint}: {argument} does not end the URL")

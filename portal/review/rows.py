@@ -137,7 +137,8 @@ def _status_and_sort_choices():
 
 
 def _options(choices, selected):
-    """``<option>`` markup of escaped ``choices``, ``selected`` (a value or None) marked as wtforms does."""
+    """``<option>`` markup of escaped ``choices``, the one of value ``selected`` marked as wtforms does."""
+    selected = escape(selected)
     return Markup(  # noqa: S704 - values and labels escaped by the callers
         "".join(
             f'<option selected value="{value}">{label}</option>'
@@ -153,7 +154,7 @@ def filter_options(offerings, filters):
 
     The markup of wtforms' ``Select`` widget, which took a tenth of the page's CPU for some
     thirty options. A value the queue ignored (another reviewer's offering, an unknown
-    status) selects nothing: the list shows "all", as the page does.
+    status) is not shown as chosen: "all" is, which is what the page applies.
     """
     statuses, sorts = _status_and_sort_choices()
     offering_choices = [("", escape(_("Toutes mes sessions")))] + [
