@@ -377,8 +377,14 @@ def _newest_or_oldest_per_offering(count, descending, scoped, tied):
 
 @cache
 def _filtered_ids(scoped, tied, offering, status, association, sort):
-    """The ids of the queue's applications matching the filters given (bind parameters), sorted."""
-    ids = _examined_by_params(select(Application.id), scoped, tied)
+    """The ids of the queue's applications matching the filters given (bind parameters), sorted.
+
+    With one offering (``queue`` has checked that it is one of the user's), the list of the
+    user's offerings is left out: it would only repeat it, and on SQLite, which has no
+    statistics, the two conditions on the offering led the planner to sort every matching
+    row off another index (3.6 to 5.8 ms for the page's ids at 100,000 instead of 0.1).
+    """
+    ids = _examined_by_params(select(Application.id), scoped and not offering, tied)
     if offering:
         ids = ids.where(Application.offering_id == bindparam("offering"))
     if status:
