@@ -191,6 +191,8 @@ def main(argv=None):
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)
         # The portal's own functions and templates, by time spent inside them and below.
         pstats.Stats(profile).sort_stats("cumulative").print_stats(r"portal/|templates/", 40)
+        if os.environ.get("PROFILE_CALLERS"):
+            pstats.Stats(profile).print_callers(os.environ["PROFILE_CALLERS"])
 
 
 if __name__ == "__main__":

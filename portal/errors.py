@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from portal.auth.totp_secrets import UnreadableSecret
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.usererror import UserError
@@ -24,6 +25,12 @@ MESSAGES = {
     429: lambda: (
         _("Trop de tentatives"),
         _("Trop de tentatives en peu de temps. Veuillez patienter quelques minutes puis réessayer."),
+    ),
+    503: lambda: (
+        _("Service momentanément indisponible"),
+        _(
+            "Cette action est momentanément indisponible. L'équipe technique a été prévenue ; veuillez réessayer plus tard."
+        ),
     ),
     500: lambda: (
         _("Erreur du serveur"),
@@ -136,6 +143,15 @@ def init_app(app):
         if error.code in MESSAGES:
             return render_error(error.code)
         return error
+
+    @app.errorhandler(UnreadableSecret)
+    def _unreadable_secret(error):
+        # A setting to mend (TOTP_ENCRYPTION_KEYS lost the key of stored secrets), not a
+        # fault of the request: logged for the operator with the user's id only, and the
+        # person told to come back later rather than shown a crash.
+        db.session.rollback()
+        log.error("second factor unavailable on %s %s: %s", request.method, request.path, error)
+        return render_error(503)
 
     @app.errorhandler(Exception)
     def _unexpected(error):

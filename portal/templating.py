@@ -24,47 +24,50 @@ LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 _labels = {}
 
 
-def status_label(status):
-    """Translated label of an application status, in the language being rendered."""
-    key = (current_language(), status)
+def per_language(key, build, language=None):
+    """``build()``, made once per ``key`` and language (the one being rendered by default).
+
+    For fixed texts, labels and badges: what they are made of must all be in ``key``, and
+    ``key`` must come from a bounded set (a status, not anything a visitor typed).
+    """
+    cache_key = (key, language or current_language())
     try:
-        return _labels[key]
+        return _labels[cache_key]
     except KeyError:
         pass
+    value = _labels[cache_key] = build()
+    return value
+
+
+def status_label(status):
+    """Translated label of an application status, in the language being rendered."""
     try:
-        label = ApplicationStatus(status).label
+        known = ApplicationStatus(status)
     except ValueError:
+        # Not a status: shown as it is, and not kept (it may come from anywhere).
         return status
-    text = _labels[key] = str(label)
-    return text
+    return per_language(("status_label", known), lambda: str(known.label))
 
 
 def status_badge(status):
     """A status badge: colour, a symbol and the label, so it never relies on colour alone."""
-    key = ("badge", current_language(), status)
     try:
-        return _labels[key]
-    except KeyError:
-        try:
-            known = ApplicationStatus(status)
-            colour, symbol = known.badge, known.symbol
-        except ValueError:
+        known = ApplicationStatus(status)
+    except ValueError:
+        known = None
+
+    def build():
+        if known is None:
             colour, symbol = "secondary", "•"
-        badge = _labels[key] = Markup(
+        else:
+            colour, symbol = known.badge, known.symbol
+        return Markup(
             '<span class="badge text-bg-{} status-badge" data-status="{}"><span aria-hidden="true">{}</span> {}</span>'
         ).format(colour, status, symbol, status_label(status))
-        return badge
 
-
-def per_language(name, build):
-    """``build()``, made once per language for the one being rendered (fixed texts, badges)."""
-    key = (name, current_language())
-    try:
-        return _labels[key]
-    except KeyError:
-        pass
-    value = _labels[key] = build()
-    return value
+    if known is None:
+        return build()
+    return per_language(("status_badge", known), build)
 
 
 def status_badges():
@@ -74,16 +77,14 @@ def status_badges():
 
 def endorsement_badge(state):
     """An endorsement badge (colour, symbol, label), built once per language and state."""
-    key = ("endorsement", current_language(), state)
-    try:
-        return _labels[key]
-    except KeyError:
-        known = Endorsement(state)
-        badge = _labels[key] = Markup(
+    known = Endorsement(state)
+    return per_language(
+        ("endorsement_badge", known),
+        lambda: Markup(
             '<span class="badge text-bg-{} endorsement-badge text-wrap" data-endorsement="{}">'
             '<span aria-hidden="true">{}</span> {}</span>'
-        ).format(known.badge, known.value, known.symbol, str(known.label))
-        return badge
+        ).format(known.badge, known.value, known.symbol, str(known.label)),
+    )
 
 
 # One pattern per kind of date and per language, everywhere (pages, emails, chart labels):
@@ -174,11 +175,8 @@ def listing(*items):
             text = item
             continue
         if pattern is None:
-            key = ("listing", current_language())
-            pattern = _labels.get(key)
-            if pattern is None:
-                # Without variables gettext gives the translated pattern, filled in below.
-                pattern = _labels[key] = gettext("%(first)s, %(next)s")
+            # Without variables gettext gives the translated pattern, filled in below.
+            pattern = per_language("listing", lambda: gettext("%(first)s, %(next)s"))
         text = pattern % {"first": text, "next": item}
     return text
 
@@ -355,29 +353,24 @@ def _apply_markup(offering_id, title, city, seats_left, outlook, class_, texts, 
 
 def _deadline_text():
     """The open offering item's deadline pattern in the language being rendered, translated once."""
-    key = ("offering_item", current_language())
-    try:
-        return _labels[key]
-    except KeyError:
-        pass
     # As Jinja's gettext does: the translation is markup, its variables are escaped.
-    deadline = Markup(translations().ugettext("Date limite : %(date)s"))  # noqa: S704 - the catalogue's markup
-    _labels[key] = deadline
-    return deadline
+    return per_language(
+        "deadline_text",
+        lambda: Markup(translations().ugettext("Date limite : %(date)s")),  # noqa: S704 - the catalogue's markup
+    )
 
 
 def _seats_text(language, seats_left):
     """``N places restantes`` in ``language``, translated once per number."""
-    key = ("seats_left", language, seats_left)
-    try:
-        return _labels[key]
-    except KeyError:
-        pass
     # As Jinja's ngettext does: the translation is markup, its number formatted into it.
-    seats = _labels[key] = Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
-        translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
-    ) % {"num": seats_left}
-    return seats
+    return per_language(
+        ("seats_left", seats_left),
+        lambda: Markup(  # noqa: S704 - the catalogue's markup, its number formatted below
+            translations().ungettext("%(num)d place restante", "%(num)d places restantes", seats_left)
+        )
+        % {"num": seats_left},
+        language,
+    )
 
 
 # The apply button's classes in the dashboard's list of open offerings.

@@ -94,6 +94,28 @@ def test_reencrypting_without_the_old_key_changes_nothing_and_says_why(required,
     assert stored_row(reviewer.id)["totp_secret_encrypted"] == before
 
 
+def test_a_secret_no_key_reads_gives_a_page_that_says_to_come_back_not_a_crash(
+    required, client, clock, caplog
+):
+    reviewer = staff()
+    secret, _ = enrol(client, reviewer)
+    # The key of the stored secret was dropped from the settings too soon.
+    required.config["TOTP_ENCRYPTION_KEYS"] = [NEW_KEY]
+    browser = required.test_client()
+    assert factories.login(browser, reviewer).location == "/auth/two-factor"
+    moment = clock.set(TOTP_NOW + timedelta(minutes=5))
+    answer = browser.post("/auth/two-factor", data={"code": code_at(secret, moment)})
+    assert answer.status_code == 503
+    page = answer.get_data(as_text=True)
+    assert "momentanément indisponible" in page and "Traceback" not in page
+    # The operator reads which account and why; the person's address is not in the log.
+    logged = [r.getMessage() for r in caplog.records if r.name == "portal.errors"]
+    assert any(f"user {reviewer.id} cannot be decrypted" in message for message in logged), logged
+    assert not any(reviewer.email in message for message in logged)
+    # Still not logged in: the second factor was not passed.
+    assert browser.get("/review").status_code == 302
+
+
 def test_resetting_the_second_factor_forgets_the_encrypted_secret(required, client):
     reviewer, admin = staff(), staff("admin")
     enrol(client, reviewer)
