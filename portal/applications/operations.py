@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -111,10 +111,18 @@ _ACTIVE_COUNT = (
         Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
     )
 )
-# The applicant's applications in one read: the one to this offering, if any, and the
-# count of active ones in its year, which the submission rules both need.
-_OWN_APPLICATIONS = select(
-    Application.id, Application.offering_id, Application.academic_year, Application.status
+# What the submission rules both need, in one read counted by the database: the id of the
+# applicant's application to this offering (None when there is none) and how many of their
+# other applications of its year are active. (Read row by row in Python it grew with the
+# applicant's applications: 11 % of a submission's CPU at 150 of them, bench/ P5.)
+_OTHER_ACTIVE_IN_YEAR = and_(
+    Application.offering_id != bindparam("offering_id"),
+    Application.academic_year == bindparam("academic_year"),
+    Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
+)
+_EXISTING_AND_ACTIVE = select(
+    func.max(case((Application.offering_id == bindparam("offering_id"), Application.id))),
+    func.count(case((_OTHER_ACTIVE_IN_YEAR, 1))),
 ).where(Application.applicant_id == bindparam("applicant_id"))
 _ACTIVE_VALUES = frozenset(s.value for s in ApplicationStatus.ACTIVE)
 # What apply_outlooks reads of the applicant's applications when the caller has not.
@@ -144,12 +152,10 @@ def active_application_count(applicant, academic_year):
 
 def _existing_and_active_count(applicant, offering):
     """The applicant's application to ``offering`` (or None) and their active ones in its year."""
-    existing_id, active = None, 0
-    for row in db.session.execute(_OWN_APPLICATIONS, {"applicant_id": applicant.id}):
-        if row.offering_id == offering.id:
-            existing_id = row.id
-        elif row.academic_year == offering.academic_year and row.status in _ACTIVE_VALUES:
-            active += 1
+    existing_id, active = db.session.execute(
+        _EXISTING_AND_ACTIVE,
+        {"applicant_id": applicant.id, "offering_id": offering.id, "academic_year": offering.academic_year},
+    ).one()
     # Loaded whole only in the rare case it is shown (a double submission).
     existing = None if existing_id is None else db.session.get(Application, existing_id)
     return existing, active
