@@ -76,8 +76,30 @@ def _tied_ids(user):
     # The review queue asks for each of its rows: one query per request, not per row.
     cache = g.setdefault("_tied_association_ids", {}) if has_request_context() else {}
     if user.id not in cache:
-        cache[user.id] = frozenset(db.session.scalars(_tied_ids_statement(), {"tied_user_id": user.id}))
+        known = _ties_read_with_the_session(user)
+        if known is None:
+            known = frozenset(db.session.scalars(_tied_ids_statement(), {"tied_user_id": user.id}))
+        cache[user.id] = known
     return cache[user.id]
+
+
+def _ties_read_with_the_session(user):
+    """``user``'s ties when the request's session row already tells them, else None.
+
+    It does when the user refers for no association (``User.refers_for_any``, read with
+    the session row): the ties are then the association of their profile, loaded with it.
+    Only what the instance holds is read: an attribute not loaded is not fetched here.
+    """
+    state = user.__dict__
+    if state.get("refers_for_any") is not False or "profile" not in state:
+        return None
+    profile = state["profile"]
+    if profile is None:
+        return frozenset()
+    if "association_id" not in profile.__dict__:
+        return None
+    association_id = profile.__dict__["association_id"]
+    return frozenset() if association_id is None else frozenset({association_id})
 
 
 @lru_cache(maxsize=1)

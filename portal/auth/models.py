@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.associations.models import Association
 from portal.auth import totp_secrets
@@ -39,6 +39,12 @@ class User(UserMixin, db.Model):
     totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+
+    # Whether the user refers for some association (president or bureau member): read with
+    # the request's session row (auth.sessions), so that the conflict-of-interest rules
+    # need no query of their own for staff tied to no association. None when the user was
+    # loaded without it.
+    refers_for_any: Mapped[bool | None] = query_expression()
 
     profile: Mapped["ApplicantProfile | None"] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan"

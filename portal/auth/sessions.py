@@ -18,7 +18,7 @@ from functools import cache
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, exists, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import database
@@ -37,13 +37,18 @@ def _session_by_token():
     """The query of a session row by its token's hash, built once (it is run on every request).
 
     The user and their applicant profile (None for staff) come in the same query: the
-    layout and most pages read both. A statement built once also keeps its cache key.
+    layout and most pages read both; so does whether the user refers for an association,
+    which with the profile tells the user's ties (``permissions.tied_association_ids_of``).
+    A statement built once also keeps its cache key.
     """
+    from portal.associations.models import association_referent
     from portal.auth.models import User, UserSession
 
+    refers = exists().where(association_referent.c.user_id == User.id)
+    user = joinedload(UserSession.user)
     return (
         select(UserSession)
-        .options(joinedload(UserSession.user).joinedload(User.profile))
+        .options(user.joinedload(User.profile), user.with_expression(User.refers_for_any, refers))
         .where(UserSession.token_hash == bindparam("token_hash"))
     )
 

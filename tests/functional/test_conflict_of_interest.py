@@ -227,3 +227,32 @@ def test_a_referent_of_an_association_does_not_judge_its_members(app):
         workflow.transition(_fresh(member), "accepted", db.session.merge(staff))
     db.session.rollback()
     assert _fresh(member).status == "submitted"
+
+
+def test_ties_come_with_the_session_row_and_a_new_referent_role_counts_from_the_next_page(app, query_counter):
+    offering = factories.offering(seats=5)
+    association = _association("AGD-2019-0007")
+    staff = factories.reviewer(offering)
+    member = factories.application(_member(association), offering)
+    db.session.commit()
+    member_ref, staff_id = member.reference, staff.id
+
+    client = app.test_client()
+    assert factories.login(client, staff).status_code == 302
+
+    def queue():
+        with query_counter() as counter:
+            page = _queue_refs(client)
+        # Statements reading the referents, besides the session row's own check.
+        ties = [s for s in counter.statements if "association_referent" in s and "user_session" not in s]
+        return page, ties
+
+    page, ties = queue()
+    # Tied to nothing: the session row said so, no query of its own.
+    assert f"/review/applications/{member_ref}" in page and ties == []
+    # Named referent meanwhile (by an administrator, elsewhere): the next page knows it.
+    db.session.get(type(association), association.id).referents.append(db.session.get(User, staff_id))
+    db.session.commit()
+    page, ties = queue()
+    assert f"/review/applications/{member_ref}" not in page
+    assert len(ties) == 1
