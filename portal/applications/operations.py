@@ -102,29 +102,25 @@ class AlreadyApplied(UserError):
 _EXISTING = select(Application).where(
     Application.applicant_id == bindparam("applicant_id"), Application.offering_id == bindparam("offering_id")
 )
+_ACTIVE_VALUES = frozenset(s.value for s in ApplicationStatus.ACTIVE)
+# SQL: an application of the year ``:academic_year`` that is still active.
+_ACTIVE_IN_YEAR = and_(
+    Application.academic_year == bindparam("academic_year"),
+    Application.status.in_(sorted(_ACTIVE_VALUES)),
+)
 _ACTIVE_COUNT = (
     select(func.count())
     .select_from(Application)
-    .where(
-        Application.applicant_id == bindparam("applicant_id"),
-        Application.academic_year == bindparam("academic_year"),
-        Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
-    )
+    .where(Application.applicant_id == bindparam("applicant_id"), _ACTIVE_IN_YEAR)
 )
 # What the submission rules both need, in one read counted by the database: the id of the
 # applicant's application to this offering (None when there is none) and how many of their
 # other applications of its year are active. (Read row by row in Python it grew with the
 # applicant's applications: 11 % of a submission's CPU at 150 of them, bench/ P5.)
-_OTHER_ACTIVE_IN_YEAR = and_(
-    Application.offering_id != bindparam("offering_id"),
-    Application.academic_year == bindparam("academic_year"),
-    Application.status.in_([s.value for s in ApplicationStatus.ACTIVE]),
-)
 _EXISTING_AND_ACTIVE = select(
     func.max(case((Application.offering_id == bindparam("offering_id"), Application.id))),
-    func.count(case((_OTHER_ACTIVE_IN_YEAR, 1))),
+    func.count(case((and_(Application.offering_id != bindparam("offering_id"), _ACTIVE_IN_YEAR), 1))),
 ).where(Application.applicant_id == bindparam("applicant_id"))
-_ACTIVE_VALUES = frozenset(s.value for s in ApplicationStatus.ACTIVE)
 # What apply_outlooks reads of the applicant's applications when the caller has not.
 _OUTLOOK_ROWS = select(
     Application.offering_id, Application.reference, Application.academic_year, Application.status
