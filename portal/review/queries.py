@@ -106,16 +106,15 @@ class OfferingLine:
         return max(self.seats - self.seats_held, 0)
 
 
-def offerings_and_counters(user, tied, offering_id=None):
-    """The offerings ``user`` examines and the counters above their queue, in one statement.
+def offerings_and_counter_rows(user, tied):
+    """The offerings ``user`` examines and the counter rows of their queue, in one statement.
 
     Returns the offerings, newest year first, as ``OfferingLine`` rows (plain columns, the
     track's title and the city's name in the language being rendered: no ORM objects for
-    a list read on every page of the queue); the applications per status (of
-    ``offering_id`` when it is one of them, else of all); and the wait-listed ones per
-    offering. ``tied`` are the associations whose members' applications ``user`` may not
-    examine. One round trip instead of two: on PostgreSQL the second cost 0.27 ms of CPU
-    per page (bench/README.md).
+    a list read on every page of the queue), and the (offering, status, n) rows that
+    ``counters`` adds up. ``tied`` are the associations whose members' applications
+    ``user`` may not examine. One round trip instead of two: on PostgreSQL the second
+    cost 0.27 ms of CPU per page (bench/README.md).
     """
     language = current_language()
     if language not in current_app.config["LANGUAGES"]:
@@ -132,16 +131,18 @@ def offerings_and_counters(user, tied, offering_id=None):
     # Sorted here: a compound statement sorts its whole result, and these are a few rows.
     offerings.sort(key=lambda o: o.id)
     offerings.sort(key=lambda o: o.academic_year, reverse=True)
-    if offering_id not in {o.id for o in offerings}:
-        offering_id = None
+    return offerings, counter_rows
+
+
+def counters(counter_rows, offering_id=None):
+    """Applications per status (of ``offering_id``, or all) and wait-listed ones per offering."""
     per_status, waitlisted = {}, {}
     for offering, status, n in counter_rows:
         if not offering_id or offering == offering_id:
             per_status[status] = per_status.get(status, 0) + n
         if status == ApplicationStatus.WAITLISTED:
             waitlisted[offering] = waitlisted.get(offering, 0) + n
-    counts = {s: n for s, n in per_status.items() if n}
-    return offerings, counts, {o: n for o, n in waitlisted.items() if n}
+    return {s: n for s, n in per_status.items() if n}, {o: n for o, n in waitlisted.items() if n}
 
 
 # The queue's statements are built once per process and shape, with bind parameters for
@@ -418,9 +419,10 @@ def queue(user, filters):
     An offering filter outside the user's offerings is ignored (it would match nothing).
     """
     tied = sorted(permissions.tied_association_ids_of(user))
-    offerings, counts, waitlisted = offerings_and_counters(user, tied, filters.offering_id)
+    offerings, counter_rows = offerings_and_counter_rows(user, tied)
     if filters.offering_id not in {o.id for o in offerings}:
         filters.offering_id = None
+    counts, waitlisted = counters(counter_rows, filters.offering_id)
     sort = filters.sort if filters.sort in SORTS else SORTS[0]
     searching = bool(filters.cin or (filters.q or "").strip())
     per_page = current_app.config["PAGE_SIZE"]
