@@ -1,19 +1,20 @@
 """Template globals and filters: language direction, status labels, permissions, dates."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app, request, url_for
-from flask_babel import get_timezone, to_user_timezone
+from flask_babel import to_user_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from portal import permissions
 from portal.i18n import current_language, gettext, is_rtl, isolate_text, ngettext, translations
+from portal.timeutil import local_day, local_zone
 from portal.vocabulary import ALL as VOCABULARIES
 from portal.vocabulary import ApplicationStatus, Endorsement
 
@@ -105,21 +106,20 @@ def format_day(value):
     if not value:
         return ""
     if isinstance(value, datetime):
-        value = to_user_timezone(value).date()
+        value = local_day(value)
     return _format_day(value, current_language())
 
 
 def day_formatter():
     """``format_day`` for the many dates of one page: time zone and language read once."""
     language = current_language()
-    zone = get_timezone()
+    zone = local_zone()
 
     def day(value):
         if not value:
             return ""
         if isinstance(value, datetime):
-            value = value if value.tzinfo else value.replace(tzinfo=UTC)
-            value = value.astimezone(zone).date()
+            value = local_day(value, zone)
         return _format_day(value, language)
 
     return day

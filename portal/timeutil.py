@@ -8,8 +8,11 @@ offsets have changed over the years: the tz database pinned with pytz knows them
 """
 
 from datetime import UTC, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from flask_babel import to_user_timezone, to_utc
+import pytz
+from flask_babel import get_timezone, to_utc
 
 _frozen = None
 
@@ -37,6 +40,26 @@ def end_of_local_day(day):
     return to_utc(datetime.combine(day, time.max))
 
 
-def local_day(moment):
-    """The day, in Moroccan time, of the naive UTC datetime ``moment``."""
-    return to_user_timezone(moment).date()
+@lru_cache(maxsize=4)
+def _zone_from_pytz(name):
+    with pytz.open_resource(name) as data:
+        return ZoneInfo.from_file(data, key=name)
+
+
+def local_zone():
+    """The portal's time zone (Flask-Babel's) as a ``zoneinfo`` zone, for converting many dates.
+
+    pytz converts a datetime in Python (about 3 µs), ``zoneinfo`` in C (0.3 µs): it counts
+    on pages of fifty rows. The zone is read from the file pinned with pytz, not from the
+    system's tz database, which may be older and disagree (Debian 12's keeps Morocco at +01
+    after 20 September 2026, where pytz 2026.6 has +00): every page keeps the same offsets
+    as Flask-Babel's own conversions and ``end_of_local_day``.
+    """
+    return _zone_from_pytz(get_timezone().zone)
+
+
+def local_day(moment, zone=None):
+    """The day, in Moroccan time (or ``zone``), of ``moment``: a datetime, naive in UTC or aware."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone or local_zone()).date()
