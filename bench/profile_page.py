@@ -106,6 +106,54 @@ def prepared_database(applications):
     return url, json.loads(meta.read_text())
 
 
+def _callgrind(command, pid):
+    """Ask callgrind, which runs this process, to zero (``-z``) or dump (``-d name``) its counters."""
+    import subprocess
+
+    subprocess.run(["callgrind_control", *command, str(pid)], check=True, stdout=subprocess.DEVNULL)
+
+
+def count_instructions(argv, requests):
+    """Print instructions per request of the page and of B1, counted by valgrind (callgrind).
+
+    CPU time on a shared machine swings by tens of per cent from one run to the next;
+    instruction counts hardly move, so a change of 1 % can be seen. The script runs once
+    under callgrind; it counts ``requests`` and then three times as many requests of each
+    target, so that the difference is the requests alone (start-up, login and the
+    counting's own calls cancel out). About 50 times slower than natively.
+    """
+    import re
+    import subprocess
+    import tempfile
+
+    argv = [a for a in argv if a != "--instructions"]
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
+        # The same hashes in every run: dict and set layouts then execute the same code.
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        subprocess.run(
+            [*command, *argv, "--counted", "--requests", str(requests)],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        counts = {}
+        for dump in Path(folder).glob("callgrind.out*"):
+            text = dump.read_text()
+            name = re.search(r"^desc: Trigger: Client Request: (\S+)|^desc: Trigger: dump (\S+)", text, re.M)
+            total = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
+            if name and total:
+                counts[name.group(1) or name.group(2)] = int(total.group(1))
+    per = {
+        t: (counts[f"{t}-{3 * requests}"] - counts[f"{t}-{requests}"]) / (2 * requests)
+        for t in ("page", "b1")
+    }
+    print(f"B1 /b1: {per['b1'] / 1e6:.2f} M instructions per request")
+    print(f"page: {per['page'] / 1e6:.2f} M instructions per request, {per['page'] / per['b1']:.2f} x B1")
+
+
 def main(argv=None):
     """Print CPU ms per request of the page and of B1; print a profile with --tree."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -122,7 +170,17 @@ def main(argv=None):
     parser.add_argument(
         "--flat", action="store_true", help="print the functions with the most own time (cProfile)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per request under valgrind (repeatable, unlike CPU time; slow)",
+    )
+    # Internal: the run that valgrind counts (``--instructions``).
+    parser.add_argument("--counted", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.instructions:
+        count_instructions(argv if argv is not None else sys.argv[1:], args.requests)
+        return
     logging.disable(logging.INFO)
     os.environ.setdefault("PORTAL_INSTANCE_PATH", str(ROOT / "bench" / "results" / "profile" / "instance"))
 
@@ -164,6 +222,17 @@ def main(argv=None):
     path = args.path.replace("{queue_offering}", str(population.get("queue_offering_id", "")))
 
     baseline = create_baseline(url).test_client()
+    if args.counted:
+        # Warm up (caches, compiled statements), then the requests valgrind counts.
+        for name, target, target_path in (("page", client, path), ("b1", baseline, "/b1")):
+            for _ in range(3):
+                target.get(target_path).close()
+            for count in (args.requests, 3 * args.requests):
+                _callgrind(["-z"], os.getpid())
+                for _ in range(count):
+                    target.get(target_path).close()
+                _callgrind(["-d", f"{name}-{count}"], os.getpid())
+        return
     b1, _status = cpu_per_request(baseline, "/b1", args.requests)
     page, status = cpu_per_request(client, path, args.requests)
     print(f"B1 /b1: {b1:.2f} ms CPU per request")

@@ -158,6 +158,8 @@ def run(args, folder):
 
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"portal/|templates/", 40)
+        if os.environ.get("PROFILE_CALLERS"):
+            pstats.Stats(profiler).print_callers(os.environ["PROFILE_CALLERS"])
 
 
 if __name__ == "__main__":
