@@ -262,6 +262,8 @@ def main(argv=None):
         pstats.Stats(profile).sort_stats("cumulative").print_stats(r"portal/|templates/", 40)
         if os.environ.get("PROFILE_CALLERS"):
             pstats.Stats(profile).print_callers(os.environ["PROFILE_CALLERS"])
+        if os.environ.get("PROFILE_CALLEES"):
+            pstats.Stats(profile).print_callees(os.environ["PROFILE_CALLEES"])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Response headers on every page, and one log line per request without personal data."""
+"""Response headers on every page, one log line per request without personal data, CSRF tokens."""
 
 import logging
 import re
@@ -6,8 +6,9 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request, session
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.sansio.utils import get_host
 
 from portal import logmask
@@ -76,6 +77,42 @@ class HostCheck:
         return self.wsgi_app(environ, start_response)
 
 
+# Signed CSRF tokens of the current minute, by secret key and session's raw token.
+_signed_tokens = {}
+_MINUTE = "minute"
+
+
+def _reuse_signed_csrf_token():
+    """Before a request of a session that has a CSRF token: its signed token, once a minute.
+
+    Every page of a logged-in user carries the token (logout and language forms) and
+    signing it (itsdangerous: JSON, HMAC, base64, a timestamp) costs some 3 % of such a
+    page. The token is Flask-WTF's either way: the session's raw token signed with its salt
+    and time; one signed earlier in the minute is accepted for the same
+    ``WTF_CSRF_TIME_LIMIT`` (hours), less those seconds. Left in ``g``, where Flask-WTF's
+    ``generate_csrf`` looks first, it is the one every form and the layout then use.
+    A session without a raw token is left alone (a visitor's page stays cookie-free).
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    # ``in`` first: reading a session marks the response "Vary: Cookie", which a visitor's
+    # cacheable page must not get for nothing.
+    raw = session[field] if field in session else None
+    if not isinstance(raw, str) or not raw:
+        return
+    minute = int(time.time() // 60)
+    if _signed_tokens.get(_MINUTE) != minute:
+        # A new minute: the tokens of the last one are not handed out again.
+        _signed_tokens.clear()
+        _signed_tokens[_MINUTE] = minute
+    key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    token = _signed_tokens.get(key)
+    if token is None:
+        token = _signed_tokens[key] = generate_csrf()
+    else:
+        setattr(g, field, token)
+
+
 def install_host_check(app):
     """Wrap the application in HostCheck (inside ProxyFix: the forwarded host is checked too)."""
     fallback = urlsplit(app.config.get("BASE_URL") or "").netloc or "localhost"
@@ -83,7 +120,7 @@ def install_host_check(app):
 
 
 def init_app(app):
-    """Install the header and logging hooks."""
+    """Install the header and logging hooks, and the reuse of signed CSRF tokens."""
     # werkzeug's access log (flask run, make run) logs full request lines: masked.
     logmask.install(logging.getLogger("werkzeug"))
 
@@ -97,6 +134,7 @@ def init_app(app):
     # First of all before-request hooks: a request refused by an earlier one (CSRF token
     # missing, say) still gets its id and its log line.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.before_request(_reuse_signed_csrf_token)
 
     defaults = [
         ("Content-Security-Policy", CSP),

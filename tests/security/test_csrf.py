@@ -228,3 +228,45 @@ def test_a_visitor_switches_language_without_a_session_but_not_from_another_site
     response = visitor.post("/lang/ar", headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 400
     assert '<html lang="en"' in visitor.get("/").get_data(as_text=True)
+
+
+def _menu_token(client):
+    page = client.get("/me/profile").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/lang/ar".*?</form>', page, re.S).group(0)
+    return re.search(r'name="csrf_token" value="([^"]*)"', form).group(1)
+
+
+def test_a_token_signed_earlier_in_the_minute_is_the_sessions_and_still_works(app, monkeypatch):
+    """Signed once a minute per session (``security``), the token stays the session's own."""
+    from types import SimpleNamespace
+
+    from portal import security
+
+    # The minute as security.py sees it; tokens are signed (and checked) at the real time.
+    now = [60 * 31_666_667 + 1.0]  # the first second of a minute
+    monkeypatch.setattr(
+        security, "time", SimpleNamespace(time=lambda: now[0], perf_counter=time.perf_counter)
+    )
+    owner, other = factories.user(), factories.user()
+    client, stranger = w.new_client(app), w.new_client(app)
+    factories.login(client, owner)
+    factories.login(stranger, other)
+    app.config["WTF_CSRF_ENABLED"] = True
+    for each in (client, stranger):
+        _menu_token(each)  # the session's first token: its raw token made and signed
+    first = _menu_token(client)
+    now[0] += 50
+    time.sleep(1.1)  # a token signed now would carry another time
+    assert _menu_token(client) == first  # signed once in this minute
+    theirs = _menu_token(stranger)
+    assert theirs != first
+    # The page's forms carry the same token as the menu (one per request).
+    page = client.get("/me/profile").get_data(as_text=True)
+    assert set(re.findall(r'name="csrf_token"[^>]*value="([^"]*)"', page)) == {first}
+    now[0] += 10  # the next minute
+    second = _menu_token(client)
+    assert second != first  # signed again, with this time
+    # Both are this session's tokens, accepted within the time limit; the other's is not.
+    assert client.post("/lang/en", data={"csrf_token": theirs, "next": "/me"}).status_code == 400
+    assert client.post("/lang/en", data={"csrf_token": first, "next": "/me"}).status_code == 302
+    assert client.post("/lang/ar", data={"csrf_token": second, "next": "/me"}).status_code == 302
