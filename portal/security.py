@@ -97,7 +97,9 @@ def _reuse_signed_csrf_token():
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     # ``in`` first: reading a session marks the response "Vary: Cookie", which a visitor's
     # cacheable page must not get for nothing.
-    raw = session[field] if field in session else None
+    if field not in session:
+        return
+    raw = session[field]
     if not isinstance(raw, str) or not raw:
         return
     minute = int(time.time() // 60)
