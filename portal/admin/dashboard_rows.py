@@ -7,16 +7,17 @@ is one f-string of escaped values (numbers need none). The markup is the one the
 template had.
 """
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.i18n import gettext as _
+from portal.templating import escape_text
 
 
 class _Escaped(dict):
     """Escaped text of each value asked for, escaped once per page."""
 
     def __missing__(self, value):
-        text = self[value] = escape(value)
+        text = self[value] = escape_text(value)
         return text
 
 
@@ -27,8 +28,8 @@ def status_rows(rows):
         counts = "".join(f'<td class="text-end" data-status="{status}">{n}</td>' for status, n in cells)
         parts.append(
             "\n        <tr>\n"
-            f'          <th scope="row">{escape(city)}</th>\n'
-            f'          <td><bdi class="text-nowrap">{escape(code)}</bdi></td>\n'
+            f'          <th scope="row">{escape_text(city)}</th>\n'
+            f'          <td><bdi class="text-nowrap">{escape_text(code)}</bdi></td>\n'
             f"          {counts}\n"
             f'          <td class="text-end fw-semibold">{total}</td>\n'
             "        </tr>\n        "
@@ -38,10 +39,10 @@ def status_rows(rows):
 
 def seats_rows(rows, offering_url):
     """The ``<tr>`` of each row of the seats table (see ``dashboard._dashboard_content``)."""
-    label_year, label_status = escape(_("Année")), escape(_("Statut"))
-    label_applications, label_seats = escape(_("Candidatures")), escape(_("Places"))
-    label_held, label_left = escape(_("Attribuées")), escape(_("Restantes"))
-    offering_url = escape(offering_url)
+    label_year, label_status = escape_text(_("Année")), escape_text(_("Statut"))
+    label_applications, label_seats = escape_text(_("Candidatures")), escape_text(_("Places"))
+    label_held, label_left = escape_text(_("Attribuées")), escape_text(_("Restantes"))
+    offering_url = escape_text(offering_url)
     text = _Escaped()
     parts = []
     for offering_id, code, city, year, status, applications, seats, held, left in rows:
@@ -62,10 +63,10 @@ def seats_rows(rows, offering_url):
 
 def demand_rows(rows, offering_url, new_offering_url):
     """The ``<tr>`` of each row of the demand ranking (see ``dashboard._demand``)."""
-    label_track, label_region = escape(_("Formation")), escape(_("Région"))
-    label_demands, label_residents = escape(_("Demandes")), escape(_("Candidats résidents"))
-    see, open_one = escape(_("Voir la session prévue")), escape(_("Ouvrir une session ici"))
-    offering_url, new_offering_url = escape(offering_url), escape(new_offering_url)
+    label_track, label_region = escape_text(_("Formation")), escape_text(_("Région"))
+    label_demands, label_residents = escape_text(_("Demandes")), escape_text(_("Candidats résidents"))
+    see, open_one = escape_text(_("Voir la session prévue")), escape_text(_("Ouvrir une session ici"))
+    offering_url, new_offering_url = escape_text(offering_url), escape_text(new_offering_url)
     text = _Escaped()
     parts = []
     for code, title, city_id, city, region, interests, residents, planned, track_id in rows:
