@@ -158,4 +158,4 @@ def plain_rows(result):
     name costs some twenty times what a named tuple's does, and a queue page reads 700.
     """
     make = _row_type(tuple(result.keys()))._make
-    return [make(row) for row in result]
+    return [make(row) for row in result.all()]

@@ -123,7 +123,7 @@ def offerings_and_counter_rows(user, tied):
     offerings, counter_rows = [], []
     for id_, code, title_fr, title, city_fr, city, year, seats, held, status, n in _read(
         _lines_and_counters_statement(language, scoped, bool(tied)), {"me": user.id, "tied": tied}
-    ):
+    ).all():
         if status is None:
             offerings.append(OfferingLine(id_, code, title or title_fr, city or city_fr, year, seats, held))
         else:
