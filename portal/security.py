@@ -80,6 +80,9 @@ class HostCheck:
 # Signed CSRF tokens of the current minute, by secret key and session's raw token.
 _signed_tokens = {}
 _MINUTE = "minute"
+# Flask-WTF's default name of the token, in the session, in ``g`` and in every form (the
+# templates write it); the portal signs with the secret key (no WTF_CSRF_SECRET_KEY).
+_CSRF_FIELD = "csrf_token"
 
 
 def _reuse_signed_csrf_token():
@@ -93,13 +96,11 @@ def _reuse_signed_csrf_token():
     ``generate_csrf`` looks first, it is the one every form and the layout then use.
     A session without a raw token is left alone (a visitor's page stays cookie-free).
     """
-    config = current_app.config
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     # ``in`` first: reading a session marks the response "Vary: Cookie", which a visitor's
     # cacheable page must not get for nothing.
-    if field not in session:
+    if _CSRF_FIELD not in session:
         return
-    raw = session[field]
+    raw = session[_CSRF_FIELD]
     if not isinstance(raw, str) or not raw:
         return
     minute = int(time.time() // 60)
@@ -107,12 +108,12 @@ def _reuse_signed_csrf_token():
         # A new minute: the tokens of the last one are not handed out again.
         _signed_tokens.clear()
         _signed_tokens[_MINUTE] = minute
-    key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    key = (current_app.secret_key, raw)
     token = _signed_tokens.get(key)
     if token is None:
         token = _signed_tokens[key] = generate_csrf()
     else:
-        setattr(g, field, token)
+        setattr(g, _CSRF_FIELD, token)
 
 
 def install_host_check(app):
