@@ -142,10 +142,11 @@ def count_instructions(argv, requests):
         counts = {}
         for dump in Path(folder).glob("callgrind.out*"):
             text = dump.read_text()
-            name = re.search(r"^desc: Trigger: Client Request: (\S+)|^desc: Trigger: dump (\S+)", text, re.M)
+            # One file per ``callgrind_control -d name``, and one for the end of the program.
+            name = re.search(r"^desc: Trigger: dump (\S+)", text, re.M)
             total = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
             if name and total:
-                counts[name.group(1) or name.group(2)] = int(total.group(1))
+                counts[name.group(1)] = int(total.group(1))
     per = {
         t: (counts[f"{t}-{3 * requests}"] - counts[f"{t}-{requests}"]) / (2 * requests)
         for t in ("page", "b1")

@@ -12,6 +12,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from portal import permissions
+from portal.i18n import current_language, gettext, is_rtl, isolate_text, ngettext, translations
+from portal.timeutil import local_day, local_zone
+from portal.vocabulary import ALL as VOCABULARIES
+from portal.vocabulary import ApplicationStatus, Endorsement
+
 try:
     # MarkupSafe's own escaping (C), without the ``Markup`` object ``escape`` wraps it in.
     from markupsafe import _escape_inner
@@ -20,12 +26,6 @@ except ImportError:  # a MarkupSafe without it: the public function, slower
     def _escape_inner(text):
         return str(escape(text))
 
-
-from portal import permissions
-from portal.i18n import current_language, gettext, is_rtl, isolate_text, ngettext, translations
-from portal.timeutil import local_day, local_zone
-from portal.vocabulary import ALL as VOCABULARIES
-from portal.vocabulary import ApplicationStatus, Endorsement
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 
