@@ -900,13 +900,10 @@ def run_burst(target, args, env, logs, run_dir, burst_db):
             return
         # Each submission writes two files: what creating one costs here is a property of
         # the machine's file system, not of the portal, and it varied between runs.
-        creation = {
-            "upload_folder_ms": file_creation_ms(Path(env["PORTAL_UPLOAD_FOLDER"])),
-            "temporary_folder_ms": file_creation_ms(Path(tempfile.gettempdir())),
-        }
+        uploads, temporary = Path(env["PORTAL_UPLOAD_FOLDER"]), Path(tempfile.gettempdir())
         target.notes.append(
-            f"creating a file cost {creation['upload_folder_ms']:.2f} ms of CPU in the upload folder "
-            f"({creation['temporary_folder_ms']:.2f} ms in {tempfile.gettempdir()}); P5 writes two per submission"
+            f"creating a file cost {file_creation_ms(uploads):.2f} ms of CPU in the upload folder "
+            f"({file_creation_ms(temporary):.2f} ms in {temporary}); P5 writes two per submission"
         )
         log(f"  {target.notes[-1]}")
         log(f"  P5: {args.burst_concurrency} applicants submitting for {args.burst_seconds}s ...")
